@@ -1,0 +1,223 @@
+namespace OrderLib.Domain;
+
+/// <summary>The base of every error OrderLib raises on purpose. When one is thrown, nothing was written.</summary>
+public abstract class OrderLibException : Exception
+{
+    /// <summary>Creates the error with its message.</summary>
+    protected OrderLibException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>An input value breaks a rule (empty name, max attempts 0, ...).</summary>
+public sealed class OrderLibValidationException : OrderLibException
+{
+    /// <summary>Creates the error for the named input.</summary>
+    public OrderLibValidationException(string paramName, string message)
+        : base(message) => ParamName = paramName;
+
+    /// <summary>The input that broke the rule.</summary>
+    public string ParamName { get; }
+}
+
+/// <summary>No job with that id or name exists for the client (a job of another client counts as not existing).</summary>
+public sealed class JobNotFoundException : OrderLibException
+{
+    /// <summary>Creates the error for a job looked up by id.</summary>
+    public JobNotFoundException(JobId jobId)
+        : base($"Job {jobId} was not found.") => JobId = jobId;
+
+    /// <summary>Creates the error for a job looked up by name.</summary>
+    public JobNotFoundException(string jobName)
+        : base($"Job '{jobName}' was not found.") => JobName = jobName;
+
+    /// <summary>The id looked up, when the look-up was by id.</summary>
+    public JobId? JobId { get; }
+
+    /// <summary>The name looked up, when the look-up was by name.</summary>
+    public string? JobName { get; }
+}
+
+/// <summary>No run with that id exists for the client.</summary>
+public sealed class RunNotFoundException : OrderLibException
+{
+    /// <summary>Creates the error for the run id.</summary>
+    public RunNotFoundException(RunId runId)
+        : base($"Run {runId} was not found.") => RunId = runId;
+
+    /// <summary>The id looked up.</summary>
+    public RunId RunId { get; }
+}
+
+/// <summary>The client already has a job with that name.</summary>
+public sealed class DuplicateJobNameException : OrderLibException
+{
+    /// <summary>Creates the error for the clashing name.</summary>
+    public DuplicateJobNameException(ClientId clientId, string name)
+        : base($"Client '{clientId}' already has a job named '{name}'.")
+    {
+        ClientId = clientId;
+        Name = name;
+    }
+
+    /// <summary>The client.</summary>
+    public ClientId ClientId { get; }
+
+    /// <summary>The clashing name.</summary>
+    public string Name { get; }
+}
+
+/// <summary>A dependency was refused; the subclass says why.</summary>
+public abstract class DependencyRefusedException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    protected DependencyRefusedException(JobId jobId, JobId dependsOnJobId, string message)
+        : base(message)
+    {
+        JobId = jobId;
+        DependsOnJobId = dependsOnJobId;
+    }
+
+    /// <summary>The dependent job.</summary>
+    public JobId JobId { get; }
+
+    /// <summary>The job it was to depend on.</summary>
+    public JobId DependsOnJobId { get; }
+}
+
+/// <summary>A job cannot depend on itself.</summary>
+public sealed class SelfDependencyException : DependencyRefusedException
+{
+    /// <summary>Creates the error.</summary>
+    public SelfDependencyException(JobId jobId)
+        : base(jobId, jobId, $"Job {jobId} cannot depend on itself.")
+    {
+    }
+}
+
+/// <summary>The dependency exists already.</summary>
+public sealed class DuplicateDependencyException : DependencyRefusedException
+{
+    /// <summary>Creates the error.</summary>
+    public DuplicateDependencyException(JobId jobId, JobId dependsOnJobId)
+        : base(jobId, dependsOnJobId, $"Job {jobId} already depends on job {dependsOnJobId}.")
+    {
+    }
+}
+
+/// <summary>The dependency would close a cycle; <see cref="Cycle"/> names the jobs on it.</summary>
+public sealed class DependencyCycleException : DependencyRefusedException
+{
+    /// <summary>Creates the error with the cycle it would close, starting and ending at the dependent job.</summary>
+    public DependencyCycleException(JobId jobId, JobId dependsOnJobId, IReadOnlyList<JobId> cycle)
+        : base(jobId, dependsOnJobId, $"Job {jobId} cannot depend on job {dependsOnJobId}: that would close the cycle {string.Join(" -> ", cycle)}.")
+        => Cycle = cycle;
+
+    /// <summary>The jobs on the cycle, each depending on the next, first and last the same.</summary>
+    public IReadOnlyList<JobId> Cycle { get; }
+}
+
+/// <summary>Jobs of different clients cannot depend on each other.</summary>
+public sealed class CrossClientDependencyException : DependencyRefusedException
+{
+    /// <summary>Creates the error.</summary>
+    public CrossClientDependencyException(JobId jobId, JobId dependsOnJobId)
+        : base(jobId, dependsOnJobId, $"Job {jobId} and job {dependsOnJobId} belong to different clients and cannot depend on each other.")
+    {
+    }
+}
+
+/// <summary>The dependency to remove does not exist.</summary>
+public sealed class DependencyNotFoundException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public DependencyNotFoundException(JobId jobId, JobId dependsOnJobId)
+        : base($"Job {jobId} does not depend on job {dependsOnJobId}.")
+    {
+        JobId = jobId;
+        DependsOnJobId = dependsOnJobId;
+    }
+
+    /// <summary>The dependent job.</summary>
+    public JobId JobId { get; }
+
+    /// <summary>The upstream job.</summary>
+    public JobId DependsOnJobId { get; }
+}
+
+/// <summary>A job that other jobs depend on cannot be deleted unless the caller asks for a cascade.</summary>
+public sealed class JobHasDependentsException : OrderLibException
+{
+    /// <summary>Creates the error naming the dependents.</summary>
+    public JobHasDependentsException(JobId jobId, IReadOnlyList<string> dependentNames)
+        : base($"Job {jobId} cannot be deleted: {string.Join(", ", dependentNames.Select(n => $"'{n}'"))} depend(s) on it. Delete with cascade to remove those dependencies too.")
+    {
+        JobId = jobId;
+        DependentNames = dependentNames;
+    }
+
+    /// <summary>The job that was to be deleted.</summary>
+    public JobId JobId { get; }
+
+    /// <summary>The names of the jobs that depend on it.</summary>
+    public IReadOnlyList<string> DependentNames { get; }
+}
+
+/// <summary>A run cannot move between these two states.</summary>
+public sealed class IllegalRunTransitionException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public IllegalRunTransitionException(RunId runId, RunStatus from, RunStatus to)
+        : base($"Run {runId} cannot go from {from} to {to}.")
+    {
+        RunId = runId;
+        From = from;
+        To = to;
+    }
+
+    /// <summary>The run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>Its current status.</summary>
+    public RunStatus From { get; }
+
+    /// <summary>The status asked for.</summary>
+    public RunStatus To { get; }
+}
+
+/// <summary>A run cannot start because some job it depends on has no successful latest run.</summary>
+public sealed class DependenciesNotSatisfiedException : OrderLibException
+{
+    /// <summary>Creates the error naming each unsatisfied dependency and its latest status.</summary>
+    public DependenciesNotSatisfiedException(RunId runId, IReadOnlyList<UnsatisfiedDependency> unsatisfied)
+        : base($"Run {runId} cannot start: it waits for {string.Join(", ", unsatisfied)}.")
+    {
+        RunId = runId;
+        Unsatisfied = unsatisfied;
+    }
+
+    /// <summary>The run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>Every upstream job whose latest run has not succeeded.</summary>
+    public IReadOnlyList<UnsatisfiedDependency> Unsatisfied { get; }
+}
+
+/// <summary>A pending run is not available yet (it waits for a retry backoff).</summary>
+public sealed class RunNotAvailableException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public RunNotAvailableException(RunId runId, DateTimeOffset availableAt)
+        : base($"Run {runId} is not available before {availableAt:O}.")
+    {
+        RunId = runId;
+        AvailableAt = availableAt;
+    }
+
+    /// <summary>The run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>The earliest time it may start.</summary>
+    public DateTimeOffset AvailableAt { get; }
+}

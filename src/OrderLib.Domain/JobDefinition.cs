@@ -1,0 +1,111 @@
+namespace OrderLib.Domain;
+
+/// <summary>
+/// What a caller says about a job when creating or updating it. Every property validates on assignment,
+/// so an invalid definition cannot be built.
+/// </summary>
+public sealed record JobDefinition
+{
+    /// <summary>The longest job name accepted, after trimming.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>The longest description accepted.</summary>
+    public const int MaxDescriptionLength = 4000;
+
+    /// <summary>The longest schedule text accepted.</summary>
+    public const int MaxScheduleLength = 200;
+
+    private readonly string _name = "";
+    private readonly string? _description;
+    private readonly int _maxAttempts = 1;
+    private readonly string? _schedule;
+
+    /// <summary>Creates a definition with the given name and defaults for everything else.</summary>
+    /// <exception cref="OrderLibValidationException">The name is empty, blank or longer than <see cref="MaxNameLength"/>.</exception>
+    public JobDefinition(string name) => Name = name;
+
+    /// <summary>The job's name, trimmed; unique within its client; 1 to 200 characters.</summary>
+    /// <exception cref="OrderLibValidationException">The name is empty, blank or too long.</exception>
+    public string Name
+    {
+        get => _name;
+        init
+        {
+            var trimmed = value?.Trim();
+            if (string.IsNullOrEmpty(trimmed))
+            {
+                throw new OrderLibValidationException(nameof(Name), "A job name must not be empty or blank.");
+            }
+
+            if (trimmed.Length > MaxNameLength)
+            {
+                throw new OrderLibValidationException(nameof(Name), $"A job name must be at most {MaxNameLength} characters; got {trimmed.Length}.");
+            }
+
+            _name = trimmed;
+        }
+    }
+
+    /// <summary>Free text for people; null or at most 4000 characters.</summary>
+    /// <exception cref="OrderLibValidationException">The description is too long.</exception>
+    public string? Description
+    {
+        get => _description;
+        init
+        {
+            if (value is { Length: > MaxDescriptionLength })
+            {
+                throw new OrderLibValidationException(nameof(Description), $"A description must be at most {MaxDescriptionLength} characters; got {value.Length}.");
+            }
+
+            _description = value;
+        }
+    }
+
+    /// <summary>Higher runs first when several runs are ready. Any integer; default 0.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>How many attempts a run of this job gets before it fails for good (the Python library's "retries"); at least 1.</summary>
+    /// <exception cref="OrderLibValidationException">The value is less than 1.</exception>
+    public int MaxAttempts
+    {
+        get => _maxAttempts;
+        init
+        {
+            if (value < 1)
+            {
+                throw new OrderLibValidationException(nameof(MaxAttempts), $"Max attempts must be at least 1; got {value}.");
+            }
+
+            _maxAttempts = value;
+        }
+    }
+
+    /// <summary>The job's schedule text (cron or interval), stored as given after trimming; null for none.</summary>
+    /// <exception cref="OrderLibValidationException">The schedule is blank or longer than <see cref="MaxScheduleLength"/>.</exception>
+    public string? Schedule
+    {
+        get => _schedule;
+        init
+        {
+            if (value is null)
+            {
+                _schedule = null;
+                return;
+            }
+
+            var trimmed = value.Trim();
+            if (trimmed.Length == 0)
+            {
+                throw new OrderLibValidationException(nameof(Schedule), "A schedule must not be blank; use null for none.");
+            }
+
+            if (trimmed.Length > MaxScheduleLength)
+            {
+                throw new OrderLibValidationException(nameof(Schedule), $"A schedule must be at most {MaxScheduleLength} characters; got {trimmed.Length}.");
+            }
+
+            _schedule = trimmed;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using OrderLib.Domain;
+
+namespace OrderLib.Ports;
+
+/// <summary>
+/// Driven port: job definitions. Every method is scoped to one client: a job of another client is treated as
+/// not existing. Each write is atomic; when a method throws, nothing was written.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>What this adapter supports.</summary>
+    StoreCapabilities Capabilities { get; }
+
+    /// <summary>Creates a job.</summary>
+    /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique constraint, so it holds under concurrency).</exception>
+    Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Returns the job, or null when the client has no job with that id.</summary>
+    Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
+
+    /// <summary>Returns the job with that exact (trimmed) name, or null.</summary>
+    Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken);
+
+    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, starting after id <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the job's definition. A new priority is copied to the job's active run, so claim order follows it.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
+    Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the job, its runs and its own dependencies. When other jobs depend on it, refuses unless
+    /// <paramref name="cascade"/> is true, in which case those dependencies are removed too (and the dependents'
+    /// pending runs stop waiting for it).
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken);
+}

@@ -1,0 +1,56 @@
+using OrderLib.Domain;
+
+namespace OrderLib.Ports;
+
+/// <summary>
+/// Driven port: runs. Every method is scoped to one client and atomic. Shared semantics (the contract suite
+/// in tests/ is their definition):
+/// <list type="bullet">
+/// <item>A job has at most one active (Pending or Running) run; the database enforces it with a partial unique index.</item>
+/// <item>A pending run is ready when it is available and the most recent run of every job it depends on Succeeded.</item>
+/// <item>Readiness is kept incrementally (a count of unsatisfied upstream jobs on the pending run, changed when an upstream
+/// job's latest run starts or stops being a success), so reading ready runs never re-checks the graph.</item>
+/// </list>
+/// </summary>
+public interface IRunStore
+{
+    /// <summary>Creates a pending run (attempt 1) for the job, or returns its existing active run unchanged.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">Some job it depends on has no successful latest run; the error names each.</exception>
+    Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure).
+    /// A success makes the job's pending dependents one step closer to ready.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Cancels the pending or running run, recording <paramref name="reason"/> as its error text.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Returns the run, or null when the client has no run with that id.</summary>
+    Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The client's jobs in id order, each with its newest run, at most <paramref name="limit"/>, after job <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The pending runs that may start at <paramref name="now"/>, highest job priority first, then oldest, at most <paramref name="limit"/>.
+    /// Reading them reserves nothing.
+    /// </summary>
+    Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}
