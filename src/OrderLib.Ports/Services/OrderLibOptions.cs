@@ -1,0 +1,32 @@
+namespace OrderLib;
+
+/// <summary>Settings of the core services, bound from the <c>OrderLib</c> configuration section.</summary>
+public sealed class OrderLibOptions
+{
+    /// <summary>The configuration section these options bind from: <c>OrderLib</c>.</summary>
+    public const string SectionName = "OrderLib";
+
+    /// <summary>The client (tenant) that <see cref="IOrderLib"/> serves when resolved from DI; <c>default</c> unless set.</summary>
+    public string DefaultClientId { get; set; } = "default";
+
+    /// <summary>How long a started run stays held by its worker; 5 minutes unless set.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When true, a hosted service applies pending migrations when the host starts; false unless set.</summary>
+    public bool ApplyMigrationsAtStartup { get; set; }
+
+    /// <summary>Checks the values and says which key to fix.</summary>
+    /// <exception cref="Ports.OrderLibConfigurationException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DefaultClientId) || DefaultClientId.Trim().Length > Domain.ClientId.MaxLength)
+        {
+            throw new Ports.OrderLibConfigurationException($"{SectionName}:{nameof(DefaultClientId)} must be 1 to {Domain.ClientId.MaxLength} characters.");
+        }
+
+        if (LeaseDuration <= TimeSpan.Zero)
+        {
+            throw new Ports.OrderLibConfigurationException($"{SectionName}:{nameof(LeaseDuration)} must be positive; got {LeaseDuration}.");
+        }
+    }
+}
