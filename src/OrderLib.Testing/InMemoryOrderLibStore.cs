@@ -1,0 +1,446 @@
+using OrderLib.Domain;
+using OrderLib.Ports;
+
+namespace OrderLib.Testing;
+
+/// <summary>
+/// The reference implementation of OrderLib's driven ports, kept in process memory. Host applications use it to
+/// unit-test code that depends on <see cref="IJobStore"/>, <see cref="IDependencyStore"/> and <see cref="IRunStore"/>
+/// without a database; the contract suite runs the same tests against it and the SQL adapters so they cannot drift.
+/// </summary>
+/// <remarks>
+/// One lock guards all state, so every method is atomic, and every refusal is decided before anything changes,
+/// so a method that throws has written nothing. Unlike the SQL adapters, which keep readiness incrementally, this
+/// store decides it from scratch each time it is asked: a pending run of job J is ready when it is available and,
+/// for every job D that J depends on, D's most recent run (the one with the highest run id) has Succeeded.
+/// Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
+/// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
+/// </remarks>
+public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore
+{
+    private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
+
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<long, Job> _jobs = [];
+    private readonly Dictionary<long, JobRun> _runs = [];
+
+    // Run ids of each job, oldest first (ids only ever grow, so the last one is the job's most recent run).
+    private readonly Dictionary<long, List<long>> _runsByJob = [];
+
+    // Edges keyed (dependent job, upstream job), plus both adjacency directions in id order.
+    private readonly Dictionary<(long JobId, long DependsOnJobId), JobDependency> _edges = [];
+    private readonly Dictionary<long, SortedSet<long>> _upstream = [];
+    private readonly Dictionary<long, SortedSet<long>> _downstream = [];
+
+    private long _lastJobId;
+    private long _lastRunId;
+
+    /// <summary>Returns <c>InMemory</c>, without a schema and not shared across processes.</summary>
+    public StoreCapabilities Capabilities => InMemoryCapabilities;
+
+    // ---------------------------------------------------------------- jobs
+
+    /// <summary>Creates a job with the next job id.</summary>
+    /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
+    public Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (FindByName(client, definition.Name) is not null)
+            {
+                throw new DuplicateJobNameException(client, definition.Name);
+            }
+
+            var job = Job.Create(new JobId(++_lastJobId), client, definition, Utc(now));
+            _jobs.Add(job.Id.Value, job);
+            _runsByJob.Add(job.Id.Value, []);
+            _upstream.Add(job.Id.Value, []);
+            _downstream.Add(job.Id.Value, []);
+            return Task.FromResult(job);
+        }
+    }
+
+    /// <summary>Returns the client's job with that id, or null.</summary>
+    public Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(FindJob(client, jobId));
+        }
+    }
+
+    /// <summary>Returns the client's job with exactly that name (compared ordinally after trimming), or null.</summary>
+    public Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(FindByName(client, name.Trim()));
+        }
+    }
+
+    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, after id <paramref name="after"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<Job> jobs = ClientJobsAfter(client, after).Take(limit).ToArray();
+            return Task.FromResult(jobs);
+        }
+    }
+
+    /// <summary>Replaces the job's definition; the active run's claim order follows the new priority.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
+    public Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var job = RequireJob(client, jobId);
+            if (FindByName(client, definition.Name) is { } holder && holder.Id != jobId)
+            {
+                throw new DuplicateJobNameException(client, definition.Name);
+            }
+
+            // Ready runs are ordered by the job's current priority, so updating the job is all it takes.
+            var updated = job.Apply(definition, Utc(now));
+            _jobs[jobId.Value] = updated;
+            return Task.FromResult(updated);
+        }
+    }
+
+    /// <summary>Deletes the job with its runs and its dependencies in both directions.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            var id = jobId.Value;
+            var dependents = _downstream[id].ToArray();
+            if (dependents.Length > 0 && !cascade)
+            {
+                throw new JobHasDependentsException(jobId, dependents.Select(d => _jobs[d].Name).ToArray());
+            }
+
+            foreach (var dependent in dependents)
+            {
+                _edges.Remove((dependent, id));
+                _upstream[dependent].Remove(id);
+            }
+
+            foreach (var upstream in _upstream[id])
+            {
+                _edges.Remove((id, upstream));
+                _downstream[upstream].Remove(id);
+            }
+
+            foreach (var runId in _runsByJob[id])
+            {
+                _runs.Remove(runId);
+            }
+
+            _runsByJob.Remove(id);
+            _upstream.Remove(id);
+            _downstream.Remove(id);
+            _jobs.Remove(id);
+            return Task.CompletedTask;
+        }
+    }
+
+    // ---------------------------------------------------------------- dependencies
+
+    /// <summary>Records that <paramref name="jobId"/> depends on <paramref name="dependsOnJobId"/> unless that breaks a graph rule.</summary>
+    /// <exception cref="JobNotFoundException">Either job does not exist for the client (checked before anything else).</exception>
+    /// <exception cref="SelfDependencyException">Both ids are the same job.</exception>
+    /// <exception cref="DuplicateDependencyException">The dependency exists already.</exception>
+    /// <exception cref="DependencyCycleException">The upstream job already reaches the dependent one; the cycle starts and ends at <paramref name="jobId"/>.</exception>
+    public Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var job = RequireJob(client, jobId);
+            var dependsOn = RequireJob(client, dependsOnJobId);
+            var dependency = JobDependency.Create(job, dependsOn, Utc(now));
+            if (_edges.ContainsKey((jobId.Value, dependsOnJobId.Value)))
+            {
+                throw new DuplicateDependencyException(jobId, dependsOnJobId);
+            }
+
+            var cycle = DependencyGraph.CycleClosedBy(jobId, dependsOnJobId, UpstreamOf);
+            if (cycle is not null)
+            {
+                throw new DependencyCycleException(jobId, dependsOnJobId, cycle);
+            }
+
+            _edges.Add((jobId.Value, dependsOnJobId.Value), dependency);
+            _upstream[jobId.Value].Add(dependsOnJobId.Value);
+            _downstream[dependsOnJobId.Value].Add(jobId.Value);
+            return Task.FromResult(dependency);
+        }
+    }
+
+    /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>
+    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
+    /// <exception cref="DependencyNotFoundException">The jobs exist but the dependency does not.</exception>
+    public Task RemoveDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            RequireJob(client, dependsOnJobId);
+            if (!_edges.Remove((jobId.Value, dependsOnJobId.Value)))
+            {
+                throw new DependencyNotFoundException(jobId, dependsOnJobId);
+            }
+
+            _upstream[jobId.Value].Remove(dependsOnJobId.Value);
+            _downstream[dependsOnJobId.Value].Remove(jobId.Value);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The jobs <paramref name="jobId"/> depends on directly, in id order.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            IReadOnlyList<Job> jobs = _upstream[jobId.Value].Select(id => _jobs[id]).ToArray();
+            return Task.FromResult(jobs);
+        }
+    }
+
+    /// <summary>The jobs that depend directly on <paramref name="jobId"/>, in id order.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            IReadOnlyList<Job> jobs = _downstream[jobId.Value].Select(id => _jobs[id]).ToArray();
+            return Task.FromResult(jobs);
+        }
+    }
+
+    // ---------------------------------------------------------------- runs
+
+    /// <summary>Returns the job's active run (Created false), or creates a pending first attempt available at <paramref name="now"/>.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
+            {
+                return Task.FromResult(new EnqueueResult(latest, Created: false));
+            }
+
+            var run = JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, Utc(now));
+            _runs.Add(run.Id.Value, run);
+            _runsByJob[jobId.Value].Add(run.Id.Value);
+            return Task.FromResult(new EnqueueResult(run, Created: true));
+        }
+    }
+
+    /// <summary>Starts the pending, available run whose dependencies all succeeded, for <paramref name="workerId"/>.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="RunNotAvailableException">The run is available only after <paramref name="now"/>.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
+    public Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var run = RequireRun(client, runId);
+            RunTransitions.Ensure(runId, run.Status, RunStatus.Running);
+            now = Utc(now);
+            if (run.AvailableAt > now)
+            {
+                throw new RunNotAvailableException(runId, run.AvailableAt);
+            }
+
+            var unsatisfied = UnsatisfiedDependencies(run.JobId.Value);
+            if (unsatisfied.Count > 0)
+            {
+                throw new DependenciesNotSatisfiedException(runId, unsatisfied);
+            }
+
+            var started = run.Start(workerId, now, Utc(leaseExpiresAt));
+            _runs[runId.Value] = started;
+            return Task.FromResult(started);
+        }
+    }
+
+    /// <summary>Finishes the running run as Succeeded or Failed; error text is kept only for a failure, and the lease is cleared.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    public Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var run = RequireRun(client, runId);
+            var finished = run.Finish(outcome, errorText, Utc(now));
+            _runs[runId.Value] = finished;
+            return Task.FromResult(finished);
+        }
+    }
+
+    /// <summary>Cancels the pending or running run, storing <paramref name="reason"/> as its error text.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var run = RequireRun(client, runId);
+            var cancelled = run.Cancel(reason, Utc(now));
+            _runs[runId.Value] = cancelled;
+            return Task.FromResult(cancelled);
+        }
+    }
+
+    /// <summary>Returns the client's run with that id, or null.</summary>
+    public Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(FindRun(client, runId));
+        }
+    }
+
+    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            IReadOnlyList<JobRun> runs = Enumerable.Reverse(_runsByJob[jobId.Value])
+                .Where(id => before is not { } b || id < b.Value)
+                .Take(limit)
+                .Select(id => _runs[id])
+                .ToArray();
+            return Task.FromResult(runs);
+        }
+    }
+
+    /// <summary>The client's jobs in id order after <paramref name="after"/>, each with its newest run or null, at most <paramref name="limit"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            IReadOnlyList<JobWithLatestRun> rows = ClientJobsAfter(client, after)
+                .Take(limit)
+                .Select(job => new JobWithLatestRun(job, LatestRun(job.Id.Value)))
+                .ToArray();
+            return Task.FromResult(rows);
+        }
+    }
+
+    /// <summary>
+    /// The client's pending runs that are available at <paramref name="now"/> and whose dependencies all succeeded,
+    /// by the job's current priority (highest first), then run id, at most <paramref name="limit"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            now = Utc(now);
+            IReadOnlyList<JobRun> ready = _jobs.Values
+                .Where(job => job.ClientId == client)
+                .Select(job => (job, run: LatestRun(job.Id.Value)))
+                .Where(x => x.run is { Status: RunStatus.Pending } run
+                    && run.AvailableAt <= now
+                    && UnsatisfiedDependencies(x.job.Id.Value).Count == 0)
+                .OrderByDescending(x => x.job.Priority)
+                .ThenBy(x => x.run!.Id.Value)
+                .Take(limit)
+                .Select(x => x.run!)
+                .ToArray();
+            return Task.FromResult(ready);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers (call with the lock held)
+
+    private static DateTimeOffset Utc(DateTimeOffset value) => value.ToUniversalTime();
+
+    private Job? FindJob(ClientId client, JobId jobId) =>
+        _jobs.TryGetValue(jobId.Value, out var job) && job.ClientId == client ? job : null;
+
+    private Job RequireJob(ClientId client, JobId jobId) =>
+        FindJob(client, jobId) ?? throw new JobNotFoundException(jobId);
+
+    private Job? FindByName(ClientId client, string name) =>
+        _jobs.Values.FirstOrDefault(job => job.ClientId == client && string.Equals(job.Name, name, StringComparison.Ordinal));
+
+    private IEnumerable<Job> ClientJobsAfter(ClientId client, JobId? after) =>
+        _jobs.Values.Where(job => job.ClientId == client && (after is not { } a || job.Id.Value > a.Value));
+
+    private JobRun? FindRun(ClientId client, RunId runId) =>
+        _runs.TryGetValue(runId.Value, out var run) && _jobs[run.JobId.Value].ClientId == client ? run : null;
+
+    private JobRun RequireRun(ClientId client, RunId runId) =>
+        FindRun(client, runId) ?? throw new RunNotFoundException(runId);
+
+    private JobRun? LatestRun(long jobId) =>
+        _runsByJob[jobId] is { Count: > 0 } ids ? _runs[ids[^1]] : null;
+
+    private IEnumerable<JobId> UpstreamOf(JobId jobId) =>
+        _upstream.TryGetValue(jobId.Value, out var ids) ? ids.Select(id => new JobId(id)) : [];
+
+    // Every job the given job depends on whose most recent run has not succeeded, in upstream job id order.
+    private List<UnsatisfiedDependency> UnsatisfiedDependencies(long jobId)
+    {
+        var unsatisfied = new List<UnsatisfiedDependency>();
+        foreach (var upstreamId in _upstream[jobId])
+        {
+            var latest = LatestRun(upstreamId);
+            if (latest is not { Status: RunStatus.Succeeded })
+            {
+                unsatisfied.Add(new UnsatisfiedDependency(new JobId(upstreamId), _jobs[upstreamId].Name, latest?.Status));
+            }
+        }
+
+        return unsatisfied;
+    }
+}
