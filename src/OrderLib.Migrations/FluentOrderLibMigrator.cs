@@ -1,0 +1,187 @@
+using System.Globalization;
+using IMigrationInfo = FluentMigrator.Infrastructure.IMigrationInfo;
+using FluentMigrator.Runner;
+using FluentMigrator.Runner.Conventions;
+using FluentMigrator.Runner.Processors;
+using Microsoft.Extensions.DependencyInjection;
+using OrderLib.Migrations.Versions;
+using OrderLib.Ports;
+using OrderLib.Ports.Migrations;
+using MigrationInfo = OrderLib.Ports.Migrations.MigrationInfo;
+
+namespace OrderLib.Migrations;
+
+/// <summary>
+/// <see cref="IOrderLibMigrator"/> over FluentMigrator. Every operation builds its own small service
+/// container and scope (so the migrator is stateless and safe to share), reads the applied versions with a
+/// connection of its own, and lets FluentMigrator apply or revert migrations, each in its own transaction.
+/// </summary>
+internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLibMigrator
+{
+    /// <inheritdoc />
+    public void MigrateUp()
+    {
+        Guarded("migrating the OrderLib schema up", () =>
+        {
+            using var session = target.OpenSession(forMigrateUp: true);
+            Run((runner, _) => runner.MigrateUp());
+            session.AfterMigrateUp();
+        });
+    }
+
+    /// <inheritdoc />
+    public void MigrateDownTo(long version)
+    {
+        if (version < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), version, "A migration version is never negative; 0 removes the whole schema.");
+        }
+
+        var known = KnownMigrations();
+        if (version != 0 && !known.ContainsKey(version))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(version),
+                version,
+                $"{version} is not an OrderLib migration version. Known versions: {string.Join(", ", known.Keys)}; 0 removes the whole schema.");
+        }
+
+        Guarded($"migrating the OrderLib schema down to version {version}", () =>
+        {
+            using var session = target.OpenSession(forMigrateUp: false);
+            var applied = session.ReadAppliedVersions();
+            if (applied.Count == 0)
+            {
+                return; // nothing applied, nothing to revert; and no version table gets created as a side effect
+            }
+
+            RefuseUnknownVersions(applied, known);
+            Run((runner, services) =>
+            {
+                runner.MigrateDown(version);
+                if (version == 0)
+                {
+                    // "0 removes the whole schema": the version table too, as FluentMigrator's Rollback does.
+                    services.GetRequiredService<IVersionLoader>().RemoveVersionTable();
+                }
+            });
+        });
+    }
+
+    /// <inheritdoc />
+    public void Rollback(int steps)
+    {
+        if (steps < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, "Roll back at least one migration.");
+        }
+
+        var known = KnownMigrations();
+        Guarded($"rolling back {steps} OrderLib migration(s)", () =>
+        {
+            using var session = target.OpenSession(forMigrateUp: false);
+            var applied = session.ReadAppliedVersions();
+            if (applied.Count == 0)
+            {
+                return;
+            }
+
+            RefuseUnknownVersions(applied, known);
+
+            // FluentMigrator reverts the newest applied migrations and drops its version table when none is left.
+            Run((runner, _) => runner.Rollback(steps));
+        });
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<MigrationInfo> ListMigrations()
+    {
+        var known = KnownMigrations();
+        IReadOnlySet<long> applied = new HashSet<long>();
+        Guarded("reading the applied OrderLib migrations", () =>
+        {
+            using var session = target.OpenSession(forMigrateUp: false);
+            applied = session.ReadAppliedVersions();
+        });
+
+        return known.Values
+            .OrderBy(m => m.Version)
+            .Select(m => new MigrationInfo(m.Version, m.Description ?? m.Migration.GetType().Name, applied.Contains(m.Version)))
+            .ToList();
+    }
+
+    /// <summary>Every migration in this assembly, by version, as FluentMigrator discovers them.</summary>
+    private SortedList<long, IMigrationInfo> KnownMigrations()
+    {
+        using var services = BuildServices();
+        using var scope = services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<IMigrationInformationLoader>().LoadMigrations();
+    }
+
+    private void Run(Action<IMigrationRunner, IServiceProvider> action)
+    {
+        using var services = BuildServices();
+        using var scope = services.CreateScope();
+        action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>(), scope.ServiceProvider);
+    }
+
+    private ServiceProvider BuildServices()
+    {
+        var services = new ServiceCollection()
+            .AddFluentMigratorCore() // logging: no provider is registered, so FluentMigrator stays silent
+            .ConfigureRunner(runner =>
+            {
+                target.AddProcessor(runner);
+                runner
+                    .WithGlobalConnectionString(target.RunnerConnectionString)
+                    .WithVersionTable(new OrderLibVersionTable(target.SchemaName))
+                    .ScanIn(typeof(JobsDependenciesAndRuns).Assembly).For.Migrations();
+            })
+            .Configure<SelectingProcessorAccessorOptions>(options => options.ProcessorId = target.ProcessorId);
+
+        // Registered after FluentMigrator's default so it wins: every table, index and key goes to the schema.
+        services.AddScoped<IConventionSet>(_ => new DefaultConventionSet(
+            string.IsNullOrEmpty(target.SchemaName) ? null : target.SchemaName,
+            workingDirectory: null));
+
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+
+    /// <summary>Refuses to revert anything while the database holds migrations this version of OrderLib
+    /// does not know (applied by a newer version): reverting older ones underneath them would corrupt the schema.</summary>
+    private static void RefuseUnknownVersions(IReadOnlySet<long> applied, SortedList<long, IMigrationInfo> known)
+    {
+        var unknown = applied.Where(v => !known.ContainsKey(v)).Order().ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException(
+                "The database has migrations applied that this version of OrderLib does not know: " +
+                string.Join(", ", unknown.Select(v => v.ToString(CultureInfo.InvariantCulture))) +
+                ". Revert them with the OrderLib version that applied them.");
+        }
+    }
+
+    private static void Guarded(string what, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is not OrderLibMigrationException and not ArgumentOutOfRangeException)
+        {
+            throw new OrderLibMigrationException($"{char.ToUpperInvariant(what[0])}{what[1..]} failed: {Innermost(ex).Message}", ex);
+        }
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        // FluentMigrator wraps the database error in an exception whose message repeats the whole SQL text;
+        // the message of the database's own exception is the useful part.
+        while (ex.InnerException is not null)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
+    }
+}
