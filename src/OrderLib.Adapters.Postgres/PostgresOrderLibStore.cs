@@ -1,0 +1,41 @@
+using Npgsql;
+using OrderLib.Adapters.Relational;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Postgres;
+
+/// <summary>
+/// OrderLib's store on PostgreSQL. Owns an <see cref="NpgsqlDataSource"/> whose search path is the given schema;
+/// dispose the store to close its connections.
+/// </summary>
+public sealed class PostgresOrderLibStore : RelationalOrderLibStore, IAsyncDisposable, IDisposable
+{
+    private readonly PostgresDialect _dialect;
+
+    /// <summary>Creates the store over the database the connection string names, using tables in <paramref name="schema"/>.</summary>
+    /// <param name="connectionString">An Npgsql connection string.</param>
+    /// <param name="schema">The schema holding OrderLib's tables; <c>public</c> by default.</param>
+    /// <exception cref="ArgumentException">The connection string or schema is null, empty or blank.</exception>
+    public PostgresOrderLibStore(string connectionString, string schema = "public")
+        : this(CreateDialect(connectionString, schema))
+    {
+    }
+
+    private PostgresOrderLibStore(PostgresDialect dialect)
+        : base(dialect, new StoreCapabilities("Postgres", HasSchema: true, SharedAcrossProcesses: true)) => _dialect = dialect;
+
+    /// <summary>Closes the store's connections.</summary>
+    public void Dispose() => _dialect.DataSource.Dispose();
+
+    /// <summary>Closes the store's connections.</summary>
+    public ValueTask DisposeAsync() => _dialect.DataSource.DisposeAsync();
+
+    private static PostgresDialect CreateDialect(string connectionString, string schema)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentException.ThrowIfNullOrWhiteSpace(schema);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConnectionStringBuilder.SearchPath = schema;
+        return new PostgresDialect(builder.Build());
+    }
+}
