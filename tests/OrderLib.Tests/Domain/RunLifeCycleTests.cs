@@ -1,0 +1,92 @@
+using OrderLib.Domain;
+
+namespace OrderLib.Tests.Domain;
+
+public class RunLifeCycleTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly (RunStatus From, RunStatus To)[] Allowed =
+    [
+        (RunStatus.Pending, RunStatus.Running),
+        (RunStatus.Pending, RunStatus.Cancelled),
+        (RunStatus.Running, RunStatus.Succeeded),
+        (RunStatus.Running, RunStatus.Failed),
+        (RunStatus.Running, RunStatus.Cancelled),
+    ];
+
+    private static IEnumerable<TestCaseData> EveryPair() =>
+        from source in Enum.GetValues<RunStatus>()
+        from target in Enum.GetValues<RunStatus>()
+        select new TestCaseData(source, target);
+
+    [TestCaseSource(nameof(EveryPair))]
+    public void Only_the_documented_transitions_are_allowed(RunStatus from, RunStatus to)
+    {
+        var expected = Allowed.Contains((from, to));
+        Assert.That(RunTransitions.IsAllowed(from, to), Is.EqualTo(expected));
+        if (expected)
+        {
+            Assert.DoesNotThrow(() => RunTransitions.Ensure(new RunId(1), from, to));
+        }
+        else
+        {
+            var error = Assert.Throws<IllegalRunTransitionException>(() => RunTransitions.Ensure(new RunId(1), from, to));
+            Assert.That(error!.From, Is.EqualTo(from));
+            Assert.That(error.To, Is.EqualTo(to));
+            Assert.That(error.Message, Does.Contain(from.ToString()).And.Contain(to.ToString()));
+        }
+    }
+
+    [Test]
+    public void Terminal_states_are_exactly_succeeded_failed_cancelled()
+    {
+        Assert.That(Enum.GetValues<RunStatus>().Where(s => s.IsTerminal()), Is.EquivalentTo(new[] { RunStatus.Succeeded, RunStatus.Failed, RunStatus.Cancelled }));
+    }
+
+    [Test]
+    public void A_run_goes_pending_running_succeeded_and_records_times_and_worker()
+    {
+        var run = JobRun.CreatePending(new RunId(7), new JobId(3), 1, T0);
+        var started = run.Start("w1", T0.AddSeconds(1), T0.AddMinutes(5));
+        var finished = started.Finish(RunStatus.Succeeded, "ignored", T0.AddSeconds(2));
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Pending));
+            Assert.That(run.AvailableAt, Is.EqualTo(T0));
+            Assert.That(started.Status, Is.EqualTo(RunStatus.Running));
+            Assert.That(started.WorkerId, Is.EqualTo("w1"));
+            Assert.That(started.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(5)));
+            Assert.That(finished.Status, Is.EqualTo(RunStatus.Succeeded));
+            Assert.That(finished.FinishedAt, Is.EqualTo(T0.AddSeconds(2)));
+            Assert.That(finished.LeaseExpiresAt, Is.Null);
+            Assert.That(finished.Error, Is.Null);
+        });
+    }
+
+    [Test]
+    public void A_failure_keeps_its_error_text()
+    {
+        var failed = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start("w", T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "boom", T0.AddSeconds(3));
+        Assert.That(failed.Error, Is.EqualTo("boom"));
+    }
+
+    [Test]
+    public void Finish_with_a_non_final_outcome_is_refused()
+    {
+        var running = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start("w", T0, T0.AddMinutes(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Cancelled, null, T0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Pending, null, T0));
+    }
+
+    [Test]
+    public void Finishing_a_pending_run_and_cancelling_a_finished_one_are_refused()
+    {
+        var pending = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0);
+        Assert.Throws<IllegalRunTransitionException>(() => pending.Finish(RunStatus.Succeeded, null, T0));
+        var cancelled = pending.Cancel("stop", T0);
+        Assert.That(cancelled.Error, Is.EqualTo("stop"));
+        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Cancel("again", T0));
+        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Start("w", T0, T0));
+    }
+}

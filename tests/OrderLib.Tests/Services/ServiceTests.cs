@@ -1,0 +1,161 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OrderLib.Domain;
+
+namespace OrderLib.Tests.Services;
+
+/// <summary>The public services over the in-memory adapter: what they add on top of the stores.</summary>
+public class ServiceTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+    private FakeTimeProvider _time = null!;
+    private ServiceProvider _provider = null!;
+    private IOrderLib _orderLib = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider(T0);
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddOrderLib(o => o.UseInMemory().Configure(options => options.LeaseDuration = TimeSpan.FromMinutes(2)));
+        _provider = services.BuildServiceProvider();
+        _orderLib = _provider.GetRequiredService<IOrderLib>();
+    }
+
+    [TearDown]
+    public void TearDown() => _provider.Dispose();
+
+    [Test]
+    public async Task Times_come_from_the_injected_time_provider_truncated_to_microseconds()
+    {
+        _time.Advance(TimeSpan.FromTicks(12_345_678)); // 1.2345678 s: the last tick is below a microsecond
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        Assert.That(job.CreatedAt, Is.EqualTo(T0 + TimeSpan.FromTicks(12_345_670)));
+    }
+
+    [Test]
+    public async Task Start_holds_the_run_for_the_configured_lease_duration()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var started = await _orderLib.Runs.StartAsync(run.Id, " worker-1 ");
+        Assert.Multiple(() =>
+        {
+            Assert.That(started.WorkerId, Is.EqualTo("worker-1"));
+            Assert.That(started.StartedAt, Is.EqualTo(T0.AddSeconds(10)));
+            Assert.That(started.LeaseExpiresAt, Is.EqualTo(T0.AddSeconds(10).AddMinutes(2)));
+        });
+    }
+
+    [TestCase("")]
+    [TestCase("   ")]
+    public async Task Blank_worker_id_is_refused_and_the_run_stays_pending(string workerId)
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
+        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Runs.StartAsync(run.Id, workerId));
+        Assert.That((await _orderLib.Runs.GetAsync(run.Id)).Status, Is.EqualTo(RunStatus.Pending));
+    }
+
+    [Test]
+    public async Task Listing_jobs_pages_with_a_cursor_and_ends_with_no_cursor()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _orderLib.Jobs.CreateAsync(new JobDefinition($"job-{i}"));
+        }
+
+        var first = await _orderLib.Jobs.ListAsync(limit: 2);
+        var second = await _orderLib.Jobs.ListAsync(first.NextAfter, 2);
+        var third = await _orderLib.Jobs.ListAsync(second.NextAfter, 2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-0", "job-1" }));
+            Assert.That(second.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-2", "job-3" }));
+            Assert.That(third.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-4" }));
+            Assert.That(third.NextAfter, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task A_full_last_page_has_no_cursor()
+    {
+        await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        await _orderLib.Jobs.CreateAsync(new JobDefinition("b"));
+        var page = await _orderLib.Jobs.ListAsync(limit: 2);
+        Assert.That(page.Items, Has.Count.EqualTo(2));
+        Assert.That(page.NextAfter, Is.Null);
+    }
+
+    [TestCase(0)]
+    [TestCase(1001)]
+    public void Page_size_out_of_range_is_refused(int limit)
+    {
+        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Jobs.ListAsync(limit: limit));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Runs.ListReadyAsync(limit));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Runs.ListLatestAsync(limit: limit));
+    }
+
+    [Test]
+    public async Task Get_by_name_trims_and_unknown_names_and_ids_are_not_found()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"));
+        Assert.That((await _orderLib.Jobs.GetByNameAsync("  extract ")).Id, Is.EqualTo(job.Id));
+        Assert.That(await _orderLib.Jobs.FindByNameAsync("nope"), Is.Null);
+        Assert.ThrowsAsync<JobNotFoundException>(() => _orderLib.Jobs.GetByNameAsync("nope"));
+        Assert.ThrowsAsync<JobNotFoundException>(() => _orderLib.Jobs.GetAsync(new JobId(999)));
+        Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.GetAsync(new RunId(999)));
+    }
+
+    [Test]
+    public async Task ForClient_sees_only_its_own_jobs_and_runs()
+    {
+        var acme = _orderLib.ForClient(new ClientId("acme"));
+        var job = await acme.Jobs.CreateAsync(new JobDefinition("extract"));
+        var run = (await acme.Runs.EnqueueAsync(job.Id)).Run;
+        Assert.Multiple(() =>
+        {
+            Assert.That(acme.ClientId, Is.EqualTo(new ClientId("acme")));
+            Assert.That(_orderLib.ClientId, Is.EqualTo(ClientId.Default));
+            Assert.ThrowsAsync<JobNotFoundException>(() => _orderLib.Jobs.GetAsync(job.Id));
+            Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.GetAsync(run.Id));
+            Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.StartAsync(run.Id, "w"));
+        });
+        Assert.That((await _orderLib.Jobs.ListAsync()).Items, Is.Empty);
+        Assert.That((await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"))).Id, Is.Not.EqualTo(job.Id));
+    }
+
+    [Test]
+    public async Task A_pipeline_runs_in_dependency_order_through_the_services()
+    {
+        var extract = await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"));
+        var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report") { Priority = 5 });
+        await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
+        var reportRun = (await _orderLib.Runs.EnqueueAsync(report.Id)).Run;
+        var extractRun = (await _orderLib.Runs.EnqueueAsync(extract.Id)).Run;
+
+        Assert.That((await _orderLib.Runs.ListReadyAsync()).Select(r => r.Id), Is.EqualTo(new[] { extractRun.Id }));
+        var refused = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => _orderLib.Runs.StartAsync(reportRun.Id, "w"));
+        Assert.That(refused!.Message, Does.Contain("'extract' (latest run Pending)"));
+
+        await _orderLib.Runs.StartAsync(extractRun.Id, "w");
+        await _orderLib.Runs.SucceedAsync(extractRun.Id);
+        Assert.That((await _orderLib.Runs.ListReadyAsync()).Select(r => r.Id), Is.EqualTo(new[] { reportRun.Id }));
+        await _orderLib.Runs.StartAsync(reportRun.Id, "w");
+        var failed = await _orderLib.Runs.FailAsync(reportRun.Id, "smtp down");
+
+        var latest = await _orderLib.Runs.ListLatestAsync();
+        Assert.That(latest.Items.Select(r => (r.Job.Name, r.LatestRun!.Status)), Is.EqualTo(new[] { ("extract", RunStatus.Succeeded), ("report", RunStatus.Failed) }));
+        Assert.That(failed.Error, Is.EqualTo("smtp down"));
+        var history = await _orderLib.Runs.ListForJobAsync(report.Id);
+        Assert.That(history.Items.Single().Id, Is.EqualTo(reportRun.Id));
+    }
+
+    [Test]
+    public void Fail_requires_error_text()
+    {
+        Assert.ThrowsAsync<ArgumentNullException>(() => _orderLib.Runs.FailAsync(new RunId(1), null!));
+    }
+}
