@@ -1,0 +1,140 @@
+using System.Globalization;
+
+namespace OrderLib.Sample;
+
+/// <summary>One step of the sample pipeline: a job, the jobs it depends on, and the work one of its runs does.</summary>
+/// <param name="Name">The job's name.</param>
+/// <param name="Description">The job's description.</param>
+/// <param name="DependsOn">The names of the jobs it depends on.</param>
+/// <param name="Work">Does the work and says in a few words what it did; throws when it fails.</param>
+internal sealed record PipelineStep(string Name, string Description, string[] DependsOn, Func<CancellationToken, Task<string>> Work);
+
+/// <summary>
+/// The sample's work: small but real file processing in <c>directory</c>, deterministic (the same input files and
+/// results every time; only the e-mail's Date header comes from the clock).
+/// extract-orders and extract-customers → transform → report → email.
+/// </summary>
+internal sealed class PipelineHandlers(string directory, TimeProvider time)
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    private static readonly (string Name, string Country)[] Customers =
+    [
+        ("Ada Lovelace", "GB"), ("Grace Hopper", "US"), ("Alan Turing", "GB"), ("Edsger Dijkstra", "NL"),
+        ("Barbara Liskov", "US"), ("Niklaus Wirth", "CH"), ("Margaret Hamilton", "US"), ("Donald Knuth", "US"),
+    ];
+
+    private string OrdersCsv => Path.Combine(directory, "orders.csv");
+
+    private string CustomersCsv => Path.Combine(directory, "customers.csv");
+
+    private string TotalsCsv => Path.Combine(directory, "customer-totals.csv");
+
+    private string ReportTxt => Path.Combine(directory, "report.txt");
+
+    private string ReportEml => Path.Combine(directory, "report.eml");
+
+    /// <summary>The pipeline, upstream jobs before the jobs that depend on them.</summary>
+    public IReadOnlyList<PipelineStep> Steps =>
+    [
+        new("extract-orders", "Extract the day's orders to orders.csv", [], ExtractOrdersAsync),
+        new("extract-customers", "Extract the customer list to customers.csv", [], ExtractCustomersAsync),
+        new("transform", "Join orders with customers and total them per customer", ["extract-orders", "extract-customers"], TransformAsync),
+        new("report", "Write the revenue summary report.txt", ["transform"], ReportAsync),
+        new("email", "Put the report in an e-mail, report.eml", ["report"], EmailAsync),
+    ];
+
+    private async Task<string> ExtractOrdersAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var lines = new List<string> { "order_id,customer_id,amount" };
+        for (var i = 1; i <= 60; i++)
+        {
+            var amount = 10m + (i * 3719 % 9000 / 100m);
+            lines.Add(string.Create(Invariant, $"{1000 + i},{(i * 5 % Customers.Length) + 1},{amount:0.00}"));
+        }
+
+        await File.WriteAllLinesAsync(OrdersCsv, lines, cancellationToken);
+        return $"wrote {lines.Count - 1} orders to {OrdersCsv}";
+    }
+
+    private async Task<string> ExtractCustomersAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var lines = Customers.Select((c, i) => string.Create(Invariant, $"{i + 1},{c.Name},{c.Country}")).Prepend("customer_id,name,country");
+        await File.WriteAllLinesAsync(CustomersCsv, lines, cancellationToken);
+        return $"wrote {Customers.Length} customers to {CustomersCsv}";
+    }
+
+    private async Task<string> TransformAsync(CancellationToken cancellationToken)
+    {
+        var customers = (await ReadCsvAsync(CustomersCsv, cancellationToken)).ToDictionary(row => row[0], row => (Name: row[1], Country: row[2]));
+        var orders = await ReadCsvAsync(OrdersCsv, cancellationToken);
+        var totals = orders
+            .GroupBy(row => customers.TryGetValue(row[1], out var customer)
+                ? customer
+                : throw new InvalidDataException($"Order {row[0]} names customer {row[1]}, who is not in {CustomersCsv}."))
+            .Select(g => (Customer: g.Key, Orders: g.Count(), Total: g.Sum(row => decimal.Parse(row[2], Invariant))))
+            .OrderByDescending(t => t.Total)
+            .ThenBy(t => t.Customer.Name, StringComparer.Ordinal)
+            .Select(t => string.Create(Invariant, $"{t.Customer.Name},{t.Customer.Country},{t.Orders},{t.Total:0.00}"))
+            .Prepend("name,country,orders,total");
+        await File.WriteAllLinesAsync(TotalsCsv, totals, cancellationToken);
+        return $"totalled {orders.Count} orders for {customers.Count} customers in {TotalsCsv}";
+    }
+
+    private async Task<string> ReportAsync(CancellationToken cancellationToken)
+    {
+        var totals = (await ReadCsvAsync(TotalsCsv, cancellationToken))
+            .Select(row => (Name: row[0], Country: row[1], Orders: int.Parse(row[2], Invariant), Total: decimal.Parse(row[3], Invariant)))
+            .ToList();
+        var lines = new List<string>
+        {
+            "Revenue report",
+            "==============",
+            string.Create(Invariant, $"{totals.Sum(t => t.Orders)} orders from {totals.Count} customers, revenue {totals.Sum(t => t.Total):N2}"),
+            "",
+            "Top customers:",
+        };
+        lines.AddRange(totals.Take(3).Select((t, i) => string.Create(Invariant, $"  {i + 1}. {t.Name,-18} {t.Country}  {t.Orders,2} orders  {t.Total,9:N2}")));
+        lines.Add("");
+        lines.Add("Revenue by country:");
+        lines.AddRange(totals
+            .GroupBy(t => t.Country)
+            .Select(g => (Country: g.Key, Total: g.Sum(t => t.Total)))
+            .OrderByDescending(c => c.Total)
+            .Select(c => string.Create(Invariant, $"  {c.Country}  {c.Total,9:N2}")));
+        await File.WriteAllLinesAsync(ReportTxt, lines, cancellationToken);
+        return $"wrote {ReportTxt} ({lines[2]})";
+    }
+
+    private async Task<string> EmailAsync(CancellationToken cancellationToken)
+    {
+        var report = await File.ReadAllLinesAsync(ReportTxt, cancellationToken);
+        string[] headers =
+        [
+            "From: OrderLib sample <orderlib-sample@example.com>",
+            "To: Sales <sales@example.com>",
+            "Subject: " + report[0],
+            "Date: " + time.GetUtcNow().ToString("r", Invariant),
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+        ];
+
+        // RFC 5322: CRLF line ends, an empty line between the headers and the body.
+        await File.WriteAllTextAsync(ReportEml, string.Join("\r\n", [.. headers, "", .. report, ""]), cancellationToken);
+        return $"wrote {ReportEml} to sales@example.com";
+    }
+
+    /// <summary>Reads a CSV file written by an earlier step, without its header line.</summary>
+    private static async Task<List<string[]>> ReadCsvAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{path} is missing: the step that writes it has not run.", path);
+        }
+
+        var lines = await File.ReadAllLinesAsync(path, cancellationToken);
+        return lines.Skip(1).Select(line => line.Split(',')).ToList();
+    }
+}
