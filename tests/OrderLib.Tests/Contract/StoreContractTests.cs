@@ -1,0 +1,152 @@
+using NUnit.Framework;
+using OrderLib.Domain;
+using OrderLib.Ports;
+
+namespace OrderLib.Tests.Contract;
+
+/// <summary>
+/// The one contract suite for OrderLib's driven ports: every behaviour test lives here (split over partial files by
+/// area) and runs unchanged against every adapter. A subclass only says how to build a store and how to clean up.
+/// Each test runs as a fresh client, so tests sharing one database cannot see each other, and every timestamp is a
+/// whole second after <see cref="T0"/>, so each adapter must give back exactly what it was given.
+/// </summary>
+public abstract partial class StoreContractTests
+{
+    /// <summary>The base of every timestamp the suite passes in.</summary>
+    protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private StoreSet? _stores;
+
+    /// <summary>The client this test runs as; fresh for every test.</summary>
+    protected ClientId Client { get; private set; }
+
+    /// <summary>Another client, fresh for every test, to prove tenancy.</summary>
+    protected ClientId OtherClient { get; private set; }
+
+    private IJobStore Jobs => (_stores ?? throw new InvalidOperationException("No store yet.")).Jobs;
+
+    private IDependencyStore Deps => _stores!.Dependencies;
+
+    private IRunStore Runs => _stores!.Runs;
+
+    /// <summary>Builds the store under test for one test.</summary>
+    protected abstract Task<StoreSet> CreateStoreAsync();
+
+    /// <summary>Cleans up after one test; the default disposes the store when it is disposable.</summary>
+    protected virtual async Task DisposeStoreAsync(StoreSet stores)
+    {
+        ArgumentNullException.ThrowIfNull(stores);
+        switch (stores.Jobs)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    /// <summary>Wraps a store that implements all three ports.</summary>
+    protected static StoreSet StoreOf<T>(T store)
+        where T : IJobStore, IDependencyStore, IRunStore
+        => new(store, store, store);
+
+    [SetUp]
+    public async Task CreateStoreForTest()
+    {
+        var unique = Guid.NewGuid().ToString("N");
+        Client = new ClientId("t-" + unique);
+        OtherClient = new ClientId("o-" + unique);
+        _stores = await CreateStoreAsync();
+    }
+
+    [TearDown]
+    public async Task DisposeStoreAfterTest()
+    {
+        if (_stores is { } stores)
+        {
+            _stores = null;
+            await DisposeStoreAsync(stores);
+        }
+    }
+
+    [Test]
+    public void Capabilities_NameTheProvider()
+    {
+        Assert.That(Jobs.Capabilities.ProviderName, Is.AnyOf("InMemory", "Sqlite", "Postgres"));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>A timestamp <paramref name="seconds"/> whole seconds after <see cref="T0"/>.</summary>
+    protected static DateTimeOffset At(int seconds) => T0.AddSeconds(seconds);
+
+    private Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0) =>
+        Jobs.CreateJobAsync(client ?? Client, new JobDefinition(name) { Priority = priority }, At(at), None);
+
+    private async Task<List<Job>> CreateJobsAsync(string prefix, int count)
+    {
+        var jobs = new List<Job>(count);
+        for (var i = 0; i < count; i++)
+        {
+            jobs.Add(await CreateJobAsync($"{prefix}-{i:D3}"));
+        }
+
+        return jobs;
+    }
+
+    private Task<JobDependency> DependAsync(Job job, Job dependsOn, int at = 0) =>
+        Deps.AddDependencyAsync(Client, job.Id, dependsOn.Id, At(at), None);
+
+    private async Task<JobRun> EnqueueAsync(Job job, int at = 0) =>
+        (await Runs.EnqueueRunAsync(Client, job.Id, At(at), None)).Run;
+
+    private Task<JobRun> StartAsync(JobRun run, int at = 0, string worker = "worker-1") =>
+        Runs.StartRunAsync(Client, run.Id, worker, At(at), At(at + 60), None);
+
+    private Task<JobRun> FinishAsync(JobRun run, RunStatus outcome, int at = 0, string? error = null) =>
+        Runs.FinishRunAsync(Client, run.Id, outcome, error, At(at), None);
+
+    private Task<JobRun?> GetRunAsync(JobRun run) => Runs.GetRunAsync(Client, run.Id, None);
+
+    private async Task<JobRun> RunToEndAsync(Job job, RunStatus outcome, int at = 0)
+    {
+        var run = await StartAsync(await EnqueueAsync(job, at), at);
+        return await FinishAsync(run, outcome, at, outcome == RunStatus.Failed ? "boom" : null);
+    }
+
+    /// <summary>Gives the job a latest run in <paramref name="status"/> (the run has no dependencies of its own).</summary>
+    private async Task<JobRun> RunInStatusAsync(Job job, RunStatus status, int at = 0)
+    {
+        var run = await EnqueueAsync(job, at);
+        return status switch
+        {
+            RunStatus.Pending => run,
+            RunStatus.Running => await StartAsync(run, at),
+            RunStatus.Succeeded or RunStatus.Failed => await RunToEndAsync(job, status, at),
+            RunStatus.Cancelled => await Runs.CancelRunAsync(Client, run.Id, "stopped", At(at), None),
+            _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+        };
+    }
+
+    private async Task<RunId[]> ReadyRunIdsAsync(int at, int limit = 1000) =>
+        (await Runs.ListReadyRunsAsync(Client, At(at), limit, None)).Select(r => r.Id).ToArray();
+
+    private async Task<JobId[]> UpstreamIdsAsync(Job job) =>
+        (await Deps.ListUpstreamAsync(Client, job.Id, None)).Select(j => j.Id).ToArray();
+
+    private async Task<JobId[]> DownstreamIdsAsync(Job job) =>
+        (await Deps.ListDownstreamAsync(Client, job.Id, None)).Select(j => j.Id).ToArray();
+
+    private async Task<Job[]> AllJobsAsync(ClientId client) =>
+        (await Jobs.ListJobsAsync(client, null, 1000, None)).ToArray();
+
+    /// <summary>The three ports of one store, usually the same object.</summary>
+    /// <param name="Jobs">The job store.</param>
+    /// <param name="Dependencies">The dependency store.</param>
+    /// <param name="Runs">The run store.</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs);
+}
