@@ -130,7 +130,7 @@ foreach (var (name, run) in runs)
 
 // 6. The history: every job with its latest run.
 Console.WriteLine();
-Console.WriteLine($"{"job",-18} {"status",-10} {"attempt",7}  {"started (UTC)",-19}  {"finished (UTC)",-19}  worker");
+Console.WriteLine($"{"job",-18} {"status",-10} {"attempt",7}  {"started (UTC)",-23}  {"finished (UTC)",-23}  worker");
 long? nextAfter = null;
 do
 {
@@ -138,7 +138,7 @@ do
     foreach (var (job, latest) in page.Items)
     {
         Console.WriteLine(
-            $"{job.Name,-18} {latest?.Status.ToString() ?? "never ran",-10} {latest?.Attempt,7}  {Time(latest?.StartedAt),-19}  {Time(latest?.FinishedAt),-19}  {latest?.WorkerId ?? "-"}");
+            $"{job.Name,-18} {latest?.Status.ToString() ?? "never ran",-10} {latest?.Attempt,7}  {Time(latest?.StartedAt),-23}  {Time(latest?.FinishedAt),-23}  {latest?.WorkerId ?? "-"}");
     }
 
     nextAfter = page.NextAfter;
@@ -150,4 +150,4 @@ Console.WriteLine(failed == 0 ? $"Pipeline succeeded; output in {outputDirectory
 await host.StopAsync();
 return failed == 0 ? 0 : 1;
 
-static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
+static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "-";
