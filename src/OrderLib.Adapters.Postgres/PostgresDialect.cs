@@ -1,14 +1,42 @@
+using System.Data;
 using System.Data.Common;
+using Dapper;
 using Npgsql;
 using OrderLib.Adapters.Relational;
+using OrderLib.Domain;
 
 namespace OrderLib.Adapters.Postgres;
 
-/// <summary>PostgreSQL's differences from the shared relational SQL.</summary>
-internal sealed class PostgresDialect(NpgsqlDataSource dataSource) : SqlDialect
+/// <summary>
+/// PostgreSQL's differences from the shared relational SQL: READ COMMITTED write transactions with explicit row
+/// locks (<c>FOR UPDATE</c> / <c>FOR SHARE</c>), and a transaction-scoped advisory lock per client that serialises
+/// changes to the client's dependency graph. Timestamps are <c>timestamptz</c>, sent and read as UTC.
+/// </summary>
+internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema) : SqlDialect
 {
+    // The first key of OrderLib's two-key advisory locks ("ORLG"); the second is a hash of schema and client.
+    private const int GraphLockClass = 0x4F524C47;
+
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await DataSource.OpenConnectionAsync(cancellationToken);
+
+    public override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    public override Task LockClientGraphAsync(DbConnection connection, DbTransaction transaction, ClientId client, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(@lockClass, hashtext(@key));",
+            new { lockClass = GraphLockClass, key = schema + ":" + client.Value },
+            transaction,
+            cancellationToken: cancellationToken));
+
+    public override string ForUpdateOf(string alias) => " FOR UPDATE OF " + alias;
+
+    public override string ForShareOf(string alias) => " FOR SHARE OF " + alias;
+
+    public override bool IsUniqueViolation(Exception exception, string indexName, string table) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } postgres
+        && string.Equals(postgres.ConstraintName, indexName, StringComparison.Ordinal);
 }

@@ -36,6 +36,6 @@ public sealed class PostgresOrderLibStore : RelationalOrderLibStore, IAsyncDispo
         ArgumentException.ThrowIfNullOrWhiteSpace(schema);
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.SearchPath = schema;
-        return new PostgresDialect(builder.Build());
+        return new PostgresDialect(builder.Build(), schema);
     }
 }

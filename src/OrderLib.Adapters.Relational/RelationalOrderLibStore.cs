@@ -1,76 +1,545 @@
+using System.Data.Common;
+using Dapper;
 using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;
 
 /// <summary>
-/// The relational store shared by the SQLite and PostgreSQL adapters: one set of queries, with the few
-/// dialect differences supplied by the provider assembly.
+/// The store shared by the SQLite and PostgreSQL adapters: one set of queries (Dapper over ADO.NET), with the few
+/// dialect differences supplied by the provider assembly. Every write is one transaction; a refused operation
+/// leaves nothing behind.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Readiness is kept incrementally: <c>jobs.latest_run_id</c>/<c>latest_status</c> always describe a job's newest run,
+/// and a pending run's <c>waiting_on</c> counts the jobs it depends on whose latest run has not succeeded. The count
+/// changes when an upstream job's latest run starts or stops being a success (enqueue after a success, finish as
+/// a success) and when edges come and go, so listing ready runs reads a small partial index and never the graph.
+/// </para>
+/// <para>
+/// Lock discipline on PostgreSQL (READ COMMITTED; SQLite serialises writers with <c>BEGIN IMMEDIATE</c> instead),
+/// which prevents lost updates of <c>waiting_on</c> and keeps lock orders acyclic:
+/// </para>
+/// <list type="number">
+/// <item>Graph changes (add or remove a dependency, delete a job) first take a transaction-scoped advisory lock on
+/// the client, so two of them never interleave (of X→Y and Y→X added at once, exactly one wins).</item>
+/// <item>An operation that changes a job's latest run (enqueue, start, finish, cancel) first locks that job's row
+/// <c>FOR UPDATE</c>; updating a job's definition and deleting a job lock it the same way.</item>
+/// <item>An operation that reads upstream jobs' <c>latest_status</c> to count <c>waiting_on</c> (enqueue, add or
+/// remove a dependency) then locks those rows <c>FOR SHARE</c> in ascending id order, so the status it counted
+/// cannot change before it commits, and a concurrent status change waits and then sees its edge or its run.</item>
+/// <item>The pending runs of dependents are updated last, by one set-based statement that locks them in id order.
+/// The one exception, a finish that succeeds, updates them just before its own run's row; that row is reachable
+/// only through the job row the transaction already holds, so no cycle can form.</item>
+/// </list>
+/// </remarks>
 public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore
 {
+    private const string JobsUniqueName = "ux_jobs_client_name";
+    private const string OneActiveRun = "ux_job_runs_one_active";
+
+    private readonly SqlDialect _dialect;
+    private readonly RelationalSql _sql;
+
     internal RelationalOrderLibStore(SqlDialect dialect, StoreCapabilities capabilities)
     {
-        Dialect = dialect;
+        _dialect = dialect;
+        _sql = new RelationalSql(dialect);
         Capabilities = capabilities;
     }
 
-    internal SqlDialect Dialect { get; }
-
-    /// <inheritdoc />
+    /// <summary>What this adapter supports: a schema managed by the migrator, shared across processes.</summary>
     public StoreCapabilities Capabilities { get; }
 
-    /// <inheritdoc />
-    public Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    // ---------------------------------------------------------------- jobs
 
-    /// <inheritdoc />
-    public Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Creates a job; the id comes from the database.</summary>
+    /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique index, so it holds under concurrency).</exception>
+    public async Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        now = now.ToUniversalTime();
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        try
+        {
+            var id = await connection.ExecuteScalarAsync<long>(Command(
+                _sql.InsertJob,
+                new
+                {
+                    client = client.Value,
+                    name = definition.Name,
+                    description = definition.Description,
+                    priority = definition.Priority,
+                    maxAttempts = definition.MaxAttempts,
+                    schedule = definition.Schedule,
+                    now = _dialect.ToDb(now),
+                },
+                null,
+                cancellationToken));
+            return Job.Create(new JobId(id), client, definition, now);
+        }
+        catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
+        {
+            throw new DuplicateJobNameException(client, definition.Name);
+        }
+    }
 
-    /// <inheritdoc />
-    public Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Returns the client's job with that id, or null.</summary>
+    public async Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+            _sql.GetJob, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
+        return row?.ToJob(_dialect);
+    }
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Returns the client's job with exactly that name (after trimming), or null.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public async Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+            _sql.GetJobByName, new { client = client.Value, name = name.Trim() }, null, cancellationToken));
+        return row?.ToJob(_dialect);
+    }
 
-    /// <inheritdoc />
-    public Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, after id <paramref name="after"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<JobRow>(Command(
+            _sql.ListJobs, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken));
+        return rows.Select(r => r.ToJob(_dialect)).ToArray();
+    }
 
-    /// <inheritdoc />
-    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Replaces the job's definition; a new priority is copied to its active run, so claim order follows it.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
+    public async Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        try
+        {
+            return await WriteAsync(
+                async (connection, transaction) =>
+                {
+                    await using var grid = await connection.QueryMultipleAsync(Command(
+                        _sql.UpdateJob,
+                        new
+                        {
+                            client = client.Value,
+                            jobId = jobId.Value,
+                            name = definition.Name,
+                            description = definition.Description,
+                            priority = definition.Priority,
+                            maxAttempts = definition.MaxAttempts,
+                            schedule = definition.Schedule,
+                            now = _dialect.ToDb(now),
+                        },
+                        transaction,
+                        cancellationToken));
+                    var row = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+                    return row.ToJob(_dialect);
+                },
+                cancellationToken);
+        }
+        catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
+        {
+            throw new DuplicateJobNameException(client, definition.Name);
+        }
+    }
 
-    /// <inheritdoc />
-    public Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>
+    /// Deletes the job with its runs and its dependencies in both directions. With <paramref name="cascade"/>, the
+    /// dependents' pending runs stop waiting for it.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+                var param = new { client = client.Value, jobId = jobId.Value };
+                JobRow job;
+                string[] dependents;
+                await using (var grid = await connection.QueryMultipleAsync(Command(_sql.LockJobForDelete, param, transaction, cancellationToken)))
+                {
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+                    dependents = (await grid.ReadAsync<string>()).ToArray();
+                }
 
-    /// <inheritdoc />
-    public Task RemoveDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken) => throw new NotImplementedException();
+                if (dependents.Length > 0 && !cascade)
+                {
+                    throw new JobHasDependentsException(jobId, dependents);
+                }
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) => throw new NotImplementedException();
+                // Dependents counted this job while its latest run was not a success; with the edge gone they stop waiting.
+                var sql = dependents.Length > 0 && job.LatestStatus != StatusText.Succeeded
+                    ? _sql.DeleteJobReleasingDependents
+                    : _sql.DeleteJob;
+                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                return true;
+            },
+            cancellationToken);
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    // ---------------------------------------------------------------- dependencies
 
-    /// <inheritdoc />
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>
+    /// Records that <paramref name="jobId"/> depends on <paramref name="dependsOnJobId"/>, checking every rule in one
+    /// transaction; the dependent's pending run, if any, then waits for the upstream job unless its latest run succeeded.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
+    /// <exception cref="SelfDependencyException">Both ids are the same job.</exception>
+    /// <exception cref="DuplicateDependencyException">The dependency exists already.</exception>
+    /// <exception cref="DependencyCycleException">The upstream job already depends, directly or not, on the dependent one; the cycle starts and ends at <paramref name="jobId"/>.</exception>
+    public Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+                var param = new { client = client.Value, jobId = jobId.Value, dependsOnJobId = dependsOnJobId.Value, now = _dialect.ToDb(now) };
+                var (job, dependsOn, exists) = await CheckDependencyAsync(connection, transaction, param, jobId, dependsOnJobId, cancellationToken);
+                var dependency = JobDependency.Create(job.ToJob(_dialect), dependsOn.ToJob(_dialect), now.ToUniversalTime());
+                if (exists)
+                {
+                    throw new DuplicateDependencyException(jobId, dependsOnJobId);
+                }
 
-    /// <inheritdoc />
-    public Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) => throw new NotImplementedException();
+                var edges = (await connection.QueryAsync<EdgeRow>(Command(_sql.FindCycleEdges, param, transaction, cancellationToken))).ToArray();
+                if (edges.Length > 0)
+                {
+                    var upstream = edges.ToLookup(e => new JobId(e.JobId), e => new JobId(e.DependsOnJobId));
+                    var cycle = DependencyGraph.CycleClosedBy(jobId, dependsOnJobId, id => upstream[id])
+                                ?? throw new InvalidOperationException($"Job {dependsOnJobId} reaches job {jobId} but no path was found.");
+                    throw new DependencyCycleException(jobId, dependsOnJobId, cycle);
+                }
 
-    /// <inheritdoc />
-    public Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+                var sql = dependsOn.LatestStatus == StatusText.Succeeded ? _sql.InsertDependency : _sql.InsertDependencyAndWait;
+                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                return dependency;
+            },
+            cancellationToken);
 
-    /// <inheritdoc />
-    public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>
+    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
+    /// <exception cref="DependencyNotFoundException">The jobs exist but the dependency does not.</exception>
+    public Task RemoveDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+                var param = new { client = client.Value, jobId = jobId.Value, dependsOnJobId = dependsOnJobId.Value };
+                var (_, dependsOn, exists) = await CheckDependencyAsync(connection, transaction, param, jobId, dependsOnJobId, cancellationToken);
+                if (!exists)
+                {
+                    throw new DependencyNotFoundException(jobId, dependsOnJobId);
+                }
 
-    /// <inheritdoc />
-    public Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken) => throw new NotImplementedException();
+                var sql = dependsOn.LatestStatus == StatusText.Succeeded ? _sql.DeleteDependency : _sql.DeleteDependencyAndStopWaiting;
+                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                return true;
+            },
+            cancellationToken);
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>The jobs <paramref name="jobId"/> depends on directly, in id order.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) =>
+        ListNeighboursAsync(_sql.ListUpstream, client, jobId, cancellationToken);
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>The jobs that depend directly on <paramref name="jobId"/>, in id order.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) =>
+        ListNeighboursAsync(_sql.ListDownstream, client, jobId, cancellationToken);
 
-    /// <inheritdoc />
-    public Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken) => throw new NotImplementedException();
+    // ---------------------------------------------------------------- runs
+
+    /// <summary>
+    /// Creates a pending first attempt available at <paramref name="now"/>, waiting on every upstream job whose latest run
+    /// has not succeeded, or returns the job's active run unchanged (<see cref="EnqueueResult.Created"/> false).
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var param = new { client = client.Value, jobId = jobId.Value };
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await WriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
+            }
+            catch (DbException ex) when (attempt < 3 && _dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
+            {
+                // Another caller created the job's active run first (the unique index is the last guard): return theirs.
+                await using var connection = await _dialect.OpenAsync(cancellationToken);
+                var winner = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.GetActiveRun, param, null, cancellationToken));
+                if (winner is not null)
+                {
+                    return new EnqueueResult(winner.ToRun(_dialect), Created: false);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the run for <paramref name="workerId"/> when it is pending, available and waits on nothing, holding it until
+    /// <paramref name="leaseExpiresAt"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or longer than <see cref="JobRun.MaxWorkerIdLength"/>.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
+    public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
+        if (workerId.Length > JobRun.MaxWorkerIdLength)
+        {
+            throw new ArgumentException($"A worker id must be at most {JobRun.MaxWorkerIdLength} characters; got {workerId.Length}.", nameof(workerId));
+        }
+
+        var param = new
+        {
+            client = client.Value,
+            runId = runId.Value,
+            workerId,
+            now = _dialect.ToDb(now),
+            leaseExpiresAt = _dialect.ToDb(leaseExpiresAt),
+        };
+
+        // A refusal is diagnosed after the fact; if nothing explains it, an upstream job succeeded in between
+        // (PostgreSQL, READ COMMITTED), so the start is tried again.
+        for (var attempt = 1; ; attempt++)
+        {
+            var started = await WriteAsync(
+                async (connection, transaction) =>
+                {
+                    var run = await ChangeRunAsync(connection, transaction, _sql.StartRun, param, cancellationToken);
+                    if (run is not null)
+                    {
+                        return run;
+                    }
+
+                    await using var grid = await connection.QueryMultipleAsync(Command(_sql.DiagnoseStart, param, transaction, cancellationToken));
+                    var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
+                    var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
+                    var found = current.ToRun(_dialect);
+                    RunTransitions.Ensure(runId, found.Status, RunStatus.Running);
+                    if (found.AvailableAt > now)
+                    {
+                        throw new RunNotAvailableException(runId, found.AvailableAt);
+                    }
+
+                    if (unsatisfied.Length > 0)
+                    {
+                        throw new DependenciesNotSatisfiedException(runId, unsatisfied);
+                    }
+
+                    return null;
+                },
+                cancellationToken);
+            if (started is not null)
+            {
+                return started;
+            }
+
+            if (attempt >= 3)
+            {
+                throw new InvalidOperationException(
+                    $"Run {runId} is pending, available and every job it depends on succeeded, but its count of unsatisfied dependencies is not zero.");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finishes the running run as Succeeded or Failed (keeping <paramref name="errorText"/> only for a failure) and clears
+    /// its lease. A success makes the job's dependents' pending runs wait for one job fewer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    public Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
+        }
+
+        var param = new
+        {
+            client = client.Value,
+            runId = runId.Value,
+            outcome = StatusText.Of(outcome),
+            error = outcome == RunStatus.Failed ? errorText : null,
+            now = _dialect.ToDb(now),
+        };
+        var sql = outcome == RunStatus.Succeeded ? _sql.FinishRunSucceeded : _sql.FinishRun;
+        return ChangeRunOrExplainAsync(client, runId, outcome, sql, param, cancellationToken);
+    }
+
+    /// <summary>Cancels the pending or running run, recording <paramref name="reason"/> as its error text, and clears its lease.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now) };
+        return ChangeRunOrExplainAsync(client, runId, RunStatus.Cancelled, _sql.CancelRun, param, cancellationToken);
+    }
+
+    /// <summary>Returns the client's run with that id, or null.</summary>
+    public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+            _sql.GetRun, new { client = client.Value, runId = runId.Value }, null, cancellationToken));
+        return row?.ToRun(_dialect);
+    }
+
+    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var grid = await connection.QueryMultipleAsync(Command(
+            _sql.ListRuns,
+            new { client = client.Value, jobId = jobId.Value, before = before?.Value ?? long.MaxValue, limit },
+            null,
+            cancellationToken));
+        if (await grid.ReadSingleAsync<long>() == 0)
+        {
+            throw new JobNotFoundException(jobId);
+        }
+
+        return (await grid.ReadAsync<RunRow>()).Select(r => r.ToRun(_dialect)).ToArray();
+    }
+
+    /// <summary>The client's jobs in id order after <paramref name="after"/>, each with its newest run or null, at most <paramref name="limit"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<JobRow, RunRow?, JobWithLatestRun>(
+            Command(_sql.ListLatestRuns, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken),
+            (job, run) => new JobWithLatestRun(job.ToJob(_dialect), run?.ToRun(_dialect)),
+            splitOn: "Id");
+        return rows.ToArray();
+    }
+
+    /// <summary>
+    /// The client's pending runs that are available at <paramref name="now"/> and wait on no upstream job, highest
+    /// priority first, then oldest, at most <paramref name="limit"/>. Reads a partial index; reserves nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<RunRow>(Command(
+            _sql.ListReadyRuns, new { client = client.Value, now = _dialect.ToDb(now), limit }, null, cancellationToken));
+        return rows.Select(r => r.ToRun(_dialect)).ToArray();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        new(sql, param, transaction, cancellationToken: cancellationToken);
+
+    // Runs one write transaction: committed when the work returns, rolled back when it throws.
+    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private async Task<EnqueueResult> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        JobRow job;
+        RunRow? active;
+        UpstreamRow[] upstream;
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _sql.PrepareEnqueue, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+        {
+            job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+            active = await grid.ReadSingleOrDefaultAsync<RunRow>();
+            upstream = (await grid.ReadAsync<UpstreamRow>()).ToArray();
+        }
+
+        if (active is not null)
+        {
+            return new EnqueueResult(active.ToRun(_dialect), Created: false);
+        }
+
+        var sql = job.LatestStatus == StatusText.Succeeded ? _sql.InsertRunAfterSuccess : _sql.InsertRun;
+        var param = new
+        {
+            client = client.Value,
+            jobId = jobId.Value,
+            priority = job.Priority,
+            waitingOn = upstream.Count(u => !u.Succeeded),
+            now = _dialect.ToDb(now),
+        };
+        await using var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        var run = await inserted.ReadSingleAsync<RunRow>();
+        return new EnqueueResult(run.ToRun(_dialect), Created: true);
+    }
+
+    // Runs a lock-then-update batch whose second result set is the changed run (none when the guard refused).
+    private async Task<JobRun?> ChangeRunAsync(DbConnection connection, DbTransaction transaction, string sql, object param, CancellationToken cancellationToken)
+    {
+        await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        _ = await grid.ReadAsync<long>();
+        var row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+        return row?.ToRun(_dialect);
+    }
+
+    private Task<JobRun> ChangeRunOrExplainAsync(ClientId client, RunId runId, RunStatus target, string sql, object param, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                var run = await ChangeRunAsync(connection, transaction, sql, param, cancellationToken);
+                if (run is not null)
+                {
+                    return run;
+                }
+
+                var current = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+                    _sql.GetRun, new { client = client.Value, runId = runId.Value }, transaction, cancellationToken))
+                    ?? throw new RunNotFoundException(runId);
+                RunTransitions.Ensure(runId, StatusText.Parse(current.Status), target);
+                throw new InvalidOperationException($"Run {runId} could not move from {current.Status} to {target}.");
+            },
+            cancellationToken);
+
+    private async Task<(JobRow Job, JobRow DependsOn, bool Exists)> CheckDependencyAsync(
+        DbConnection connection, DbTransaction transaction, object param, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken)
+    {
+        await using var grid = await connection.QueryMultipleAsync(Command(_sql.CheckDependency, param, transaction, cancellationToken));
+        var jobs = (await grid.ReadAsync<JobRow>()).ToArray();
+        var exists = await grid.ReadSingleAsync<long>() > 0;
+        var job = jobs.FirstOrDefault(j => j.Id == jobId.Value) ?? throw new JobNotFoundException(jobId);
+        var dependsOn = jobs.FirstOrDefault(j => j.Id == dependsOnJobId.Value) ?? throw new JobNotFoundException(dependsOnJobId);
+        return (job, dependsOn, exists);
+    }
+
+    private async Task<IReadOnlyList<Job>> ListNeighboursAsync(string sql, ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var grid = await connection.QueryMultipleAsync(Command(sql, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
+        if (await grid.ReadSingleAsync<long>() == 0)
+        {
+            throw new JobNotFoundException(jobId);
+        }
+
+        return (await grid.ReadAsync<JobRow>()).Select(r => r.ToJob(_dialect)).ToArray();
+    }
 }

@@ -1,16 +1,80 @@
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using OrderLib.Adapters.Relational;
 
 namespace OrderLib.Adapters.Sqlite;
 
-/// <summary>SQLite's differences from the shared relational SQL.</summary>
-internal sealed class SqliteDialect(string connectionString) : SqlDialect
+/// <summary>
+/// SQLite's differences from the shared relational SQL: connection set-up for several processes sharing one file
+/// (WAL, busy timeout, foreign keys), <c>BEGIN IMMEDIATE</c> write transactions that take the database's single write
+/// lock up front (so every check-and-write is serialised and row locks are not needed), and timestamps stored as the
+/// fixed-width ISO-8601 round-trip text of the UTC value, so text order is time order.
+/// </summary>
+internal sealed class SqliteDialect : SqlDialect
 {
+    private const int SqliteConstraint = 19;
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintUnique = 2067;
+
+    private readonly string _connectionString;
+    private readonly string _sessionSetup;
+    private int _walChecked;
+
+    public SqliteDialect(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { ForeignKeys = true };
+        _connectionString = builder.ToString();
+
+        // Microsoft.Data.Sqlite retries a busy statement for Default Timeout seconds; busy_timeout makes SQLite
+        // itself wait for the lock as long, including while beginning an immediate transaction.
+        var busyMilliseconds = (long)builder.DefaultTimeout * 1000;
+        _sessionSetup = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {Math.Min(busyMilliseconds, int.MaxValue)};");
+    }
+
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var command = connection.CreateCommand();
+
+            // WAL persists in the file (the migrator sets it too); checking once per store is enough.
+            command.CommandText = Interlocked.Exchange(ref _walChecked, 1) == 0
+                ? _sessionSetup + " PRAGMA journal_mode = WAL;"
+                : _sessionSetup;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
+
+    public override ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // deferred: false is BEGIN IMMEDIATE: the write lock is taken now, not at the first write.
+        return ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
+    }
+
+    public override object ToDb(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    public override DateTimeOffset FromDb(object value) => value is string text
+        ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()
+        : base.FromDb(value);
+
+    public override bool IsUniqueViolation(Exception exception, string indexName, string table) =>
+        exception is SqliteException
+        {
+            SqliteErrorCode: SqliteConstraint,
+            SqliteExtendedErrorCode: SqliteConstraintUnique or SqliteConstraintPrimaryKey,
+        } sqlite
+        // SQLite names the columns ("UNIQUE constraint failed: jobs.client_id, jobs.name"), not the index.
+        && sqlite.Message.Contains(table + ".", StringComparison.Ordinal);
 }

@@ -1,0 +1,146 @@
+using System.Diagnostics.CodeAnalysis;
+using OrderLib.Domain;
+
+namespace OrderLib.Adapters.Relational;
+
+// Rows shaped like the tables. Dapper fills them through their setters (the SELECTs alias snake_case columns to
+// these property names); they then map to the domain records, which carry no persistence concerns.
+// Timestamp columns are typed object: the provider's raw value (ISO-8601 text on SQLite, DateTime on PostgreSQL),
+// which the dialect converts, so no global Dapper type handler changes what another database receives.
+
+/// <summary>A row of <c>jobs</c>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class JobRow
+{
+    public long Id { get; set; }
+
+    public string ClientId { get; set; } = "";
+
+    public string Name { get; set; } = "";
+
+    public string? Description { get; set; }
+
+    public int Priority { get; set; }
+
+    public int MaxAttempts { get; set; }
+
+    public string? Schedule { get; set; }
+
+    public long? LatestRunId { get; set; }
+
+    public string? LatestStatus { get; set; }
+
+    public object CreatedAt { get; set; } = null!;
+
+    public object UpdatedAt { get; set; } = null!;
+
+    public Job ToJob(SqlDialect dialect) => new(
+        new JobId(Id),
+        new ClientId(ClientId),
+        Name,
+        Description,
+        Priority,
+        MaxAttempts,
+        Schedule,
+        dialect.FromDb(CreatedAt),
+        dialect.FromDb(UpdatedAt));
+}
+
+/// <summary>A row of <c>job_runs</c>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class RunRow
+{
+    public long Id { get; set; }
+
+    public long JobId { get; set; }
+
+    public string Status { get; set; } = "";
+
+    public int Attempt { get; set; }
+
+    public int Priority { get; set; }
+
+    public int WaitingOn { get; set; }
+
+    public object EnqueuedAt { get; set; } = null!;
+
+    public object AvailableAt { get; set; } = null!;
+
+    public object? StartedAt { get; set; }
+
+    public object? FinishedAt { get; set; }
+
+    public object? LeaseExpiresAt { get; set; }
+
+    public string? WorkerId { get; set; }
+
+    public string? Error { get; set; }
+
+    public JobRun ToRun(SqlDialect dialect) => new(
+        new RunId(Id),
+        new JobId(JobId),
+        StatusText.Parse(Status),
+        Attempt,
+        dialect.FromDb(EnqueuedAt),
+        dialect.FromDb(AvailableAt),
+        StartedAt is null ? null : dialect.FromDb(StartedAt),
+        FinishedAt is null ? null : dialect.FromDb(FinishedAt),
+        WorkerId,
+        LeaseExpiresAt is null ? null : dialect.FromDb(LeaseExpiresAt),
+        Error);
+}
+
+/// <summary>An upstream job's id, name and latest status (a projection of <c>jobs</c>).</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class UpstreamRow
+{
+    public long Id { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string? LatestStatus { get; set; }
+
+    public bool Succeeded => LatestStatus == StatusText.Succeeded;
+
+    public UnsatisfiedDependency ToUnsatisfied() =>
+        new(new JobId(Id), Name, LatestStatus is null ? null : StatusText.Parse(LatestStatus));
+}
+
+/// <summary>A row of <c>job_dependencies</c>: <see cref="JobId"/> depends on <see cref="DependsOnJobId"/>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class EdgeRow
+{
+    public long JobId { get; set; }
+
+    public long DependsOnJobId { get; set; }
+}
+
+/// <summary>Run statuses as stored: their enum names, never numbers.</summary>
+internal static class StatusText
+{
+    public const string Pending = nameof(RunStatus.Pending);
+    public const string Running = nameof(RunStatus.Running);
+    public const string Succeeded = nameof(RunStatus.Succeeded);
+    public const string Failed = nameof(RunStatus.Failed);
+    public const string Cancelled = nameof(RunStatus.Cancelled);
+
+    public static string Of(RunStatus status) => status switch
+    {
+        RunStatus.Pending => Pending,
+        RunStatus.Running => Running,
+        RunStatus.Succeeded => Succeeded,
+        RunStatus.Failed => Failed,
+        RunStatus.Cancelled => Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Not a run status."),
+    };
+
+    public static RunStatus Parse(string text) => text switch
+    {
+        Pending => RunStatus.Pending,
+        Running => RunStatus.Running,
+        Succeeded => RunStatus.Succeeded,
+        Failed => RunStatus.Failed,
+        Cancelled => RunStatus.Cancelled,
+        _ => throw new InvalidOperationException($"Unknown run status '{text}' in the database."),
+    };
+}
