@@ -32,10 +32,20 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration["DATABASE_URL"]))
     });
 }
 
-builder.Services.AddOrderLib(builder.Configuration);
+IHost host;
+try
+{
+    builder.Services.AddOrderLib(builder.Configuration); // a missing or wrong setting throws, naming the key to fix
+    host = builder.Build();
+    await host.StartAsync(); // applies pending migrations: OrderLib:ApplyMigrationsAtStartup is true in appsettings.json
+}
+catch (OrderLibException error)
+{
+    await Console.Error.WriteLineAsync($"OrderLib could not start: {error.Message}");
+    return 1;
+}
 
-using var host = builder.Build();
-await host.StartAsync(); // applies pending migrations: OrderLib:ApplyMigrationsAtStartup is true in appsettings.json
+using var disposeAtExit = host;
 var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 var orderLib = host.Services.GetRequiredService<IOrderLib>();
 var outputDirectory = builder.Configuration["Sample:OutputDirectory"] ?? Path.Combine(Path.GetTempPath(), "orderlib-sample");
