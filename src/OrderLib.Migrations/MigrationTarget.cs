@@ -6,7 +6,7 @@ namespace OrderLib.Migrations;
 /// few things done around a run with a connection of the migrator's own.</summary>
 internal abstract class MigrationTarget
 {
-    /// <summary>FluentMigrator's processor id (<c>SQLite</c>, <c>Postgres</c>).</summary>
+    /// <summary>FluentMigrator's processor id (<c>SQLite</c>, <c>PostgreSQL11_0</c>).</summary>
     public abstract string ProcessorId { get; }
 
     /// <summary>The schema that holds the tables and the version table; empty for SQLite.</summary>

@@ -21,7 +21,7 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
         RunnerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema }.ConnectionString;
     }
 
-    public override string ProcessorId => "Postgres";
+    public override string ProcessorId => "PostgreSQL11_0"; // the DatabaseType of the processor AddPostgres11_0 registers
 
     public override string SchemaName { get; }
 

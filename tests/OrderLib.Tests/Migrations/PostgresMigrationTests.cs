@@ -1,0 +1,227 @@
+using System.Data.Common;
+using Npgsql;
+using NUnit.Framework;
+using OrderLib.Migrations;
+using OrderLib.Ports.Migrations;
+
+namespace OrderLib.Tests.Migrations;
+
+/// <summary>
+/// The migration tests against PostgreSQL, once with OrderLib in the default <c>public</c> schema and once in a
+/// schema of its own. Each fixture takes a fresh database from <see cref="PostgresServer"/>; before every test all
+/// its schemas are dropped and an empty <c>public</c> is recreated, which is as good as a new database and much faster.
+/// </summary>
+[TestFixture("public")]
+[TestFixture("orderlib_app")]
+public sealed class PostgresMigrationTests(string schema) : MigrationTests
+{
+    private const string ResetSql = """
+        DO $$
+        DECLARE s text;
+        BEGIN
+            FOR s IN SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' LOOP
+                EXECUTE format('DROP SCHEMA %I CASCADE', s);
+            END LOOP;
+            CREATE SCHEMA public;
+        END $$
+        """;
+
+    private string? _database;
+
+    private string Database => _database ?? throw new InvalidOperationException("No database yet.");
+
+    [OneTimeTearDown]
+    public async Task DropFixtureDatabase()
+    {
+        if (_database is not null)
+        {
+            await PostgresServer.DropDatabaseAsync(_database);
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(AdapterConnectionString(_database, schema)));
+            _database = null;
+        }
+    }
+
+    protected override async Task<IOrderLibMigrator> CreateDatabaseAsync()
+    {
+        _database ??= await PostgresServer.CreateDatabaseAsync();
+        await ExecOnDatabaseAsync(ResetSql);
+        return OrderLibMigrations.ForPostgres(_database, schema);
+    }
+
+    protected override Task DropDatabaseAsync() => Task.CompletedTask; // the fixture's database is dropped once, at the end
+
+    /// <summary>How an adapter connects: unqualified table names resolved through <c>SearchPath</c>.</summary>
+    protected override async Task<DbConnection> OpenConnectionAsync()
+    {
+        var connection = new NpgsqlConnection(AdapterConnectionString(Database, schema));
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    protected override Task PrepareForRawTablesAsync() => ExecOnDatabaseAsync($"CREATE SCHEMA IF NOT EXISTS {schema}");
+
+    protected override Task<bool> TableExistsAsync(string table) => TableExistsInAsync(schema, table);
+
+    protected override async Task<string?> IndexDefinitionAsync(string index)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE schemaname = @schema AND indexname = @index", connection);
+        command.Parameters.AddWithValue("schema", schema);
+        command.Parameters.AddWithValue("index", index);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    [Test]
+    public async Task Every_object_including_the_version_table_lives_in_the_configured_schema()
+    {
+        Migrator.MigrateUp();
+
+        var tables = await TablesByschemaAsync();
+        Assert.That(tables, Is.EquivalentTo(new[]
+        {
+            (schema, "jobs"), (schema, "job_dependencies"), (schema, "job_runs"), (schema, "orderlib_version_info"),
+        }));
+
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = ANY(@names) AND schemaname = @schema", connection);
+        command.Parameters.AddWithValue("names", Indexes);
+        command.Parameters.AddWithValue("schema", schema);
+        Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo((long)Indexes.Length));
+    }
+
+    [Test]
+    public async Task MigrateUp_creates_the_schema_when_it_is_missing()
+    {
+        var other = "orderlib_created_" + Guid.NewGuid().ToString("N")[..8];
+        Assert.That(await SchemaExistsAsync(other), Is.False);
+
+        var migrator = OrderLibMigrations.ForPostgres(Database, other);
+        Assert.That(migrator.ListMigrations().Any(m => m.IsApplied), Is.False);
+        Assert.That(await SchemaExistsAsync(other), Is.False, "listing creates nothing");
+
+        migrator.MigrateUp();
+        Assert.That(await SchemaExistsAsync(other), Is.True);
+        Assert.That(await TableExistsInAsync(other, "jobs"), Is.True);
+
+        migrator.MigrateDownTo(0);
+        Assert.That(await TableExistsInAsync(other, "jobs"), Is.False);
+        Assert.That(await TableExistsInAsync(other, "orderlib_version_info"), Is.False);
+        Assert.That(await SchemaExistsAsync(other), Is.True, "the schema itself may hold other things and is left in place");
+    }
+
+    [Test]
+    public async Task Two_schemas_in_one_database_are_independent_installations()
+    {
+        const string second = "orderlib_second";
+        var secondMigrator = OrderLibMigrations.ForPostgres(Database, second);
+
+        Migrator.MigrateUp();
+        secondMigrator.MigrateUp();
+        var job = await InsertJobAsync("c1", "in-first-schema");
+        await InsertRunAsync(job, "Pending");
+
+        // The same names, indexes included, exist in both schemas, and rows do not leak.
+        await using (var connection = new NpgsqlConnection(AdapterConnectionString(Database, second)))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM jobs", connection);
+            Assert.That(await count.ExecuteScalarAsync(), Is.Zero);
+            await using var insert = new NpgsqlCommand(
+                $"INSERT INTO jobs (client_id, name, max_attempts, created_at, updated_at) VALUES ('c1', 'in-first-schema', 1, {T}, {T})", connection);
+            Assert.That(await insert.ExecuteNonQueryAsync(), Is.EqualTo(1), "uniqueness is per schema");
+        }
+
+        secondMigrator.MigrateDownTo(0);
+
+        Assert.That(await TableExistsInAsync(second, "jobs"), Is.False);
+        Assert.That(secondMigrator.ListMigrations().Any(m => m.IsApplied), Is.False);
+        Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True, "the first schema's version table is its own");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Concurrent_migrators_on_one_schema_apply_each_migration_once()
+    {
+        var migrators = Enumerable.Range(0, 4).Select(_ => OrderLibMigrations.ForPostgres(Database, schema)).ToList();
+
+        await Task.WhenAll(migrators.Select(m => Task.Run(m.MigrateUp)));
+
+        Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True);
+        Assert.That(
+            await ScalarAsync<long>("SELECT count(*) FROM orderlib_version_info"),
+            Is.EqualTo(Migrator.ListMigrations().Count));
+        await AssertSchemaPresentAsync(true);
+    }
+
+    [Test]
+    public void ForPostgres_refuses_schema_names_an_adapter_could_not_reach_with_SearchPath()
+    {
+        foreach (var bad in new[] { "", "OrderLib", "1abc", "my-schema", "a\"b", "a b", new string('a', 64) })
+        {
+            Assert.That(() => OrderLibMigrations.ForPostgres(Database, bad), Throws.InstanceOf<ArgumentException>(), bad);
+        }
+
+        Assert.That(() => OrderLibMigrations.ForPostgres(Database, null!), Throws.InstanceOf<ArgumentNullException>());
+        Assert.That(() => OrderLibMigrations.ForPostgres(""), Throws.InstanceOf<ArgumentException>());
+        Assert.That(OrderLibMigrations.ForPostgres(Database, "_ok_123"), Is.Not.Null);
+    }
+
+    [Test]
+    public void An_unreachable_server_gives_OrderLibMigrationException()
+    {
+        var unreachable = new NpgsqlConnectionStringBuilder(Database) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
+
+        Assert.That(() => OrderLibMigrations.ForPostgres(unreachable, schema).MigrateUp(), Throws.InstanceOf<OrderLib.Ports.OrderLibMigrationException>());
+    }
+
+    private static string AdapterConnectionString(string database, string searchPath) =>
+        new NpgsqlConnectionStringBuilder(database) { SearchPath = searchPath }.ConnectionString;
+
+    private async Task ExecOnDatabaseAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<bool> SchemaExistsAsync(string name)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_namespace WHERE nspname = @name", connection);
+        command.Parameters.AddWithValue("name", name);
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
+    private async Task<bool> TableExistsInAsync(string schemaName, string table)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = @schema AND table_name = @table", connection);
+        command.Parameters.AddWithValue("schema", schemaName);
+        command.Parameters.AddWithValue("table", table);
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+
+    private async Task<List<(string Schema, string Table)>> TablesByschemaAsync()
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var tables = new List<(string, string)>();
+        while (await reader.ReadAsync())
+        {
+            tables.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return tables;
+    }
+}

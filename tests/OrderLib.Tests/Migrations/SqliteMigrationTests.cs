@@ -1,0 +1,80 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using NUnit.Framework;
+using OrderLib.Migrations;
+using OrderLib.Ports.Migrations;
+
+namespace OrderLib.Tests.Migrations;
+
+/// <summary>The migration tests against a SQLite file in a temporary directory, fresh for every test.</summary>
+[TestFixture]
+public sealed class SqliteMigrationTests : MigrationTests
+{
+    private string? _file;
+
+    private string ConnectionString => new SqliteConnectionStringBuilder
+    {
+        DataSource = _file ?? throw new InvalidOperationException("No database yet."),
+        ForeignKeys = true,
+        Pooling = false, // every check sees the file as a new connection would (an idle pooled one caches the journal mode)
+    }.ConnectionString;
+
+    protected override Task<IOrderLibMigrator> CreateDatabaseAsync()
+    {
+        _file = Path.Combine(Path.GetTempPath(), $"orderlib-migrations-{Guid.NewGuid():N}.db");
+        return Task.FromResult(OrderLibMigrations.ForSqlite($"Data Source={_file}"));
+    }
+
+    protected override Task DropDatabaseAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        if (_file is not null)
+        {
+            foreach (var path in new[] { _file, _file + "-wal", _file + "-shm" })
+            {
+                File.Delete(path);
+            }
+        }
+
+        _file = null;
+        return Task.CompletedTask;
+    }
+
+    protected override async Task<DbConnection> OpenConnectionAsync()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    protected override async Task<bool> TableExistsAsync(string table) =>
+        await ScalarAsync<long>($"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'") == 1;
+
+    protected override async Task<string?> IndexDefinitionAsync(string index) =>
+        await ScalarAsync<object>($"SELECT sql FROM sqlite_master WHERE type = 'index' AND name = '{index}'") as string;
+
+    [Test]
+    public async Task MigrateUp_switches_the_database_file_to_write_ahead_logging()
+    {
+        Assert.That(await ScalarAsync<string>("PRAGMA journal_mode"), Is.EqualTo("delete"), "a new SQLite file starts in rollback-journal mode");
+
+        Migrator.MigrateUp();
+
+        Assert.That(await ScalarAsync<string>("PRAGMA journal_mode"), Is.EqualTo("wal"), "WAL persists in the file, so a new connection sees it");
+    }
+
+    [Test]
+    public void ForSqlite_refuses_an_empty_or_malformed_connection_string()
+    {
+        Assert.That(() => OrderLibMigrations.ForSqlite(""), Throws.InstanceOf<ArgumentException>());
+        Assert.That(() => OrderLibMigrations.ForSqlite("Data Source=x.db;Bogus Keyword=1"), Throws.InstanceOf<ArgumentException>());
+    }
+
+    [Test]
+    public void A_database_that_cannot_be_opened_gives_OrderLibMigrationException()
+    {
+        var migrator = OrderLibMigrations.ForSqlite($"Data Source={Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing-dir", "x.db")}");
+
+        Assert.That(() => migrator.MigrateUp(), Throws.InstanceOf<OrderLib.Ports.OrderLibMigrationException>());
+    }
+}
