@@ -74,9 +74,17 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
-    public void Capabilities_NameTheProvider()
+    public void Capabilities_NameTheProviderAndWhetherItHasASchemaAndIsShared()
     {
-        Assert.That(Jobs.Capabilities.ProviderName, Is.AnyOf("InMemory", "Sqlite", "Postgres"));
+        var capabilities = Jobs.Capabilities;
+        var durable = capabilities.ProviderName != "InMemory";
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(capabilities.ProviderName, Is.AnyOf("InMemory", "Sqlite", "Postgres"));
+            Assert.That(capabilities.HasSchema, Is.EqualTo(durable));
+            Assert.That(capabilities.SharedAcrossProcesses, Is.EqualTo(durable));
+        }
     }
 
     // ---------------------------------------------------------------- helpers
