@@ -80,6 +80,7 @@ foreach (var (name, job) in jobs)
     {
         // Held by an earlier sample process that was stopped mid-run: give up that run and ask for a fresh one.
         await orderLib.Runs.CancelAsync(run.Id, "abandoned by an earlier sample process", stopping);
+        Console.WriteLine($"cancelled {name,-18} run {run.Id}: left running by an earlier sample process");
         (run, created) = await orderLib.Runs.EnqueueAsync(job.Id, stopping);
     }
 
