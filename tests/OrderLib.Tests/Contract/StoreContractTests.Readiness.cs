@@ -304,4 +304,122 @@ public abstract partial class StoreContractTests
         await Jobs.UpdateJobAsync(Client, a.Id, new JobDefinition("a") { Priority = 9 }, At(4), None);
         Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { aRun.Id, bRun.Id }), "equal priority: oldest run first");
     }
+
+    [Test]
+    public async Task RemovingASatisfiedDependency_DoesNotReleaseARunStillWaitingForAnother()
+    {
+        var done = await CreateJobAsync("done");
+        var notYet = await CreateJobAsync("not-yet");
+        var report = await CreateJobAsync("report");
+        await DependAsync(report, done);
+        await DependAsync(report, notYet);
+        await RunToEndAsync(done, RunStatus.Succeeded, at: 1);
+        var run = await EnqueueAsync(report, at: 2);
+
+        await Deps.RemoveDependencyAsync(Client, report.Id, done.Id, None);
+
+        Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
+        var ex = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => StartAsync(run, at: 3));
+        Assert.That(ex.Unsatisfied, Is.EqualTo(new[] { new UnsatisfiedDependency(notYet.Id, "not-yet", null) }));
+
+        await RunToEndAsync(notYet, RunStatus.Succeeded, at: 4);
+        Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { run.Id }));
+    }
+
+    [Test]
+    public async Task DeletingASatisfiedUpstreamJobWithCascade_DoesNotReleaseARunStillWaitingForAnother()
+    {
+        var done = await CreateJobAsync("done");
+        var notYet = await CreateJobAsync("not-yet");
+        var report = await CreateJobAsync("report");
+        await DependAsync(report, done);
+        await DependAsync(report, notYet);
+        await RunToEndAsync(done, RunStatus.Succeeded, at: 1);
+        var run = await EnqueueAsync(report, at: 2);
+
+        await Jobs.DeleteJobAsync(Client, done.Id, cascade: true, None);
+
+        Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
+        var ex = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => StartAsync(run, at: 3));
+        Assert.That(ex.Unsatisfied, Is.EqualTo(new[] { new UnsatisfiedDependency(notYet.Id, "not-yet", null) }));
+
+        await RunToEndAsync(notYet, RunStatus.Succeeded, at: 4);
+        Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { run.Id }));
+    }
+
+    [TestCase(RunStatus.Failed)]
+    [TestCase(RunStatus.Cancelled)]
+    public async Task AnUpstreamJobThatEndedWithoutSuccess_ReleasesItsDependentWhenALaterRunSucceeds(RunStatus firstOutcome)
+    {
+        var extract = await CreateJobAsync("extract");
+        var load = await CreateJobAsync("load");
+        await DependAsync(load, extract);
+        var run = await EnqueueAsync(load, at: 1);
+
+        await RunInStatusAsync(extract, firstOutcome, at: 2);
+        Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
+
+        var retry = await EnqueueAsync(extract, at: 3);
+        Assert.That(await ReadyRunIdsAsync(at: 4), Is.EqualTo(new[] { retry.Id }));
+
+        await FinishAsync(await StartAsync(retry, at: 4), RunStatus.Succeeded, at: 5);
+        Assert.That(await ReadyRunIdsAsync(at: 6), Is.EqualTo(new[] { run.Id }));
+    }
+
+    [Test]
+    public async Task ADependentEnqueuedWhileItsUpstreamRuns_BecomesReadyWhenThatRunSucceeds()
+    {
+        var extract = await CreateJobAsync("extract");
+        var load = await CreateJobAsync("load");
+        await DependAsync(load, extract);
+        var extractRun = await RunInStatusAsync(extract, RunStatus.Running, at: 1);
+        var run = await EnqueueAsync(load, at: 2);
+        Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
+
+        await FinishAsync(extractRun, RunStatus.Succeeded, at: 4);
+
+        Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { run.Id }));
+    }
+
+    [Test]
+    public async Task ADependentsNextRun_IsJudgedAfresh()
+    {
+        var extract = await CreateJobAsync("extract");
+        var load = await CreateJobAsync("load");
+        await DependAsync(load, extract);
+        var first = await EnqueueAsync(load, at: 1);
+        await Runs.CancelRunAsync(Client, first.Id, "not today", At(2), None);
+        await RunToEndAsync(extract, RunStatus.Succeeded, at: 3);
+
+        var second = await EnqueueAsync(load, at: 4);
+        Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { second.Id }));
+
+        await FinishAsync(await StartAsync(second, at: 5), RunStatus.Succeeded, at: 6);
+        await EnqueueAsync(extract, at: 7);
+        var third = await EnqueueAsync(load, at: 8);
+        var ex = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => StartAsync(third, at: 9));
+        Assert.That(ex.Unsatisfied, Is.EqualTo(new[] { new UnsatisfiedDependency(extract.Id, "extract", RunStatus.Pending) }));
+    }
+
+    [Test]
+    public async Task RefusedDependencies_LeaveReadinessUntouched()
+    {
+        var upstream = await CreateJobAsync("upstream");
+        var job = await CreateJobAsync("job");
+        var other = await CreateJobAsync("other");
+        await DependAsync(job, upstream);
+        await DependAsync(other, job);
+        var run = await EnqueueAsync(job, at: 1);
+        var otherRun = await EnqueueAsync(other, at: 1);
+
+        Assert.ThrowsAsync<DuplicateDependencyException>(() => DependAsync(job, upstream, at: 2));
+        Assert.ThrowsAsync<DependencyCycleException>(() => DependAsync(job, other, at: 2));
+        Assert.ThrowsAsync<SelfDependencyException>(() => DependAsync(job, job, at: 2));
+
+        await RunToEndAsync(upstream, RunStatus.Succeeded, at: 3);
+        Assert.That(await ReadyRunIdsAsync(at: 4), Is.EqualTo(new[] { run.Id }), "job waited only for upstream; refused edges added nothing");
+
+        await FinishAsync(await StartAsync(run, at: 4), RunStatus.Succeeded, at: 5);
+        Assert.That(await ReadyRunIdsAsync(at: 6), Is.EqualTo(new[] { otherRun.Id }));
+    }
 }
