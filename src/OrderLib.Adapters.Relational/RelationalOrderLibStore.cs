@@ -24,15 +24,22 @@ namespace OrderLib.Adapters.Relational;
 /// <list type="number">
 /// <item>Graph changes (add or remove a dependency, delete a job) first take a transaction-scoped advisory lock on
 /// the client, so two of them never interleave (of X→Y and Y→X added at once, exactly one wins).</item>
-/// <item>An operation that changes a job's latest run (enqueue, start, finish, cancel) first locks that job's row
-/// <c>FOR UPDATE</c>; updating a job's definition and deleting a job lock it the same way.</item>
-/// <item>An operation that reads upstream jobs' <c>latest_status</c> to count <c>waiting_on</c> (enqueue, add or
-/// remove a dependency) then locks those rows <c>FOR SHARE</c> in ascending id order, so the status it counted
-/// cannot change before it commits, and a concurrent status change waits and then sees its edge or its run.</item>
-/// <item>The pending runs of dependents are updated last, by one set-based statement that locks them in id order.
-/// The one exception, a finish that succeeds, updates them just before its own run's row; that row is reachable
-/// only through the job row the transaction already holds, so no cycle can form.</item>
+/// <item>Job rows come next, and every transaction that locks more than one takes them in one pass in ascending
+/// id order. An operation that changes a job's latest run (enqueue, start, finish, cancel) locks that job's row
+/// <c>FOR UPDATE</c> (so do updating and deleting a job); one that reads upstream jobs' <c>latest_status</c> to count
+/// <c>waiting_on</c> (enqueue; add or remove a dependency, which share-lock both of its jobs) locks those rows
+/// <c>FOR SHARE</c>, so the statuses it counted cannot change before it commits, and a concurrent status change
+/// waits and then sees its edge or its new run. Enqueue interleaves the two strengths by id (upstream jobs below
+/// the job, the job, upstream jobs above it): locking the job first and its upstream jobs after it was seen to
+/// deadlock, because a queued <c>FOR UPDATE</c> waiter makes a later <c>FOR SHARE</c> request wait too.</item>
+/// <item>Run rows come last. The pending runs of dependents are changed by one set-based statement that locks them
+/// in id order; after that a transaction waits for no job row. (A successful finish changes them just before its
+/// own run's row, which is reachable only through the job row the transaction already holds.)</item>
 /// </list>
+/// <para>
+/// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
+/// lock that had to wait returns the row as its holder left it.
+/// </para>
 /// </remarks>
 public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore
 {
@@ -266,13 +273,23 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
     public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };
+        const int attempts = 5;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await WriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
+                var result = await WriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
+                if (result is not null)
+                {
+                    return result;
+                }
+
+                if (attempt >= attempts)
+                {
+                    throw new InvalidOperationException($"Job {jobId} could not be enqueued: its dependencies kept changing while it was being enqueued.");
+                }
             }
-            catch (DbException ex) when (attempt < 3 && _dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
+            catch (DbException ex) when (attempt < attempts && _dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
             {
                 // Another caller created the job's active run first (the unique index is the last guard): return theirs.
                 await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -461,17 +478,33 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
         return result;
     }
 
-    private async Task<EnqueueResult> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    // Null when an edge was added between locking the upstream jobs and reading them (the caller tries again).
+    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         JobRow job;
         RunRow? active;
         UpstreamRow[] upstream;
+        HashSet<long> locked;
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _sql.PrepareEnqueue, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
         {
+            locked = [.. await grid.ReadAsync<long>()];
             job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+            locked.UnionWith(await grid.ReadAsync<long>());
             active = await grid.ReadSingleOrDefaultAsync<RunRow>();
             upstream = (await grid.ReadAsync<UpstreamRow>()).ToArray();
+        }
+
+        if (active is not null)
+        {
+            return new EnqueueResult(active.ToRun(_dialect), Created: false);
+        }
+
+        // An upstream job that is not locked appeared through an edge added while this transaction waited for the
+        // job row; its status could change unseen, so start again (edges removed meanwhile are simply not counted).
+        if (upstream.Any(u => !locked.Contains(u.Id)))
+        {
+            return null;
         }
 
         if (active is not null)

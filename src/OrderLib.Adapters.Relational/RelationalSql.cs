@@ -29,13 +29,22 @@ internal sealed class RelationalSql
             """;
 
         // Adds @delta to waiting_on of the pending runs of the jobs that depend directly on the job @upstreamJob
-        // selects. Rows are locked in id order first, so concurrent set-based updates cannot deadlock each other.
+        // selects. A job's pending run is its latest run, so the runs are found through jobs.latest_run_id (primary
+        // keys only, whatever the history). Rows are locked in id order first, so concurrent set-based updates
+        // cannot deadlock each other.
         string ShiftDependents(string delta, string upstreamJob) => $"""
             UPDATE job_runs SET waiting_on = waiting_on {delta}
             WHERE status = 'Pending' AND id IN (
-                SELECT r.id FROM job_runs r JOIN job_dependencies d ON d.job_id = r.job_id
+                SELECT r.id FROM job_dependencies d
+                JOIN jobs dj ON dj.id = d.job_id
+                JOIN job_runs r ON r.id = dj.latest_run_id
                 WHERE d.depends_on_job_id = ({upstreamJob}) AND r.status = 'Pending'
                 ORDER BY r.id{dialect.ForUpdateOf("r")});
+            """;
+
+        // The job's own pending run, if it has one (its latest run), for a change of one of its edges.
+        const string shiftOwnPendingRun = """
+            WHERE id = (SELECT oj.latest_run_id FROM jobs oj WHERE oj.id = @jobId) AND status = 'Pending';
             """;
 
         GetJob = $"SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client;";
@@ -61,8 +70,8 @@ internal sealed class RelationalSql
             WHERE id = @jobId AND client_id = @client
             RETURNING {JobColumns("")};
             UPDATE job_runs SET priority = @priority
-            WHERE job_id = @jobId AND status IN ('Pending', 'Running')
-              AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = @jobId AND cj.client_id = @client);
+            WHERE id = (SELECT oj.latest_run_id FROM jobs oj WHERE oj.id = @jobId AND oj.client_id = @client)
+              AND status IN ('Pending', 'Running');
             """;
 
         LockJobForDelete = $"""
@@ -105,17 +114,13 @@ internal sealed class RelationalSql
             INSERT INTO job_dependencies (job_id, depends_on_job_id, created_at) VALUES (@jobId, @dependsOnJobId, @now);
             """;
 
-        InsertDependencyAndWait = InsertDependency + """
-            UPDATE job_runs SET waiting_on = waiting_on + 1 WHERE job_id = @jobId AND status = 'Pending';
-            """;
+        InsertDependencyAndWait = InsertDependency + "UPDATE job_runs SET waiting_on = waiting_on + 1 " + shiftOwnPendingRun;
 
         DeleteDependency = """
             DELETE FROM job_dependencies WHERE job_id = @jobId AND depends_on_job_id = @dependsOnJobId;
             """;
 
-        DeleteDependencyAndStopWaiting = DeleteDependency + """
-            UPDATE job_runs SET waiting_on = waiting_on - 1 WHERE job_id = @jobId AND status = 'Pending';
-            """;
+        DeleteDependencyAndStopWaiting = DeleteDependency + "UPDATE job_runs SET waiting_on = waiting_on - 1 " + shiftOwnPendingRun;
 
         CountJob = "SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;";
 
@@ -131,16 +136,26 @@ internal sealed class RelationalSql
             ORDER BY j.id;
             """;
 
-        // The job row locked for update, its active run, and its upstream jobs share-locked in id order.
-        PrepareEnqueue = $"""
+        // Locks the job row for update and its upstream job rows for share, all in ascending id order (upstream
+        // below the job, the job, upstream above it), then reads the job's active run and, with a fresh snapshot
+        // taken while the job row is held, its upstream jobs' latest statuses. Locking the job first and its
+        // upstream jobs after it deadlocks: an enqueue of X holding X would wait for a shared upstream U behind a
+        // queued finish of U, which waits for an enqueue of a job depending on both U and X, which waits for X.
+        string LockUpstream(string side) => $"""
+            SELECT j.id FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+            WHERE d.job_id = @jobId AND j.client_id = @client AND j.id {side} @jobId
+            ORDER BY j.id{dialect.ForShareOf("j")};
+            """;
+        PrepareEnqueue = LockUpstream("<") + $"""
             SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
+            """ + LockUpstream(">") + $"""
             SELECT {runColumns} FROM job_runs r
             WHERE r.job_id = @jobId AND r.status IN ('Pending', 'Running')
               AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = @jobId AND cj.client_id = @client);
             SELECT j.id AS Id, j.name AS Name, j.latest_status AS LatestStatus
             FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
             WHERE d.job_id = @jobId AND j.client_id = @client
-            ORDER BY j.id{dialect.ForShareOf("j")};
+            ORDER BY j.id;
             """;
 
         var insertRun = $"""
@@ -219,11 +234,13 @@ internal sealed class RelationalSql
             ORDER BY j.id LIMIT @limit;
             """;
 
-        // Reads the ready set through the partial index ix_job_runs_ready (priority DESC, id)
-        // WHERE status = 'Pending' AND waiting_on = 0; the dependency graph is never consulted.
+        // Reads the ready set in order through the partial index ix_job_runs_ready (priority DESC, id)
+        // WHERE status = 'Pending' AND waiting_on = 0, stopping at the limit; the dependency graph is never consulted.
+        // CROSS JOIN makes SQLite keep job_runs as the outer loop even without statistics (PostgreSQL plans it as
+        // an ordinary join).
         ListReadyRuns = $"""
-            SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
-            WHERE r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now AND j.client_id = @client
+            SELECT {runColumns} FROM job_runs r CROSS JOIN jobs j
+            WHERE j.id = r.job_id AND r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now AND j.client_id = @client
             ORDER BY r.priority DESC, r.id LIMIT @limit;
             """;
     }
