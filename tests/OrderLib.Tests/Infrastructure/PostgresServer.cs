@@ -212,7 +212,9 @@ public static class PostgresServer
         public static ThrowawayCluster Start(string binaries)
         {
             var asPostgresUser = IsRoot();
-            var root = Path.Combine(Path.GetTempPath(), "orderlib-pg-" + Guid.NewGuid().ToString("N")[..12]);
+            // /tmp rather than $TMPDIR: the postgres user must be able to reach it, and the unix socket path must stay short.
+            var temp = Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
+            var root = Path.Combine(temp, "orderlib-pg-" + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(root);
             var cluster = new ThrowawayCluster(binaries, root, asPostgresUser, FreePort());
             try
@@ -226,6 +228,12 @@ public static class PostgresServer
                 cluster.InitDb();
                 cluster.StartServer();
                 return cluster;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
+            {
+                var serverLog = cluster.ServerLogTail();
+                cluster.Dispose();
+                throw new InvalidOperationException(serverLog is null ? ex.Message : $"{ex.Message} Server log: {serverLog}", ex);
             }
             catch
             {
@@ -260,6 +268,19 @@ public static class PostgresServer
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 TestContext.Progress.WriteLine($"Deleting {_root} failed: {ex.Message}");
+            }
+        }
+
+        private string? ServerLogTail()
+        {
+            var path = Path.Combine(_root, "server.log");
+            try
+            {
+                return File.Exists(path) ? string.Join(" | ", File.ReadAllLines(path).TakeLast(10)) : null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
             }
         }
 
