@@ -4,17 +4,25 @@ using OrderLib.Ports;
 namespace OrderLib.Adapters.Sqlite;
 
 /// <summary>
-/// OrderLib's store on a SQLite file, shareable by several processes (WAL mode, a busy timeout, and immediate
-/// write transactions that serialise every check-and-write).
+/// OrderLib's store on a SQLite database file that several processes may share: write-ahead logging, a busy timeout
+/// (the connection string's <c>Default Timeout</c>, 30 seconds unless set) and foreign keys on every connection, and
+/// immediate write transactions (<c>BEGIN IMMEDIATE</c>) that serialise every check-and-write.
+/// Timestamps are stored as ISO-8601 round-trip text of the UTC value. The schema comes from
+/// <c>OrderLibMigrations.ForSqlite(connectionString).MigrateUp()</c>.
 /// </summary>
 public sealed class SqliteOrderLibStore : RelationalOrderLibStore
 {
     /// <summary>Creates the store over the SQLite database the connection string names. Opens nothing yet.</summary>
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=orderlib.db</c>.</param>
-    /// <exception cref="ArgumentException">The connection string is null, empty or blank.</exception>
+    /// <exception cref="ArgumentException">The connection string is null, blank or not a valid SQLite connection string.</exception>
     public SqliteOrderLibStore(string connectionString)
-        : base(new SqliteDialect(connectionString), new StoreCapabilities("Sqlite", HasSchema: true, SharedAcrossProcesses: true))
+        : base(CreateDialect(connectionString), new StoreCapabilities("Sqlite", HasSchema: true, SharedAcrossProcesses: true))
+    {
+    }
+
+    private static SqliteDialect CreateDialect(string connectionString)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new SqliteDialect(connectionString);
     }
 }
