@@ -18,15 +18,37 @@ namespace OrderLib.Migrations;
 /// </summary>
 internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLibMigrator
 {
+    /// <summary>How often <see cref="MigrateUp"/> tries while other migrators make progress on the same database.</summary>
+    private const int MaxMigrateUpAttempts = 5;
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Several hosts starting at once may migrate the same database. On PostgreSQL an advisory lock serialises them.
+    /// SQLite has no such lock, so the loser of a race fails (e.g. "table already exists"); when the database's
+    /// applied versions changed meanwhile, another migrator made progress and the attempt is repeated, applying
+    /// whatever is still missing. A failure with no such progress is a real failure and is thrown at once.
+    /// </remarks>
     public void MigrateUp()
     {
-        Guarded("migrating the OrderLib schema up", () =>
+        for (var attempt = 1; ; attempt++)
         {
-            using var session = target.OpenSession(forMigrateUp: true);
-            Run((runner, _) => runner.MigrateUp());
-            session.AfterMigrateUp();
-        });
+            var before = new VersionState();
+            try
+            {
+                Guarded("migrating the OrderLib schema up", () =>
+                {
+                    using var session = target.OpenSession(forMigrateUp: true);
+                    before = VersionState.Of(session.ReadAppliedVersions());
+                    Run((runner, _) => runner.MigrateUp());
+                    session.AfterMigrateUp();
+                });
+                return;
+            }
+            catch (OrderLibMigrationException) when (attempt < MaxMigrateUpAttempts && AnotherMigratorMadeProgress(before))
+            {
+                Thread.Sleep(TimeSpan.FromMilliseconds(50 * attempt));
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -50,7 +72,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         {
             using var session = target.OpenSession(forMigrateUp: false);
             var applied = session.ReadAppliedVersions();
-            if (applied.Count == 0)
+            if (applied is null || applied.Count == 0)
             {
                 return; // nothing applied, nothing to revert; and no version table gets created as a side effect
             }
@@ -81,7 +103,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         {
             using var session = target.OpenSession(forMigrateUp: false);
             var applied = session.ReadAppliedVersions();
-            if (applied.Count == 0)
+            if (applied is null || applied.Count == 0)
             {
                 return;
             }
@@ -101,7 +123,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         Guarded("reading the applied OrderLib migrations", () =>
         {
             using var session = target.OpenSession(forMigrateUp: false);
-            applied = session.ReadAppliedVersions();
+            applied = session.ReadAppliedVersions() ?? applied;
         });
 
         return known.Values
@@ -161,6 +183,26 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         }
     }
 
+    private bool AnotherMigratorMadeProgress(VersionState before)
+    {
+        if (!before.Known)
+        {
+            return false; // the attempt failed before it could even read the database
+        }
+
+        try
+        {
+            using var session = target.OpenSession(forMigrateUp: false);
+            return !before.SameAs(VersionState.Of(session.ReadAppliedVersions()));
+        }
+#pragma warning disable CA1031 // the original failure is what gets reported when the database cannot be read either
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
+
     private static void Guarded(string what, Action action)
     {
         try
@@ -183,5 +225,19 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         }
 
         return ex;
+    }
+
+    /// <summary>What the version table says, as read at one moment: whether it exists and which versions it lists.</summary>
+    private readonly record struct VersionState(bool Known, IReadOnlySet<long>? Applied)
+    {
+        public static VersionState Of(IReadOnlySet<long>? applied) => new(true, applied);
+
+        public bool SameAs(VersionState other) =>
+            (Applied, other.Applied) switch
+            {
+                (null, null) => true,
+                (null, _) or (_, null) => false,
+                var (mine, theirs) => mine.SetEquals(theirs),
+            };
     }
 }

@@ -27,8 +27,8 @@ internal abstract class MigrationTarget
 /// applied versions without FluentMigrator (which would create its version table as a side effect).</summary>
 internal abstract class MigrationSession : IDisposable
 {
-    /// <summary>The versions recorded as applied; empty when the version table does not exist.</summary>
-    public abstract IReadOnlySet<long> ReadAppliedVersions();
+    /// <summary>The versions recorded as applied; null when the version table does not exist.</summary>
+    public abstract IReadOnlySet<long>? ReadAppliedVersions();
 
     /// <summary>Checks the database after a successful migration up.</summary>
     public virtual void AfterMigrateUp()

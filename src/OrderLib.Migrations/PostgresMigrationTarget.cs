@@ -76,7 +76,7 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
             command.ExecuteNonQuery();
         }
 
-        public override IReadOnlySet<long> ReadAppliedVersions()
+        public override IReadOnlySet<long>? ReadAppliedVersions()
         {
             var versions = new HashSet<long>();
             var table = QuoteIdentifier(schema) + "." + QuoteIdentifier(OrderLibVersionTable.Table);
@@ -85,7 +85,7 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
                 exists.Parameters.AddWithValue("table", table);
                 if (exists.ExecuteScalar() is not true)
                 {
-                    return versions;
+                    return null;
                 }
             }
 

@@ -44,7 +44,7 @@ internal sealed class SqliteMigrationTarget(string connectionString) : Migration
             _ = Scalar("PRAGMA journal_mode=WAL");
         }
 
-        public override IReadOnlySet<long> ReadAppliedVersions()
+        public override IReadOnlySet<long>? ReadAppliedVersions()
         {
             var versions = new HashSet<long>();
             var exists = Convert.ToInt64(
@@ -52,7 +52,7 @@ internal sealed class SqliteMigrationTarget(string connectionString) : Migration
                 CultureInfo.InvariantCulture);
             if (exists == 0)
             {
-                return versions;
+                return null;
             }
 
             using var command = connection.CreateCommand();

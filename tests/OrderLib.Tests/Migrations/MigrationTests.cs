@@ -38,6 +38,9 @@ public abstract class MigrationTests
     /// <summary>Creates an empty database for one test and returns a migrator for it.</summary>
     protected abstract Task<IOrderLibMigrator> CreateDatabaseAsync();
 
+    /// <summary>Another migrator, built the same way as <see cref="Migrator"/>, for this test's database.</summary>
+    protected abstract IOrderLibMigrator CreateMigratorForSameDatabase();
+
     /// <summary>Drops this test's database.</summary>
     protected abstract Task DropDatabaseAsync();
 
@@ -228,6 +231,25 @@ public abstract class MigrationTests
 
         await AssertSchemaPresentAsync(true);
         Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True, "unknown versions are not listed; known ones stay applied");
+    }
+
+    /// <summary>Several hosts starting at once all migrate the same database: each must succeed, each migration
+    /// must be applied once.</summary>
+    [Test]
+    public async Task Concurrent_migrators_on_one_database_all_succeed_and_apply_each_migration_once()
+    {
+        var migrators = Enumerable.Range(0, 4).Select(_ => CreateMigratorForSameDatabase()).ToList();
+        using var start = new Barrier(migrators.Count);
+
+        await Task.WhenAll(migrators.Select(m => Task.Run(() =>
+        {
+            start.SignalAndWait();
+            m.MigrateUp();
+        })));
+
+        Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True);
+        Assert.That(await ScalarAsync<long>($"SELECT count(*) FROM {VersionTable}"), Is.EqualTo(Migrator.ListMigrations().Count));
+        await AssertSchemaPresentAsync(true);
     }
 
     [Test]

@@ -45,8 +45,10 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     {
         _database ??= await PostgresServer.CreateDatabaseAsync();
         await ExecOnDatabaseAsync(ResetSql);
-        return OrderLibMigrations.ForPostgres(_database, schema);
+        return CreateMigratorForSameDatabase();
     }
+
+    protected override IOrderLibMigrator CreateMigratorForSameDatabase() => OrderLibMigrations.ForPostgres(Database, schema);
 
     protected override Task DropDatabaseAsync() => Task.CompletedTask; // the fixture's database is dropped once, at the end
 
@@ -140,20 +142,6 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         Assert.That(secondMigrator.ListMigrations().Any(m => m.IsApplied), Is.False);
         Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True, "the first schema's version table is its own");
         Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs"), Is.EqualTo(1));
-    }
-
-    [Test]
-    public async Task Concurrent_migrators_on_one_schema_apply_each_migration_once()
-    {
-        var migrators = Enumerable.Range(0, 4).Select(_ => OrderLibMigrations.ForPostgres(Database, schema)).ToList();
-
-        await Task.WhenAll(migrators.Select(m => Task.Run(m.MigrateUp)));
-
-        Assert.That(Migrator.ListMigrations().All(m => m.IsApplied), Is.True);
-        Assert.That(
-            await ScalarAsync<long>("SELECT count(*) FROM orderlib_version_info"),
-            Is.EqualTo(Migrator.ListMigrations().Count));
-        await AssertSchemaPresentAsync(true);
     }
 
     [Test]

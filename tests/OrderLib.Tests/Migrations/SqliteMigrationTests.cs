@@ -22,8 +22,11 @@ public sealed class SqliteMigrationTests : MigrationTests
     protected override Task<IOrderLibMigrator> CreateDatabaseAsync()
     {
         _file = Path.Combine(Path.GetTempPath(), $"orderlib-migrations-{Guid.NewGuid():N}.db");
-        return Task.FromResult(OrderLibMigrations.ForSqlite($"Data Source={_file}"));
+        return Task.FromResult(CreateMigratorForSameDatabase());
     }
+
+    protected override IOrderLibMigrator CreateMigratorForSameDatabase() =>
+        OrderLibMigrations.ForSqlite($"Data Source={_file ?? throw new InvalidOperationException("No database yet.")}");
 
     protected override Task DropDatabaseAsync()
     {
