@@ -209,7 +209,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         {
             action();
         }
-        catch (Exception ex) when (ex is not OrderLibMigrationException and not ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is not OrderLibMigrationException) // argument checks happen before, outside
         {
             throw new OrderLibMigrationException($"{char.ToUpperInvariant(what[0])}{what[1..]} failed: {Innermost(ex).Message}", ex);
         }
