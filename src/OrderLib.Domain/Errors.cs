@@ -221,3 +221,32 @@ public sealed class RunNotAvailableException : OrderLibException
     /// <summary>The earliest time it may start.</summary>
     public DateTimeOffset AvailableAt { get; }
 }
+
+/// <summary>
+/// A worker reported on a run it no longer holds: the run is not Running any more (it was rescued after its lease
+/// expired, cancelled, or finished) or another worker holds it. Nothing was changed.
+/// </summary>
+public sealed class LeaseLostException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public LeaseLostException(RunId runId, string workerId, RunStatus status, string? holder)
+        : base($"Worker '{workerId}' no longer holds run {runId}: it is {status}{(holder is null ? "" : $" and held by '{holder}'")}.")
+    {
+        RunId = runId;
+        WorkerId = workerId;
+        Status = status;
+        Holder = holder;
+    }
+
+    /// <summary>The run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>The worker that reported.</summary>
+    public string WorkerId { get; }
+
+    /// <summary>The run's status now.</summary>
+    public RunStatus Status { get; }
+
+    /// <summary>The worker holding the run now, if any.</summary>
+    public string? Holder { get; }
+}

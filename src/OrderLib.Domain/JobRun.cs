@@ -28,6 +28,9 @@ public sealed record JobRun(
     /// <summary>The longest worker id accepted.</summary>
     public const int MaxWorkerIdLength = 200;
 
+    /// <summary>True when someone asked to cancel this Running run; its worker learns it at its next heartbeat and stops.</summary>
+    public bool CancelRequested { get; init; }
+
     /// <summary>Builds a new pending run, available at once.</summary>
     public static JobRun CreatePending(RunId id, JobId jobId, int attempt, DateTimeOffset now) =>
         new(id, jobId, RunStatus.Pending, attempt, now, now, null, null, null, null, null);
@@ -60,5 +63,17 @@ public sealed record JobRun(
     {
         RunTransitions.Ensure(Id, Status, RunStatus.Cancelled);
         return this with { Status = RunStatus.Cancelled, FinishedAt = now, LeaseExpiresAt = null, Error = reason };
+    }
+
+    /// <summary>Returns the next attempt of this failed run: a new pending run available at <paramref name="availableAt"/>.</summary>
+    /// <exception cref="InvalidOperationException">This run has not failed.</exception>
+    public JobRun NextAttempt(RunId id, DateTimeOffset now, DateTimeOffset availableAt)
+    {
+        if (Status != RunStatus.Failed)
+        {
+            throw new InvalidOperationException($"Only a failed run is retried; run {Id} is {Status}.");
+        }
+
+        return CreatePending(id, JobId, Attempt + 1, now) with { AvailableAt = availableAt };
     }
 }

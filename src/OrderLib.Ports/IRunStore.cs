@@ -26,17 +26,34 @@ public interface IRunStore
     Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure).
-    /// A success makes the job's pending dependents one step closer to ready.
+    /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure),
+    /// whichever worker holds it (an operator's override; workers use <see cref="IRunQueueStore.CompleteRunAsync"/>).
+    /// A success makes the job's pending dependents one step closer to ready; a failure retries or cascades exactly as
+    /// described on <see cref="IRunQueueStore"/>.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
-    /// <summary>Cancels the pending or running run, recording <paramref name="reason"/> as its error text.</summary>
+    /// <summary>
+    /// Cancels the run: a Pending run becomes Cancelled at once (reason as its error text) and the pending runs of its
+    /// transitive dependents are cancelled too; a Running run is only marked <see cref="JobRun.CancelRequested"/>, and its
+    /// worker learns it at its next heartbeat and reports it Cancelled (a rescue of that run ends it Cancelled as well).
+    /// Asking again for a run already marked changes nothing.
+    /// </summary>
+    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
     Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
+    /// sub-graph runs in dependency order. Each job keeps the one-active-run rule: a job with an active run keeps it.
+    /// </summary>
+    /// <returns>One result per job, the triggered job first, then its dependents in topological order (upstream before downstream, ties by job id).</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Returns the run, or null when the client has no run with that id.</summary>
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);

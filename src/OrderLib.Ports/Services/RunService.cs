@@ -26,28 +26,44 @@ public sealed class RunService
     /// <exception cref="DependenciesNotSatisfiedException">A job it depends on has no successful latest run; the error names each with its status.</exception>
     public Task<JobRun> StartAsync(RunId runId, string workerId, CancellationToken cancellationToken = default)
     {
-        var worker = CheckWorkerId(workerId);
+        var worker = WorkerRunService.CheckWorkerId(workerId);
         var now = _context.Now();
         return _context.RunStore.StartRunAsync(_context.Client, runId, worker, now, now + _context.Options.LeaseDuration, cancellationToken);
     }
 
-    /// <summary>Finishes the running run as Succeeded.</summary>
+    /// <summary>
+    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
+    /// pipeline runs in dependency order; jobs with an active run keep it.
+    /// </summary>
+    /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+
+    /// <summary>Finishes the running run as Succeeded, whichever worker holds it (an operator's override; workers use <see cref="WorkerRunService"/>).</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<JobRun> SucceedAsync(RunId runId, CancellationToken cancellationToken = default) =>
-        _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), cancellationToken);
+    public Task<RunCompletion> SucceedAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
 
-    /// <summary>Finishes the running run as Failed with <paramref name="errorText"/>.</summary>
+    /// <summary>
+    /// Finishes the running run as Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
+    /// the next attempt is enqueued after a backoff; otherwise the pending runs of its dependents are cancelled.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<JobRun> FailAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
+    public Task<RunCompletion> FailAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
-        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, errorText, _context.Now(), cancellationToken);
+        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, errorText, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
     }
 
-    /// <summary>Cancels the pending or running run, keeping <paramref name="reason"/> as its error text.</summary>
+    /// <summary>
+    /// Cancels the run: a Pending run at once (and the pending runs of its dependents with it); a Running run is marked so
+    /// that its worker learns it at the next heartbeat, stops and reports it Cancelled.
+    /// </summary>
+    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run has already ended.</exception>
     public Task<JobRun> CancelAsync(RunId runId, string? reason = null, CancellationToken cancellationToken = default) =>
@@ -92,14 +108,4 @@ public sealed class RunService
     public Task<IReadOnlyList<JobRun>> ListReadyAsync(int limit = 100, CancellationToken cancellationToken = default) =>
         _context.RunStore.ListReadyRunsAsync(_context.Client, _context.Now(), Paging.CheckLimit(limit), cancellationToken);
 
-    private static string CheckWorkerId(string workerId)
-    {
-        var trimmed = workerId?.Trim();
-        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > JobRun.MaxWorkerIdLength)
-        {
-            throw new OrderLibValidationException(nameof(workerId), $"A worker id must be 1 to {JobRun.MaxWorkerIdLength} characters.");
-        }
-
-        return trimmed;
-    }
 }
