@@ -41,7 +41,7 @@ namespace OrderLib.Adapters.Relational;
 /// lock that had to wait returns the row as its holder left it.
 /// </para>
 /// </remarks>
-public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore
+public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
 {
     private const string JobsUniqueName = "ux_jobs_client_name";
     private const string OneActiveRun = "ux_job_runs_one_active";
@@ -379,8 +379,9 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
         {
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
@@ -395,7 +396,8 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
             now = _dialect.ToDb(now),
         };
         var sql = outcome == RunStatus.Succeeded ? _sql.FinishRunSucceeded : _sql.FinishRun;
-        return ChangeRunOrExplainAsync(client, runId, outcome, sql, param, cancellationToken);
+        var run = await ChangeRunOrExplainAsync(client, runId, outcome, sql, param, cancellationToken);
+        return new RunCompletion(run, null, []);
     }
 
     /// <summary>Cancels the pending or running run, recording <paramref name="reason"/> as its error text, and clears its lease.</summary>
@@ -406,6 +408,26 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
         var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now) };
         return ChangeRunOrExplainAsync(client, runId, RunStatus.Cancelled, _sql.CancelRun, param, cancellationToken);
     }
+
+    /// <summary>Enqueues the job and its transitive dependents in one transaction (not implemented yet).</summary>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Not implemented yet.");
+
+    /// <summary>Claims ready runs (not implemented yet).</summary>
+    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Not implemented yet.");
+
+    /// <summary>Extends a lease (not implemented yet).</summary>
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Not implemented yet.");
+
+    /// <summary>Completes a run (not implemented yet).</summary>
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Not implemented yet.");
+
+    /// <summary>Rescues expired runs (not implemented yet).</summary>
+    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Not implemented yet.");
 
     /// <summary>Returns the client's run with that id, or null.</summary>
     public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
