@@ -1,6 +1,6 @@
 // A host app using OrderLib. Configuration picks the store (appsettings.json: the SQLite file orderlib-sample.db),
-// starting the host applies the schema migrations, then the app defines a small pipeline and works through it as
-// one worker, step by step, honouring the dependencies.
+// starting the host applies the schema migrations, then the app defines a small pipeline, triggers it and works
+// through it as one worker (claim, work, report), honouring the dependencies.
 //
 //   dotnet run --project samples/OrderLib.Sample
 //   DATABASE_URL=postgresql://user:pass@localhost:5432/app dotnet run --project samples/OrderLib.Sample
@@ -71,21 +71,22 @@ foreach (var step in steps)
     Console.WriteLine($"job       {step.Name,-18} id {job.Id} ({(existing is null ? "created" : "reused")}{after})");
 }
 
-// 2. Ask for a run of every job. Enqueueing is idempotent: a job's active run is returned instead of a second one.
+// 2. Runs left Running by an earlier sample process that was killed are rescued once their lease expires
+//    ("worker lost"); then trigger the pipeline from each extract job: one transaction enqueues it and every job
+//    downstream. Enqueueing is idempotent: a job's active run is returned instead of a second one.
+var workers = host.Services.GetRequiredService<WorkerRunService>();
+await workers.RescueExpiredAsync(cancellationToken: stopping);
 var runs = new Dictionary<string, JobRun>();
-foreach (var (name, job) in jobs)
+foreach (var root in steps.Where(step => step.DependsOn.Length == 0))
 {
-    var (run, created) = await orderLib.Runs.EnqueueAsync(job.Id, stopping);
-    if (run.Status == RunStatus.Running)
+    foreach (var (run, created) in await orderLib.Runs.TriggerAsync(jobs[root.Name].Id, stopping))
     {
-        // Held by an earlier sample process that was stopped mid-run: give up that run and ask for a fresh one.
-        await orderLib.Runs.CancelAsync(run.Id, "abandoned by an earlier sample process", stopping);
-        Console.WriteLine($"cancelled {name,-18} run {run.Id}: left running by an earlier sample process");
-        (run, created) = await orderLib.Runs.EnqueueAsync(job.Id, stopping);
+        var name = stepOf[run.JobId].Name;
+        if (runs.TryAdd(name, run))
+        {
+            Console.WriteLine($"enqueued  {name,-18} run {run.Id} ({(created ? "new" : $"already {run.Status}")})");
+        }
     }
-
-    runs[name] = run;
-    Console.WriteLine($"enqueued  {name,-18} run {run.Id} ({(created ? "new" : "already pending")})");
 }
 
 // 3. Starting a run before its dependencies succeeded is refused, and nothing changes.
@@ -100,42 +101,42 @@ catch (DependenciesNotSatisfiedException refused)
     Console.WriteLine($"refused   {refused.Message}");
 }
 
-// 4. Work: start every ready run, do its job's work, record the outcome; repeat until nothing is ready.
+// 4. Work as one worker of this client: claim the ready runs (highest priority first), do each job's work, report
+//    the outcome. A failure with no attempts left cancels everything downstream, so nothing waits forever.
 var failed = 0;
-while ((await orderLib.Runs.ListReadyAsync(cancellationToken: stopping)).Where(r => stepOf.ContainsKey(r.JobId)).ToList() is { Count: > 0 } ready)
+var clients = new[] { orderLib.ClientId };
+while (await AnyActiveAsync())
 {
-    foreach (var run in ready)
+    var claimed = await workers.ClaimAsync(Worker, 10, clients, stopping);
+    if (claimed.Count == 0)
+    {
+        // Only runs held by another (perhaps killed) process remain: wait for them, or for their lease to expire.
+        await workers.RescueExpiredAsync(cancellationToken: stopping);
+        await Task.Delay(TimeSpan.FromMilliseconds(500), stopping);
+        continue;
+    }
+
+    foreach (var (run, _, jobName, _) in claimed)
     {
         var step = stepOf[run.JobId];
-        var started = await orderLib.Runs.StartAsync(run.Id, Worker, stopping);
-        Console.WriteLine($"started   {step.Name,-18} run {run.Id}, attempt {started.Attempt}, as {started.WorkerId}");
+        Console.WriteLine($"started   {jobName,-18} run {run.Id}, attempt {run.Attempt}, as {run.WorkerId}");
         try
         {
-            if (step.Name == failJob)
+            if (jobName == failJob)
             {
-                throw new InvalidOperationException($"{step.Name} failed on purpose (Sample:FailJob={failJob}).");
+                throw new InvalidOperationException($"{jobName} failed on purpose (Sample:FailJob={failJob}).");
             }
 
             var did = await step.Work(stopping);
-            await orderLib.Runs.SucceedAsync(run.Id, stopping);
-            Console.WriteLine($"succeeded {step.Name,-18} {did}");
+            await workers.SucceedAsync(run.Id, Worker, stopping);
+            Console.WriteLine($"succeeded {jobName,-18} {did}");
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            await orderLib.Runs.FailAsync(run.Id, error.Message, stopping);
-            Console.WriteLine($"FAILED    {step.Name,-18} {error.Message}");
+            var completion = await workers.FailAsync(run.Id, Worker, error.Message, stopping);
+            Console.WriteLine($"FAILED    {jobName,-18} {error.Message}; cancelled downstream: {completion.CancelledDownstream.Count} run(s)");
             failed++;
         }
-    }
-}
-
-// 5. Runs still pending now wait for a job that failed: cancel them, so the next start begins afresh.
-foreach (var (name, run) in runs)
-{
-    if ((await orderLib.Runs.GetAsync(run.Id, stopping)).Status == RunStatus.Pending)
-    {
-        await orderLib.Runs.CancelAsync(run.Id, "not run: a job it depends on did not succeed", stopping);
-        Console.WriteLine($"cancelled {name,-18} run {run.Id}: a job it depends on did not succeed");
     }
 }
 
@@ -160,5 +161,11 @@ Console.WriteLine();
 Console.WriteLine(failed == 0 ? $"Pipeline succeeded; output in {outputDirectory}" : $"Pipeline failed: {failed} run(s) failed.");
 await host.StopAsync();
 return failed == 0 ? 0 : 1;
+
+async Task<bool> AnyActiveAsync()
+{
+    var latest = await orderLib.Runs.ListLatestAsync(limit: 1000, cancellationToken: stopping);
+    return latest.Items.Any(row => stepOf.ContainsKey(row.Job.Id) && row.LatestRun?.Status is RunStatus.Pending or RunStatus.Running);
+}
 
 static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "-";

@@ -59,6 +59,15 @@ public class AddOrderLibTests
         Assert.That(error.Message, Does.Contain("OrderLib:LeaseDuration"));
     }
 
+    [TestCase("OrderLib:RetryJitter", "1.5")]
+    [TestCase("OrderLib:RetryBaseDelay", "-00:00:01")]
+    [TestCase("OrderLib:RetryMaxDelay", "00:00:01")]
+    public void Invalid_retry_option_is_refused_at_registration(string key, string value)
+    {
+        var error = Refused(Config(("OrderLib:Provider", "InMemory"), (key, value)));
+        Assert.That(error.Message, Does.Contain("RetryBaseDelay, RetryMaxDelay and RetryJitter"));
+    }
+
     [Test]
     public void Provider_and_database_url_must_agree()
     {

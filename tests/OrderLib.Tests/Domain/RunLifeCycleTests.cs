@@ -90,3 +90,59 @@ public class RunLifeCycleTests
         Assert.Throws<IllegalRunTransitionException>(() => cancelled.Start("w", T0, T0));
     }
 }
+
+public class RetryPolicyTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [TestCase(1, 10)]
+    [TestCase(2, 20)]
+    [TestCase(3, 40)]
+    [TestCase(10, 60)]
+    [TestCase(1000, 60)]
+    public void Delay_doubles_per_attempt_up_to_the_cap(int failedAttempt, int expectedSeconds)
+    {
+        var policy = new RetryPolicy(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 0);
+        Assert.That(policy.NextAttemptAt(failedAttempt, T0, 0.7), Is.EqualTo(T0.AddSeconds(expectedSeconds)));
+    }
+
+    [Test]
+    public void Jitter_takes_off_at_most_its_share()
+    {
+        var policy = new RetryPolicy(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(60), 0.5);
+        Assert.That(policy.NextAttemptAt(1, T0, 0), Is.EqualTo(T0.AddSeconds(10)));
+        Assert.That(policy.NextAttemptAt(1, T0, 0.999999), Is.EqualTo(T0.AddSeconds(5)).Within(TimeSpan.FromMilliseconds(1)));
+    }
+
+    [Test]
+    public void Retry_times_are_whole_microseconds()
+    {
+        var policy = new RetryPolicy(TimeSpan.FromTicks(1_234_567), TimeSpan.FromSeconds(60), 0.3);
+        Assert.That(policy.NextAttemptAt(1, T0, 0.123456789).Ticks % 10, Is.Zero);
+    }
+
+    [TestCase(-1, 10, 0.5)]
+    [TestCase(10, 5, 0.5)]
+    [TestCase(1, 10, -0.1)]
+    [TestCase(1, 10, 1.1)]
+    public void Invalid_policies_are_refused(int baseSeconds, int maxSeconds, double jitter)
+    {
+        Assert.Throws<OrderLibValidationException>(() => new RetryPolicy(TimeSpan.FromSeconds(baseSeconds), TimeSpan.FromSeconds(maxSeconds), jitter).Validate());
+    }
+
+    [Test]
+    public void Only_a_failed_run_has_a_next_attempt()
+    {
+        var pending = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0);
+        Assert.Throws<InvalidOperationException>(() => pending.NextAttempt(new RunId(2), T0, T0));
+        var failed = pending.Start("w", T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "x", T0);
+        var next = failed.NextAttempt(new RunId(2), T0.AddSeconds(1), T0.AddSeconds(30));
+        Assert.Multiple(() =>
+        {
+            Assert.That(next.Attempt, Is.EqualTo(2));
+            Assert.That(next.Status, Is.EqualTo(RunStatus.Pending));
+            Assert.That(next.AvailableAt, Is.EqualTo(T0.AddSeconds(30)));
+            Assert.That(next.JobId, Is.EqualTo(failed.JobId));
+        });
+    }
+}

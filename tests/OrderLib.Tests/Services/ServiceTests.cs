@@ -18,7 +18,12 @@ public class ServiceTests
         _time = new FakeTimeProvider(T0);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
-        services.AddOrderLib(o => o.UseInMemory().Configure(options => options.LeaseDuration = TimeSpan.FromMinutes(2)));
+        services.AddOrderLib(o => o.UseInMemory().Configure(options =>
+        {
+            options.LeaseDuration = TimeSpan.FromMinutes(2);
+            options.RetryBaseDelay = TimeSpan.FromSeconds(10);
+            options.RetryJitter = 0;
+        }));
         _provider = services.BuildServiceProvider();
         _orderLib = _provider.GetRequiredService<IOrderLib>();
     }
@@ -148,9 +153,63 @@ public class ServiceTests
 
         var latest = await _orderLib.Runs.ListLatestAsync();
         Assert.That(latest.Items.Select(r => (r.Job.Name, r.LatestRun!.Status)), Is.EqualTo(new[] { ("extract", RunStatus.Succeeded), ("report", RunStatus.Failed) }));
-        Assert.That(failed.Error, Is.EqualTo("smtp down"));
+        Assert.That(failed.Run.Error, Is.EqualTo("smtp down"));
+        Assert.That(failed.Retry, Is.Null, "one attempt only");
         var history = await _orderLib.Runs.ListForJobAsync(report.Id);
         Assert.That(history.Items.Single().Id, Is.EqualTo(reportRun.Id));
+    }
+
+    [Test]
+    public async Task Failure_with_attempts_left_is_retried_after_the_configured_backoff()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("flaky") { MaxAttempts = 2 });
+        var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
+        await _orderLib.Runs.StartAsync(run.Id, "w");
+        var completion = await _orderLib.Runs.FailAsync(run.Id, "timeout");
+        Assert.That(completion.Retry, Is.Not.Null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(completion.Retry!.Attempt, Is.EqualTo(2));
+            Assert.That(completion.Retry.AvailableAt, Is.EqualTo(T0.AddSeconds(10)), "base delay 10 s, no jitter");
+        });
+    }
+
+    [Test]
+    public async Task Trigger_enqueues_the_job_and_its_dependents()
+    {
+        var extract = await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"));
+        var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report"));
+        await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
+        var results = await _orderLib.Runs.TriggerAsync(extract.Id);
+        Assert.That(results.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (extract.Id, true), (report.Id, true) }));
+    }
+
+    [Test]
+    public async Task Worker_service_claims_heartbeats_and_completes_with_the_lease_from_options()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
+        var workers = _provider.GetRequiredService<WorkerRunService>();
+        var claimed = await workers.ClaimAsync(" w1 ", 10);
+        Assert.That(claimed.Select(c => c.Run.Id), Is.EqualTo(new[] { run.Id }));
+        Assert.That(claimed[0].Run.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(2)));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var beat = await workers.HeartbeatAsync(run.Id, "w1");
+        Assert.That(beat.Run.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(3)));
+        Assert.ThrowsAsync<LeaseLostException>(() => workers.SucceedAsync(run.Id, "w2"));
+        var done = await workers.SucceedAsync(run.Id, "w1");
+        Assert.That(done.Run.Status, Is.EqualTo(RunStatus.Succeeded));
+    }
+
+    [Test]
+    public void Worker_service_refuses_bad_arguments()
+    {
+        var workers = _provider.GetRequiredService<WorkerRunService>();
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync(" ", 1));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync("w", 0));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync("w", 1, []));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.RescueExpiredAsync(0));
+        Assert.ThrowsAsync<ArgumentNullException>(() => workers.FailAsync(new RunId(1), "w", null!));
     }
 
     [Test]
