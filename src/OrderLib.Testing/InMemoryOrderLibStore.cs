@@ -5,19 +5,25 @@ namespace OrderLib.Testing;
 
 /// <summary>
 /// The reference implementation of OrderLib's driven ports, kept in process memory. Host applications use it to
-/// unit-test code that depends on <see cref="IJobStore"/>, <see cref="IDependencyStore"/> and <see cref="IRunStore"/>
-/// without a database; the contract suite runs the same tests against it and the SQL adapters so they cannot drift.
+/// unit-test code that depends on <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/> and
+/// <see cref="IRunQueueStore"/> without a database; the contract suite runs the same tests against it and the SQL
+/// adapters so they cannot drift.
 /// </summary>
 /// <remarks>
 /// One lock guards all state, so every method is atomic, and every refusal is decided before anything changes,
 /// so a method that throws has written nothing. Unlike the SQL adapters, which keep readiness incrementally, this
 /// store decides it from scratch each time it is asked: a pending run of job J is ready when it is available and,
 /// for every job D that J depends on, D's most recent run (the one with the highest run id) has Succeeded.
-/// Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
+/// Claims, heartbeats, completions and rescues take the same lock, so two workers never get the same run and a
+/// completion is fenced on the run being Running and carrying the worker's id. Retry jitter comes from
+/// <see cref="Random.Shared"/>. Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
 /// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
 /// </remarks>
-public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore
+public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
 {
+    private const string WorkerLost = "worker lost";
+    private const string WorkerLostCancelled = "cancelled; worker lost";
+
     private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
 
     private readonly Lock _lock = new();
@@ -249,15 +255,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         lock (_lock)
         {
             RequireJob(client, jobId);
-            if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
-            {
-                return Task.FromResult(new EnqueueResult(latest, Created: false));
-            }
-
-            var run = JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, Utc(now));
-            _runs.Add(run.Id.Value, run);
-            _runsByJob[jobId.Value].Add(run.Id.Value);
-            return Task.FromResult(new EnqueueResult(run, Created: true));
+            return Task.FromResult(EnqueueLocked(jobId, Utc(now)));
         }
     }
 
@@ -292,12 +290,18 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Finishes the running run as Succeeded or Failed; error text is kept only for a failure, and the lease is cleared.</summary>
+    /// <summary>
+    /// Finishes the running run as Succeeded or Failed, whichever worker holds it; error text is kept only for a failure,
+    /// and the lease is cleared. A failure with attempts left enqueues the next attempt; a failure for good cancels the
+    /// pending runs of the job's transitive dependents.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<JobRun> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
         {
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
@@ -307,13 +311,16 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         lock (_lock)
         {
             var run = RequireRun(client, runId);
-            var finished = run.Finish(outcome, errorText, Utc(now));
-            _runs[runId.Value] = finished;
-            return Task.FromResult(finished);
+            now = Utc(now);
+            return Task.FromResult(End(run.Finish(outcome, errorText, now), now, retryPolicy));
         }
     }
 
-    /// <summary>Cancels the pending or running run, storing <paramref name="reason"/> as its error text.</summary>
+    /// <summary>
+    /// Cancels a pending run at once, storing <paramref name="reason"/> as its error text and cancelling the pending runs
+    /// of the job's transitive dependents; marks a running run <see cref="JobRun.CancelRequested"/> (once; asking again
+    /// changes nothing) and leaves it to its worker.
+    /// </summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
     public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -322,9 +329,35 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         lock (_lock)
         {
             var run = RequireRun(client, runId);
-            var cancelled = run.Cancel(reason, Utc(now));
-            _runs[runId.Value] = cancelled;
-            return Task.FromResult(cancelled);
+            RunTransitions.Ensure(runId, run.Status, RunStatus.Cancelled);
+            if (run.Status == RunStatus.Running)
+            {
+                var marked = run with { CancelRequested = true };
+                _runs[runId.Value] = marked;
+                return Task.FromResult(marked);
+            }
+
+            now = Utc(now);
+            return Task.FromResult(End(run.Cancel(reason, now), now, RetryPolicy.Default).Run);
+        }
+    }
+
+    /// <summary>
+    /// Enqueues the job and each of its transitive dependents (a job with an active run keeps it), in topological order:
+    /// a job comes after every upstream job of the sub-graph, ties broken by job id.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            now = Utc(now);
+            IReadOnlyList<EnqueueResult> results = TopologicalOrder(jobId.Value)
+                .Select(id => EnqueueLocked(new JobId(id), now))
+                .ToArray();
+            return Task.FromResult(results);
         }
     }
 
@@ -400,6 +433,127 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
+    // ---------------------------------------------------------------- queue (workers)
+
+    /// <summary>
+    /// Starts up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker, by
+    /// the job's current priority (highest first), then run id, leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
+    /// <exception cref="ArgumentException">The worker id is null, empty or blank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is less than 1.</exception>
+    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.WorkerId, nameof(request));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var now = Utc(request.Now);
+            var lease = Utc(request.LeaseExpiresAt);
+            var clients = request.Clients is null ? null : new HashSet<ClientId>(request.Clients);
+            var ready = _jobs.Values
+                .Where(job => clients is null || clients.Contains(job.ClientId))
+                .Select(job => (job, run: LatestRun(job.Id.Value)))
+                .Where(x => x.run is { Status: RunStatus.Pending } run
+                    && run.AvailableAt <= now
+                    && UnsatisfiedDependencies(x.job.Id.Value).Count == 0)
+                .OrderByDescending(x => x.job.Priority)
+                .ThenBy(x => x.run!.Id.Value)
+                .Take(request.Limit)
+                .ToArray();
+
+            var claimed = new List<ClaimedRun>(ready.Length);
+            foreach (var (job, run) in ready)
+            {
+                var started = run!.Start(request.WorkerId, now, lease);
+                _runs[started.Id.Value] = started;
+                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts));
+            }
+
+            return Task.FromResult<IReadOnlyList<ClaimedRun>>(claimed);
+        }
+    }
+
+    /// <summary>Moves the lease of the worker's running run to <paramref name="leaseExpiresAt"/>; the result carries the run's cancel request.</summary>
+    /// <exception cref="ArgumentException"><paramref name="workerId"/> is null, empty or blank.</exception>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var run = RequireHeldRun(runId, workerId);
+            var extended = run with { LeaseExpiresAt = Utc(leaseExpiresAt) };
+            _runs[runId.Value] = extended;
+            return Task.FromResult(new HeartbeatResult(extended, extended.CancelRequested));
+        }
+    }
+
+    /// <summary>
+    /// Ends the worker's running run as <paramref name="outcome"/> (error text kept for Failed and Cancelled), then retries
+    /// a failure with attempts left, or cancels the pending runs of the job's transitive dependents after a failure for
+    /// good or a cancellation.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="workerId"/> is null, empty or blank.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A worker completes a run as Succeeded, Failed or Cancelled.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var run = RequireHeldRun(runId, workerId);
+            now = Utc(now);
+            var ended = outcome == RunStatus.Cancelled ? run.Cancel(errorText, now) : run.Finish(outcome, errorText, now);
+            return Task.FromResult(End(ended, now, retryPolicy));
+        }
+    }
+
+    /// <summary>
+    /// Ends up to <paramref name="limit"/> running runs whose lease expired before <paramref name="now"/>, earliest lease
+    /// first (then run id): Cancelled "cancelled; worker lost" when cancellation was requested, otherwise Failed
+    /// "worker lost", each then retried or cascaded like any other ending.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            now = Utc(now);
+            var expired = _runs.Values
+                .Where(run => run is { Status: RunStatus.Running, LeaseExpiresAt: { } lease } && lease < now)
+                .OrderBy(run => run.LeaseExpiresAt)
+                .ThenBy(run => run.Id.Value)
+                .Take(limit)
+                .ToArray();
+
+            IReadOnlyList<RunCompletion> completions = expired
+                .Select(run => End(
+                    run.CancelRequested ? run.Cancel(WorkerLostCancelled, now) : run.Finish(RunStatus.Failed, WorkerLost, now),
+                    now,
+                    retryPolicy))
+                .ToArray();
+            return Task.FromResult(completions);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers (call with the lock held)
 
     private static DateTimeOffset Utc(DateTimeOffset value) => value.ToUniversalTime();
@@ -427,6 +581,121 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     private IEnumerable<JobId> UpstreamOf(JobId jobId) =>
         _upstream.TryGetValue(jobId.Value, out var ids) ? ids.Select(id => new JobId(id)) : [];
+
+    private JobRun RequireAnyRun(RunId runId) =>
+        _runs.TryGetValue(runId.Value, out var run) ? run : throw new RunNotFoundException(runId);
+
+    // The run, when it is Running and carries the worker's id; otherwise the worker lost it.
+    private JobRun RequireHeldRun(RunId runId, string workerId)
+    {
+        var run = RequireAnyRun(runId);
+        if (run.Status != RunStatus.Running || !string.Equals(run.WorkerId, workerId, StringComparison.Ordinal))
+        {
+            throw new LeaseLostException(runId, workerId, run.Status, run.Status == RunStatus.Running ? run.WorkerId : null);
+        }
+
+        return run;
+    }
+
+    // The job's active run, or a new pending first attempt.
+    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now)
+    {
+        if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
+        {
+            return new EnqueueResult(latest, Created: false);
+        }
+
+        return new EnqueueResult(AddRun(JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now)), Created: true);
+    }
+
+    private JobRun AddRun(JobRun run)
+    {
+        _runs.Add(run.Id.Value, run);
+        _runsByJob[run.JobId.Value].Add(run.Id.Value);
+        return run;
+    }
+
+    // Stores a run that just reached a terminal state, then retries it (Failed with attempts left) or cancels the
+    // pending runs of every transitive dependent (Failed for good, Cancelled).
+    private RunCompletion End(JobRun ended, DateTimeOffset now, RetryPolicy retryPolicy)
+    {
+        _runs[ended.Id.Value] = ended;
+        var job = _jobs[ended.JobId.Value];
+        switch (ended.Status)
+        {
+            case RunStatus.Failed when ended.Attempt < job.MaxAttempts:
+                var availableAt = retryPolicy.NextAttemptAt(ended.Attempt, now, Random.Shared.NextDouble());
+                var retry = AddRun(ended.NextAttempt(new RunId(++_lastRunId), now, availableAt));
+                return new RunCompletion(ended, retry, []);
+            case RunStatus.Failed:
+                return new RunCompletion(ended, null, CancelDependents(job, $"Upstream job '{job.Name}' failed", now));
+            case RunStatus.Cancelled:
+                return new RunCompletion(ended, null, CancelDependents(job, $"Upstream job '{job.Name}' was cancelled", now));
+            default:
+                return new RunCompletion(ended, null, []);
+        }
+    }
+
+    // Cancels the pending run of every job that depends on the job, directly or transitively; returns their ids in order.
+    private List<RunId> CancelDependents(Job job, string reason, DateTimeOffset now)
+    {
+        var cancelled = new List<RunId>();
+        foreach (var dependent in Descendants(job.Id.Value))
+        {
+            if (LatestRun(dependent) is { Status: RunStatus.Pending } pending)
+            {
+                _runs[pending.Id.Value] = pending.Cancel(reason, now);
+                cancelled.Add(pending.Id);
+            }
+        }
+
+        cancelled.Sort((a, b) => a.Value.CompareTo(b.Value));
+        return cancelled;
+    }
+
+    // Every job that depends on the job, directly or transitively (not the job itself).
+    private HashSet<long> Descendants(long jobId)
+    {
+        var seen = new HashSet<long>();
+        var stack = new Stack<long>(_downstream[jobId]);
+        while (stack.TryPop(out var id))
+        {
+            if (seen.Add(id))
+            {
+                foreach (var next in _downstream[id])
+                {
+                    stack.Push(next);
+                }
+            }
+        }
+
+        return seen;
+    }
+
+    // The job and its transitive dependents, each after all of its upstream jobs in that set, ties by job id (Kahn's algorithm).
+    private List<long> TopologicalOrder(long jobId)
+    {
+        var members = Descendants(jobId);
+        members.Add(jobId);
+        var waitingFor = members.ToDictionary(id => id, id => _upstream[id].Count(members.Contains));
+        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key));
+        var order = new List<long>(members.Count);
+        while (ready.Count > 0)
+        {
+            var next = ready.Min;
+            ready.Remove(next);
+            order.Add(next);
+            foreach (var dependent in _downstream[next])
+            {
+                if (--waitingFor[dependent] == 0)
+                {
+                    ready.Add(dependent);
+                }
+            }
+        }
+
+        return order;
+    }
 
     // Every job the given job depends on whose most recent run has not succeeded, in upstream job id order.
     private List<UnsatisfiedDependency> UnsatisfiedDependencies(long jobId)

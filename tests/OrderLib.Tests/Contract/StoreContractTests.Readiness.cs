@@ -349,14 +349,18 @@ public abstract partial class StoreContractTests
 
     [TestCase(RunStatus.Failed)]
     [TestCase(RunStatus.Cancelled)]
-    public async Task AnUpstreamJobThatEndedWithoutSuccess_ReleasesItsDependentWhenALaterRunSucceeds(RunStatus firstOutcome)
+    public async Task AnUpstreamJobThatEndedWithoutSuccess_CancelsThePendingDependent_AndALaterUpstreamSuccessReleasesItsNextRun(RunStatus firstOutcome)
     {
         var extract = await CreateJobAsync("extract");
         var load = await CreateJobAsync("load");
         await DependAsync(load, extract);
-        var run = await EnqueueAsync(load, at: 1);
+        var first = await EnqueueAsync(load, at: 1);
 
         await RunInStatusAsync(extract, firstOutcome, at: 2);
+        var reason = firstOutcome == RunStatus.Failed ? "Upstream job 'extract' failed" : "Upstream job 'extract' was cancelled";
+        Assert.That(await GetRunAsync(first), Is.EqualTo(first with { Status = RunStatus.Cancelled, FinishedAt = At(2), Error = reason }));
+
+        var run = await EnqueueAsync(load, at: 3);
         Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
 
         var retry = await EnqueueAsync(extract, at: 3);

@@ -109,15 +109,17 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await StartAsync(await EnqueueAsync(job, at: 1), at: 2, worker: "w1");
 
-        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Succeeded, "ignored for a success", At(8), None);
+        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Succeeded, "ignored for a success", At(8), NoDelay, None);
 
         var expected = running with { Status = RunStatus.Succeeded, FinishedAt = At(8), LeaseExpiresAt = null, Error = null };
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(finished, Is.EqualTo(expected));
+            Assert.That(finished.Run, Is.EqualTo(expected));
+            Assert.That(finished.Retry, Is.Null);
+            Assert.That(finished.CancelledDownstream, Is.Empty);
             Assert.That(await GetRunAsync(running), Is.EqualTo(expected));
-            Assert.That(finished.WorkerId, Is.EqualTo("w1"));
-            Assert.That(finished.StartedAt, Is.EqualTo(At(2)));
+            Assert.That(finished.Run.WorkerId, Is.EqualTo("w1"));
+            Assert.That(finished.Run.StartedAt, Is.EqualTo(At(2)));
         }
     }
 
@@ -127,12 +129,14 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await StartAsync(await EnqueueAsync(job, at: 1), at: 2);
 
-        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Failed, "disk full: /data (ünïcode ✓)", At(8), None);
+        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Failed, "disk full: /data (ünïcode ✓)", At(8), NoDelay, None);
 
         var expected = running with { Status = RunStatus.Failed, FinishedAt = At(8), LeaseExpiresAt = null, Error = "disk full: /data (ünïcode ✓)" };
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(finished, Is.EqualTo(expected));
+            Assert.That(finished.Run, Is.EqualTo(expected));
+            Assert.That(finished.Retry, Is.Null, "one attempt only: no retry");
+            Assert.That(finished.CancelledDownstream, Is.Empty);
             Assert.That(await GetRunAsync(running), Is.EqualTo(expected));
         }
     }
@@ -145,7 +149,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await RunInStatusAsync(job, RunStatus.Running, at: 1);
 
-        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Runs.FinishRunAsync(Client, running.Id, outcome, "x", At(2), None));
+        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Runs.FinishRunAsync(Client, running.Id, outcome, "x", At(2), NoDelay, None));
 
         Assert.That(await GetRunAsync(running), Is.EqualTo(running));
     }
@@ -168,17 +172,20 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
-    public async Task CancelRun_Running_StoresReasonFinishTimeAndClearsTheLease()
+    public async Task CancelRun_Running_OnlyMarksTheCancelRequest_AndAskingAgainChangesNothing()
     {
         var job = await CreateJobAsync("extract");
         var running = await StartAsync(await EnqueueAsync(job, at: 1), at: 2, worker: "w1");
 
-        var cancelled = await Runs.CancelRunAsync(Client, running.Id, null, At(6), None);
+        var marked = await Runs.CancelRunAsync(Client, running.Id, "operator said stop", At(6), None);
+        var again = await Runs.CancelRunAsync(Client, running.Id, "and again", At(7), None);
 
-        var expected = running with { Status = RunStatus.Cancelled, FinishedAt = At(6), LeaseExpiresAt = null, Error = null };
+        var expected = running with { CancelRequested = true };
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(cancelled, Is.EqualTo(expected));
+            Assert.That(running.CancelRequested, Is.False, "a fresh run carries no cancel request");
+            Assert.That(marked, Is.EqualTo(expected), "still Running, same worker, lease, times and no error");
+            Assert.That(again, Is.EqualTo(expected));
             Assert.That(await GetRunAsync(running), Is.EqualTo(expected));
         }
     }
@@ -275,11 +282,11 @@ public abstract partial class StoreContractTests
         var errors = new[]
         {
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, unknown, "w", At(3), At(60), None)),
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, unknown, RunStatus.Succeeded, null, At(3), None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, unknown, RunStatus.Succeeded, null, At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, unknown, "x", At(3), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, theirPending.Id, "w", At(3), At(60), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirPending.Id, "x", At(3), None)),
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, theirRunning.Id, RunStatus.Failed, "x", At(3), None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, theirRunning.Id, RunStatus.Failed, "x", At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirRunning.Id, "x", At(3), None)),
         };
 

@@ -17,6 +17,9 @@ public abstract partial class StoreContractTests
 
     private static readonly CancellationToken None = CancellationToken.None;
 
+    /// <summary>Retries at once: no delay, no jitter.</summary>
+    private static readonly RetryPolicy NoDelay = new(TimeSpan.Zero, TimeSpan.Zero, 0);
+
     private StoreSet? _stores;
 
     /// <summary>The client this test runs as; fresh for every test.</summary>
@@ -30,6 +33,8 @@ public abstract partial class StoreContractTests
     private IDependencyStore Deps => _stores!.Dependencies;
 
     private IRunStore Runs => _stores!.Runs;
+
+    private IRunQueueStore Queue => _stores!.Queue;
 
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
@@ -49,10 +54,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements all three ports.</summary>
+    /// <summary>Wraps a store that implements all four ports.</summary>
     protected static StoreSet StoreOf<T>(T store)
-        where T : IJobStore, IDependencyStore, IRunStore
-        => new(store, store, store);
+        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
+        => new(store, store, store, store);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -115,8 +120,8 @@ public abstract partial class StoreContractTests
     private Task<JobRun> StartAsync(JobRun run, int at = 0, string worker = "worker-1") =>
         Runs.StartRunAsync(Client, run.Id, worker, At(at), At(at + 60), None);
 
-    private Task<JobRun> FinishAsync(JobRun run, RunStatus outcome, int at = 0, string? error = null) =>
-        Runs.FinishRunAsync(Client, run.Id, outcome, error, At(at), None);
+    private async Task<JobRun> FinishAsync(JobRun run, RunStatus outcome, int at = 0, string? error = null) =>
+        (await Runs.FinishRunAsync(Client, run.Id, outcome, error, At(at), NoDelay, None)).Run;
 
     private Task<JobRun?> GetRunAsync(JobRun run) => Runs.GetRunAsync(Client, run.Id, None);
 
@@ -152,9 +157,10 @@ public abstract partial class StoreContractTests
     private async Task<Job[]> AllJobsAsync(ClientId client) =>
         (await Jobs.ListJobsAsync(client, null, 1000, None)).ToArray();
 
-    /// <summary>The three ports of one store, usually the same object.</summary>
+    /// <summary>The four ports of one store, usually the same object.</summary>
     /// <param name="Jobs">The job store.</param>
     /// <param name="Dependencies">The dependency store.</param>
     /// <param name="Runs">The run store.</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs);
+    /// <param name="Queue">The workers' run queue.</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue);
 }
