@@ -9,6 +9,9 @@ namespace OrderLib.Tests.Contract;
 /// area) and runs unchanged against every adapter. A subclass only says how to build a store and how to clean up.
 /// Each test runs as a fresh client, so tests sharing one database cannot see each other, and every timestamp is a
 /// whole second after <see cref="T0"/>, so each adapter must give back exactly what it was given.
+/// The workers' queue (<see cref="IRunQueueStore"/>) is not scoped to a client, and on PostgreSQL the database is shared
+/// by the fixture's tests: so tests claim with their own client as the filter (one test claims for every client, with
+/// a priority nobody else uses), and keep only their own runs from what a rescue returns.
 /// </summary>
 public abstract partial class StoreContractTests
 {
@@ -19,6 +22,9 @@ public abstract partial class StoreContractTests
 
     /// <summary>Retries at once: no delay, no jitter.</summary>
     private static readonly RetryPolicy NoDelay = new(TimeSpan.Zero, TimeSpan.Zero, 0);
+
+    // The jobs this test created (of any client), to tell its runs from other tests' in what a rescue returns.
+    private readonly HashSet<JobId> _testJobs = [];
 
     private StoreSet? _stores;
 
@@ -65,6 +71,7 @@ public abstract partial class StoreContractTests
         var unique = Guid.NewGuid().ToString("N");
         Client = new ClientId("t-" + unique);
         OtherClient = new ClientId("o-" + unique);
+        _testJobs.Clear();
         _stores = await CreateStoreAsync();
     }
 
@@ -97,8 +104,12 @@ public abstract partial class StoreContractTests
     /// <summary>A timestamp <paramref name="seconds"/> whole seconds after <see cref="T0"/>.</summary>
     protected static DateTimeOffset At(int seconds) => T0.AddSeconds(seconds);
 
-    private Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0) =>
-        Jobs.CreateJobAsync(client ?? Client, new JobDefinition(name) { Priority = priority }, At(at), None);
+    private async Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0, int maxAttempts = 1)
+    {
+        var job = await Jobs.CreateJobAsync(client ?? Client, new JobDefinition(name) { Priority = priority, MaxAttempts = maxAttempts }, At(at), None);
+        _testJobs.Add(job.Id);
+        return job;
+    }
 
     private async Task<List<Job>> CreateJobsAsync(string prefix, int count)
     {
@@ -156,6 +167,72 @@ public abstract partial class StoreContractTests
 
     private async Task<Job[]> AllJobsAsync(ClientId client) =>
         (await Jobs.ListJobsAsync(client, null, 1000, None)).ToArray();
+
+    /// <summary>Exponential backoff from <paramref name="baseSeconds"/> capped at <paramref name="maxSeconds"/>.</summary>
+    private static RetryPolicy Backoff(int baseSeconds, int maxSeconds, double jitter = 0) =>
+        new(TimeSpan.FromSeconds(baseSeconds), TimeSpan.FromSeconds(maxSeconds), jitter);
+
+    /// <summary>Claims for this test's client (unless <paramref name="clients"/> says otherwise), leased for <paramref name="lease"/> seconds.</summary>
+    private Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60, IReadOnlyCollection<ClientId>? clients = null) =>
+        Queue.ClaimRunsAsync(new ClaimRequest(worker, clients ?? [Client], limit, At(at), At(at + lease)), None);
+
+    private async Task<RunId[]> ClaimIdsAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60) =>
+        (await ClaimAsync(at, worker, limit, lease)).Select(c => c.Run.Id).ToArray();
+
+    /// <summary>Claims, checks that exactly <paramref name="expected"/> was claimed, and returns it as claimed.</summary>
+    private async Task<JobRun> ClaimOnlyAsync(JobRun expected, int at, string worker = "worker-1", int lease = 60)
+    {
+        var claimed = await ClaimAsync(at, worker, lease: lease);
+        Assert.That(claimed.Select(c => c.Run.Id), Is.EqualTo(new[] { expected.Id }), $"the claim at {at} takes exactly run {expected.Id}");
+        return claimed[0].Run;
+    }
+
+    private Task<RunCompletion> CompleteAsync(JobRun run, RunStatus outcome, int at, string worker = "worker-1", string? error = null, RetryPolicy? policy = null) =>
+        Queue.CompleteRunAsync(run.Id, worker, outcome, error, At(at), policy ?? NoDelay, None);
+
+    private Task<HeartbeatResult> HeartbeatAsync(JobRun run, int at, int lease = 60, string worker = "worker-1") =>
+        Queue.HeartbeatAsync(run.Id, worker, At(at), At(at + lease), None);
+
+    /// <summary>
+    /// Rescues every run whose lease expired before <paramref name="at"/> (the queue serves every client, and on PostgreSQL
+    /// every test of the fixture, so it repeats until a call comes back short) and returns this test's, in run id order.
+    /// </summary>
+    private async Task<RunCompletion[]> RescueAsync(int at, RetryPolicy? policy = null)
+    {
+        const int limit = 500;
+        var mine = new List<RunCompletion>();
+        for (var call = 0; call < 100; call++)
+        {
+            var batch = await Queue.RescueExpiredRunsAsync(At(at), policy ?? NoDelay, limit, None);
+            mine.AddRange(batch.Where(c => _testJobs.Contains(c.Run.JobId)));
+            if (batch.Count < limit)
+            {
+                return mine.OrderBy(c => c.Run.Id.Value).ToArray();
+            }
+        }
+
+        Assert.Fail("100 rescues in a row came back full: a rescue does not end the runs it returns.");
+        return [];
+    }
+
+    /// <summary>Checks each part of a completion (its list is compared by reference by the record's own equality).</summary>
+    private static void AssertCompletion(RunCompletion actual, JobRun run, JobRun? retry, params RunId[] cancelledDownstream)
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(actual.Run, Is.EqualTo(run), "the ended run");
+            Assert.That(actual.Retry, Is.EqualTo(retry), "the next attempt");
+            Assert.That(actual.CancelledDownstream, Is.EqualTo(cancelledDownstream), "the dependents' pending runs cancelled, in run id order");
+        }
+    }
+
+    /// <summary>The next attempt a completion should have created: attempt + 1, pending, enqueued at <paramref name="at"/>, available at <paramref name="availableAt"/>.</summary>
+    private static JobRun ExpectedRetry(RunCompletion completion, int at, int availableAt) =>
+        JobRun.CreatePending(completion.Retry?.Id ?? new RunId(-1), completion.Run.JobId, completion.Run.Attempt + 1, At(at)) with { AvailableAt = At(availableAt) };
+
+    /// <summary>A pending run as an upstream failure or cancellation leaves it.</summary>
+    private static JobRun CancelledByUpstream(JobRun pending, string upstreamName, bool failed, int at) =>
+        pending with { Status = RunStatus.Cancelled, FinishedAt = At(at), Error = failed ? $"Upstream job '{upstreamName}' failed" : $"Upstream job '{upstreamName}' was cancelled" };
 
     /// <summary>The four ports of one store, usually the same object.</summary>
     /// <param name="Jobs">The job store.</param>
