@@ -99,8 +99,16 @@ public sealed class OrderLibWorker : BackgroundService
     /// <summary>Stops claiming and waits for running handlers (see the remarks on <see cref="OrderLibWorker"/>); cancels them when <paramref name="cancellationToken"/> fires first.</summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        using var registration = cancellationToken.Register(static state => ((OrderLibWorker)state!).Abandon("the host stopped waiting"), this);
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        using (cancellationToken.Register(static state => ((OrderLibWorker)state!).Abandon("the host stopped waiting"), this))
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // base.StopAsync returns as soon as the token fires, possibly before the registration above ran.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Abandon("the host stopped waiting");
+        }
     }
 
     /// <summary>Releases the worker's cancellation source.</summary>

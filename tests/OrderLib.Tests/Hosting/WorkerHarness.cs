@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrderLib.Domain;
+using OrderLib.Hosting;
+using OrderLib.Ports;
+using OrderLib.Testing;
+
+namespace OrderLib.Tests.Hosting;
+
+/// <summary>
+/// One <see cref="OrderLibWorker"/> over the in-memory store, started and stopped directly as the hosted service it is,
+/// with a claim counter around the store and the worker's log lines kept for assertions.
+/// </summary>
+internal sealed class WorkerHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+    private bool _started;
+    private bool _stopped;
+
+    private WorkerHarness(ServiceProvider provider, ClaimCountingQueueStore claims, ListLoggerProvider logs)
+    {
+        _provider = provider;
+        Claims = claims;
+        Logs = logs;
+        OrderLib = provider.GetRequiredService<IOrderLib>();
+        Queue = provider.GetRequiredService<WorkerRunService>();
+        Worker = provider.GetServices<IHostedService>().OfType<OrderLibWorker>().Single();
+    }
+
+    public IOrderLib OrderLib { get; }
+
+    public WorkerRunService Queue { get; }
+
+    public OrderLibWorker Worker { get; }
+
+    public ClaimCountingQueueStore Claims { get; }
+
+    public ListLoggerProvider Logs { get; }
+
+    public IServiceProvider Services => _provider;
+
+    /// <summary>Builds the services: AddOrderLib(UseInMemory, fast retries, <paramref name="orderLib"/>).AddWorker(<paramref name="worker"/>).</summary>
+    public static WorkerHarness Create(Action<OrderLibWorkerOptions> worker, Action<OrderLibOptions>? orderLib = null, Action<IServiceCollection>? services = null)
+    {
+        var collection = new ServiceCollection();
+        var logs = new ListLoggerProvider();
+        collection.AddLogging(logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        services?.Invoke(collection);
+        collection.AddOrderLib(o => o
+            .UseInMemory()
+            .Configure(options =>
+            {
+                options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                options.RetryJitter = 0;
+                orderLib?.Invoke(options);
+            })
+            .AddWorker(options =>
+            {
+                options.WorkerId = "test-worker";
+                options.Concurrency = 4;
+                options.RescueInterval = TimeSpan.FromMilliseconds(100);
+                worker(options);
+            }));
+
+        // Count the claims the worker makes: wrap the store's queue port.
+        ClaimCountingQueueStore? counter = null;
+        collection.Replace(ServiceDescriptor.Singleton<IRunQueueStore>(sp => counter = new ClaimCountingQueueStore(sp.GetRequiredService<InMemoryOrderLibStore>())));
+        var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
+        _ = provider.GetRequiredService<IRunQueueStore>();
+        return new WorkerHarness(provider, counter!, logs);
+    }
+
+    public async Task StartAsync()
+    {
+        await Worker.StartAsync(CancellationToken.None);
+        _started = true;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started && !_stopped)
+        {
+            _stopped = true;
+            await Worker.StopAsync(cancellationToken);
+        }
+    }
+
+    public async Task<Job> CreateJobAsync(string name, int maxAttempts = 1) =>
+        await OrderLib.Jobs.CreateAsync(new JobDefinition(name) { MaxAttempts = maxAttempts });
+
+    public async Task<JobRun> EnqueueAsync(Job job) => (await OrderLib.Runs.EnqueueAsync(job.Id)).Run;
+
+    /// <summary>The job's runs, oldest first.</summary>
+    public async Task<IReadOnlyList<JobRun>> RunsOfAsync(Job job) =>
+        (await OrderLib.Runs.ListForJobAsync(job.Id)).Items.Reverse().ToList();
+
+    public async Task<RunStatus?> LatestStatusAsync(Job job)
+    {
+        var runs = await RunsOfAsync(job);
+        return runs.Count == 0 ? null : runs[^1].Status;
+    }
+
+    /// <summary>Waits until every job's latest run is Succeeded.</summary>
+    public Task AllSucceededAsync(IEnumerable<Job> jobs, TimeSpan? timeout = null) =>
+        Eventually(
+            async () =>
+            {
+                foreach (var job in jobs)
+                {
+                    if (await LatestStatusAsync(job) != RunStatus.Succeeded)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            },
+            "every run to succeed",
+            timeout);
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms; fails the test with the worker's log when it is still false after <paramref name="timeout"/> (5 s).</summary>
+    public async Task Eventually(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        var limit = timeout ?? TimeSpan.FromSeconds(5);
+        while (!await condition())
+        {
+            if (clock.Elapsed > limit)
+            {
+                Assert.Fail($"Timed out after {limit.TotalSeconds:0.#} s waiting for {what}. Worker log:\n{Logs.Text}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await StopAsync(timeout.Token);
+        await _provider.DisposeAsync();
+    }
+}
+
+/// <summary>The in-memory store's queue port, counting claims and remembering the limits asked for.</summary>
+internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueStore
+{
+    private readonly ConcurrentQueue<int> _limits = new();
+
+    public int Count => _limits.Count;
+
+    public IReadOnlyList<int> Limits => [.. _limits];
+
+    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        _limits.Enqueue(request.Limit);
+        return inner.ClaimRunsAsync(request, cancellationToken);
+    }
+
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
+        inner.HeartbeatAsync(runId, workerId, now, leaseExpiresAt, cancellationToken);
+
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
+        inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
+
+    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>
+        inner.RescueExpiredRunsAsync(now, retryPolicy, limit, cancellationToken);
+}
+
+/// <summary>Keeps every log line in memory, to assert on and to print when a test times out.</summary>
+internal sealed class ListLoggerProvider : ILoggerProvider
+{
+    private readonly ConcurrentQueue<string> _lines = new();
+
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public string Text => string.Join('\n', _lines);
+
+    public ILogger CreateLogger(string categoryName) => new ListLogger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class ListLogger(ListLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var shortCategory = category[(category.LastIndexOf('.') + 1)..];
+            owner._lines.Enqueue($"{logLevel} {shortCategory}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
+        }
+    }
+}
