@@ -1,0 +1,249 @@
+using System.Globalization;
+
+namespace OrderLib.Benchmarks;
+
+/// <summary>What to run, from the command line. <see cref="Usage"/> lists every option.</summary>
+internal sealed class BenchSettings
+{
+    public const string Usage = """
+        OrderLib claim + complete benchmark.
+
+        dotnet run -c Release --project benchmarks/OrderLib.Benchmarks -- [options]
+
+          --provider LIST     sqlite, postgres (comma-separated)                default: sqlite,postgres
+          --scenario LIST     queue (independent ready runs), dag (layered DAG via Runs.TriggerAsync)
+                                                                                default: queue,dag
+          --history LIST      finished runs already in job_runs before each scenario
+                                                                                default: 10000,1000000
+          --history-jobs N    jobs the history is spread over                   default: 1000
+          --workers LIST      concurrent workers (queue scenario)               default: 1,4,16
+          --batch LIST        claim limit per ClaimAsync (queue scenario)       default: 1,100
+          --runs N            ready runs enqueued (one per job) for the queue scenario, and drained
+                              by its batch>1 cases                              default: 20000
+          --runs-batch1 N     runs drained by the batch=1 cases (out of the --runs queued)
+                                                                                default: same as --runs
+          --dag-layers N      DAG layers below the root                         default: 20
+          --dag-width N       jobs per DAG layer (each depends on 1 or 2 jobs of the layer above)
+                                                                                default: 1000
+          --dag-workers LIST  workers for the DAG scenario                      default: 16
+          --dag-batch LIST    claim limit for the DAG scenario                  default: 100
+          --fill MODE         how the queue template gets its ready runs: "sql" enqueues --api-sample runs
+                              through Runs.EnqueueAsync (timed) and the rest with one set-based INSERT,
+                              checked column by column against the API's rows; "api" enqueues them all
+                              through Runs.EnqueueAsync                         default: sql
+          --api-sample N      runs enqueued through the API in --fill sql      default: 500
+          --enqueue-workers N concurrent Runs.EnqueueAsync callers              default: 4
+          --no-explain        skip EXPLAIN of the claim on PostgreSQL
+          --out FILE          also write the report (markdown) to FILE
+          --work-dir DIR      where SQLite files and the throwaway PostgreSQL cluster live
+                                                                                default: /tmp/orderlib-bench-<random>
+          --quick             smoke run: history 1000,10000; 2000 runs; workers 1,4; DAG 5x200
+          --help              this text
+
+        PostgreSQL: a throwaway cluster is started from initdb/pg_ctl (fsync=off), unless the environment
+        variable ORDERLIB_BENCH_POSTGRES holds an Npgsql connection string of a server where the user may
+        create and drop databases.
+        """;
+
+    public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
+
+    public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
+
+    public IReadOnlyList<int> Histories { get; private set; } = [10_000, 1_000_000];
+
+    public int HistoryJobs { get; private set; } = 1000;
+
+    public IReadOnlyList<int> Workers { get; private set; } = [1, 4, 16];
+
+    public IReadOnlyList<int> Batches { get; private set; } = [1, 100];
+
+    public int Runs { get; private set; } = 20_000;
+
+    public int? RunsBatch1 { get; private set; }
+
+    public int DagLayers { get; private set; } = 20;
+
+    public int DagWidth { get; private set; } = 1000;
+
+    public IReadOnlyList<int> DagWorkers { get; private set; } = [16];
+
+    public IReadOnlyList<int> DagBatches { get; private set; } = [100];
+
+    public int EnqueueWorkers { get; private set; } = 4;
+
+    public string Fill { get; private set; } = "sql";
+
+    public int ApiSample { get; private set; } = 500;
+
+    public bool Explain { get; private set; } = true;
+
+    public bool Quick { get; private set; }
+
+    public bool Help { get; private set; }
+
+    public string? OutputPath { get; private set; }
+
+    public string? WorkDirectory { get; private set; }
+
+    /// <summary>Runs drained by a case with the given claim limit.</summary>
+    public int RunsFor(int batch) => batch == 1 ? Math.Min(RunsBatch1 ?? Runs, Runs) : Runs;
+
+    /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    public static BenchSettings Parse(IReadOnlyList<string> args)
+    {
+        var settings = new BenchSettings();
+        if (args.Contains("--quick"))
+        {
+            settings.Quick = true;
+            settings.Histories = [1000, 10_000];
+            settings.Runs = 2000;
+            settings.Workers = [1, 4];
+            settings.DagLayers = 5;
+            settings.DagWidth = 200;
+            settings.DagWorkers = [4];
+            settings.DagBatches = [100];
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Count)
+                {
+                    throw new ArgumentException($"{name} needs a value.");
+                }
+
+                return args[++i];
+            }
+
+            switch (name)
+            {
+                case "--quick":
+                    break;
+                case "--help" or "-h":
+                    settings.Help = true;
+                    break;
+                case "--provider":
+                    settings.Providers = Words(Value(), name, ["sqlite", "postgres"]);
+                    break;
+                case "--scenario":
+                    settings.Scenarios = Words(Value(), name, ["queue", "dag"]);
+                    break;
+                case "--history":
+                    settings.Histories = Numbers(Value(), name, minimum: 0);
+                    break;
+                case "--history-jobs":
+                    settings.HistoryJobs = Number(Value(), name, minimum: 1);
+                    break;
+                case "--workers":
+                    settings.Workers = Numbers(Value(), name, minimum: 1);
+                    break;
+                case "--batch":
+                    settings.Batches = Numbers(Value(), name, minimum: 1, maximum: 1000);
+                    break;
+                case "--runs":
+                    settings.Runs = Number(Value(), name, minimum: 1);
+                    break;
+                case "--runs-batch1":
+                    settings.RunsBatch1 = Number(Value(), name, minimum: 1);
+                    break;
+                case "--dag-layers":
+                    settings.DagLayers = Number(Value(), name, minimum: 1);
+                    break;
+                case "--dag-width":
+                    settings.DagWidth = Number(Value(), name, minimum: 1);
+                    break;
+                case "--dag-workers":
+                    settings.DagWorkers = Numbers(Value(), name, minimum: 1);
+                    break;
+                case "--dag-batch":
+                    settings.DagBatches = Numbers(Value(), name, minimum: 1, maximum: 1000);
+                    break;
+                case "--fill":
+                    settings.Fill = Words(Value(), name, ["sql", "api"])[0];
+                    break;
+                case "--api-sample":
+                    settings.ApiSample = Number(Value(), name, minimum: 1);
+                    break;
+                case "--enqueue-workers":
+                    settings.EnqueueWorkers = Number(Value(), name, minimum: 1);
+                    break;
+                case "--no-explain":
+                    settings.Explain = false;
+                    break;
+                case "--out":
+                    settings.OutputPath = Value();
+                    break;
+                case "--work-dir":
+                    settings.WorkDirectory = Value();
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{name}'. Try --help.");
+            }
+        }
+
+        return settings;
+    }
+
+    /// <summary>The settings as one line, for the report.</summary>
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"providers={string.Join(',', Providers)} scenarios={string.Join(',', Scenarios)} history={string.Join(',', Histories)} " +
+        $"history-jobs={HistoryJobs} workers={string.Join(',', Workers)} batch={string.Join(',', Batches)} runs={Runs} " +
+        $"runs-batch1={RunsFor(1)} dag={DagLayers}x{DagWidth}+root dag-workers={string.Join(',', DagWorkers)} " +
+        $"dag-batch={string.Join(',', DagBatches)} fill={Fill} api-sample={ApiSample} enqueue-workers={EnqueueWorkers}{(Quick ? " (quick)" : string.Empty)}");
+
+    private static string[] Words(string value, string option, string[] allowed)
+    {
+        var words = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(w => w.ToLowerInvariant())
+            .Distinct()
+            .ToArray();
+        var unknown = words.Where(w => !allowed.Contains(w)).ToArray();
+        if (words.Length == 0 || unknown.Length > 0)
+        {
+            throw new ArgumentException($"{option} takes {string.Join(", ", allowed)}; got '{value}'.");
+        }
+
+        return words;
+    }
+
+    private static int[] Numbers(string value, string option, int minimum, int maximum = int.MaxValue)
+    {
+        var numbers = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => Number(n, option, minimum, maximum))
+            .Distinct()
+            .ToArray();
+        if (numbers.Length == 0)
+        {
+            throw new ArgumentException($"{option} needs at least one number.");
+        }
+
+        return numbers;
+    }
+
+    private static int Number(string value, string option, int minimum, int maximum = int.MaxValue)
+    {
+        var text = value.Replace("_", string.Empty, StringComparison.Ordinal);
+        var multiplier = 1;
+        if (text.EndsWith('k') || text.EndsWith('K'))
+        {
+            multiplier = 1000;
+            text = text[..^1];
+        }
+        else if (text.EndsWith('m') || text.EndsWith('M'))
+        {
+            multiplier = 1_000_000;
+            text = text[..^1];
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ||
+            (long)number * multiplier < minimum || (long)number * multiplier > maximum)
+        {
+            throw new ArgumentException($"{option}: '{value}' is not a number from {minimum} to {maximum}.");
+        }
+
+        return number * multiplier;
+    }
+}

@@ -1,0 +1,426 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using OrderLib.Migrations;
+
+namespace OrderLib.Benchmarks;
+
+/// <summary>
+/// PostgreSQL: a throwaway cluster of this process (fsync=off), or the server in <c>ORDERLIB_BENCH_POSTGRES</c>. Templates
+/// are databases copied with <c>CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY</c>; history is loaded with one
+/// <c>INSERT ... SELECT generate_series</c>.
+/// </summary>
+internal sealed class PostgresBench : BenchDatabase
+{
+    public const string ConnectionStringVariable = "ORDERLIB_BENCH_POSTGRES";
+
+    private readonly PostgresCluster? _cluster;
+    private readonly string _adminConnectionString;
+    private readonly string _prefix;
+    private readonly HashSet<string> _created = [];
+
+    private PostgresBench(PostgresCluster? cluster, string adminConnectionString)
+    {
+        _cluster = cluster;
+        _adminConnectionString = adminConnectionString;
+        _prefix = string.Create(CultureInfo.InvariantCulture, $"orderlib_bench_{Environment.ProcessId}_");
+    }
+
+    public override string Name => "PostgreSQL";
+
+    /// <summary>The server log, when this process owns the server (needed for auto_explain).</summary>
+    public string? LogPath => _cluster?.LogPath;
+
+    public static PostgresBench Start(string workDirectory)
+    {
+        var configured = Environment.GetEnvironmentVariable(ConnectionStringVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return new PostgresBench(null, configured);
+        }
+
+        var cluster = PostgresCluster.Start(workDirectory);
+        return new PostgresBench(cluster, cluster.AdminConnectionString);
+    }
+
+    public override async Task<IReadOnlyList<string>> DescribeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAdminAsync(cancellationToken);
+        var lines = new List<string>
+        {
+            _cluster is null
+                ? $"server from {ConnectionStringVariable} (not started by the harness)"
+                : $"throwaway cluster started by the harness (binaries: {_cluster.Binaries}; started with {string.Join(", ", PostgresCluster.Settings)})",
+            await Sql.ScalarAsync<string>(connection, null, "SELECT version()", cancellationToken),
+        };
+        lines.AddRange(await Sql.RowsAsTextAsync(
+            connection,
+            null,
+            """
+            SELECT name || ' = ' || setting || COALESCE(' ' || unit, '') FROM pg_settings
+            WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'work_mem', 'effective_cache_size',
+                           'max_connections', 'wal_level', 'max_wal_size', 'autovacuum', 'random_page_cost', 'jit')
+            ORDER BY name
+            """,
+            cancellationToken));
+        lines.Add("client: Npgsql " + typeof(NpgsqlConnection).Assembly.GetName().Version);
+        return lines;
+    }
+
+    public override async Task CreateMigratedAsync(string database, CancellationToken cancellationToken)
+    {
+        await using (var admin = await OpenAdminAsync(cancellationToken))
+        {
+            await Sql.ExecuteAsync(admin, null, $"CREATE DATABASE {Quote(Physical(database))}", cancellationToken);
+        }
+
+        _created.Add(database);
+        OrderLibMigrations.ForPostgres(ConnectionString(database, pooled: false)).MigrateUp();
+    }
+
+    public override async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
+    {
+        await using var admin = await OpenAdminAsync(cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // FILE_COPY copies the files (checkpoint first) instead of WAL-logging every block: fast for big templates.
+                await Sql.ExecuteAsync(
+                    admin,
+                    null,
+                    $"CREATE DATABASE {Quote(Physical(target))} WITH TEMPLATE {Quote(Physical(source))} STRATEGY = FILE_COPY",
+                    cancellationToken);
+                break;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 50)
+            {
+                // "source database ... is being accessed by other users": an autovacuum worker or a closing connection.
+                await Task.Delay(100 * Math.Min(attempt, 10), cancellationToken);
+            }
+        }
+
+        _created.Add(target);
+    }
+
+    public override async Task DropAsync(string database, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = await OpenAdminAsync(cancellationToken);
+        await Sql.ExecuteAsync(admin, null, $"DROP DATABASE IF EXISTS {Quote(Physical(database))} WITH (FORCE)", cancellationToken);
+        _created.Remove(database);
+    }
+
+    public override async Task SealAsync(string database, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using (var connection = await OpenAsync(database, cancellationToken))
+        {
+            // The steady state of a live database: statistics current, visibility map set (autovacuum would get there too).
+            await Sql.ExecuteAsync(connection, null, "VACUUM (ANALYZE)", cancellationToken);
+            await Sql.ExecuteAsync(connection, null, "CHECKPOINT", cancellationToken);
+        }
+
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public override void UseStore(OrderLibBuilder builder, string database) =>
+        builder.UsePostgres(ConnectionString(database, pooled: true));
+
+    public override async Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(ConnectionString(database, pooled: false));
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    public override async Task LoadHistoryAsync(string database, int runs, int jobs, CancellationToken cancellationToken)
+    {
+        await using var connection = (NpgsqlConnection)await OpenAsync(database, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await Sql.ExecuteAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
+            SELECT @client, 'history-' || lpad(g::text, 5, '0'), 'history job ' || g, g % 5, 3,
+                   CASE WHEN g % 4 = 0 THEN '*/15 * * * *' END, now() - interval '400 days', now() - interval '400 days'
+            FROM generate_series(1, @jobs) AS g ORDER BY g
+            """,
+            cancellationToken,
+            ("client", Client),
+            ("jobs", jobs));
+        var firstJob = await FirstHistoryJobAsync(connection, jobs, cancellationToken);
+
+        // Spread over the last year, oldest first; about 1 in 97 failed and 1 in 389 was cancelled, but every job's latest
+        // run Succeeded, as in a healthy installation. Job i's runs have the job's priority (i % 5), like enqueue copies it.
+        await Sql.ExecuteAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at, started_at, finished_at,
+                                  lease_expires_at, worker_id, error)
+            SELECT @firstJob + (g - 1) % @jobs, s.status, 1, ((g - 1) % @jobs + 1) % 5, 0,
+                   t.at, t.at,
+                   CASE WHEN s.status = 'Cancelled' THEN NULL ELSE t.at + interval '1 second' END,
+                   t.at + (1 + g % 120) * interval '1 second',
+                   NULL,
+                   CASE WHEN s.status = 'Cancelled' THEN NULL ELSE 'worker-' || (g % 16) END,
+                   CASE s.status WHEN 'Failed' THEN 'simulated failure: exit code 1' WHEN 'Cancelled' THEN 'cancelled by operator' END
+            FROM generate_series(1, @runs) AS g
+            CROSS JOIN LATERAL (SELECT CASE WHEN g > @runs - @jobs THEN 'Succeeded'
+                                            WHEN g % 97 = 0 THEN 'Failed'
+                                            WHEN g % 389 = 0 THEN 'Cancelled'
+                                            ELSE 'Succeeded' END AS status) AS s
+            CROSS JOIN LATERAL (SELECT now() - interval '366 days' + g * (@span / @runs) * interval '1 second' AS at) AS t
+            ORDER BY g
+            """,
+            cancellationToken,
+            ("firstJob", firstJob),
+            ("jobs", jobs),
+            ("runs", runs),
+            ("span", 365.0 * 86400));
+        await Sql.ExecuteAsync(
+            connection,
+            transaction,
+            """
+            UPDATE jobs j SET latest_run_id = m.id, latest_status = 'Succeeded'
+            FROM (SELECT job_id, max(id) AS id FROM job_runs GROUP BY job_id) AS m
+            WHERE j.id = m.job_id
+            """,
+            cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<long>> CreateQueueJobsAsync(string database, int count, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(database, cancellationToken);
+        await Sql.ExecuteAsync(
+            connection,
+            null,
+            """
+            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
+            SELECT @client, 'queue-' || lpad(g::text, 7, '0'), NULL, g % 3, 3, NULL, now(), now()
+            FROM generate_series(1, @count) AS g ORDER BY g
+            """,
+            cancellationToken,
+            ("client", Client),
+            ("count", count));
+        return await Sql.LongsAsync(
+            connection,
+            null,
+            "SELECT id FROM jobs WHERE client_id = @client AND name LIKE 'queue-%' ORDER BY id",
+            cancellationToken,
+            ("client", Client));
+    }
+
+    public override async Task<(long RootId, long Edges)> CreateDagAsync(string database, int layers, int width, CancellationToken cancellationToken)
+    {
+        await using var connection = (NpgsqlConnection)await OpenAsync(database, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await Sql.ExecuteAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
+            VALUES (@client, 'dag-0-0', 'DAG root', 0, 3, NULL, now(), now());
+            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
+            SELECT @client, 'dag-' || (1 + g / @width) || '-' || (g % @width), NULL, 0, 3, NULL, now(), now()
+            FROM generate_series(0, @layers * @width - 1) AS g ORDER BY g;
+            """,
+            cancellationToken,
+            ("client", Client),
+            ("layers", layers),
+            ("width", width));
+        var edges = await Sql.ExecuteAsync(
+            connection,
+            transaction,
+            """
+            INSERT INTO job_dependencies (job_id, depends_on_job_id, created_at)
+            SELECT c.id, p.id, now()
+            FROM (
+                SELECT 'dag-1-' || w AS child, 'dag-0-0' AS parent FROM generate_series(0, @width - 1) AS w
+                UNION ALL
+                SELECT 'dag-' || (2 + g / @width) || '-' || (g % @width), 'dag-' || (1 + g / @width) || '-' || (g % @width)
+                FROM generate_series(0, (@layers - 1) * @width - 1) AS g
+                UNION ALL
+                SELECT 'dag-' || (2 + g / @width) || '-' || (g % @width), 'dag-' || (1 + g / @width) || '-' || ((g % @width * 7 + 3) % @width)
+                FROM generate_series(0, (@layers - 1) * @width - 1) AS g
+                WHERE (g % @width) % 2 = 1 AND (g % @width * 7 + 3) % @width <> g % @width
+            ) AS e
+            JOIN jobs c ON c.client_id = @client AND c.name = e.child
+            JOIN jobs p ON p.client_id = @client AND p.name = e.parent
+            """,
+            cancellationToken,
+            ("client", Client),
+            ("layers", layers),
+            ("width", width));
+        var root = await Sql.ScalarAsync<long>(
+            connection,
+            transaction,
+            "SELECT id FROM jobs WHERE client_id = @client AND name = 'dag-0-0'",
+            cancellationToken,
+            ("client", Client));
+        await transaction.CommitAsync(cancellationToken);
+        return (root, edges);
+    }
+
+    /// <summary>
+    /// Captures the plans of the statements one <c>ClaimAsync(limit)</c> and one <c>SucceedAsync</c> issue, with their real
+    /// parameters, through <c>auto_explain</c> (log_analyze, buffers) loaded for <paramref name="database"/> only, and reads
+    /// them back from the server log. Needs the harness's own cluster (the log file).
+    /// </summary>
+    public async Task<ExplainCapture?> ExplainClaimAsync(string database, int limit, CancellationToken cancellationToken)
+    {
+        if (LogPath is null)
+        {
+            return null;
+        }
+
+        await using (var admin = await OpenAdminAsync(cancellationToken))
+        {
+            var db = Quote(Physical(database));
+            foreach (var setting in (string[])
+                     [
+                         "session_preload_libraries = 'auto_explain'",
+                         "auto_explain.log_min_duration = 0",
+                         "auto_explain.log_analyze = on",
+                         "auto_explain.log_buffers = on",
+                         "auto_explain.log_timing = on",
+                         "auto_explain.log_nested_statements = on",
+                     ])
+            {
+                await Sql.ExecuteAsync(admin, null, $"ALTER DATABASE {db} SET {setting}", cancellationToken);
+            }
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        var logStart = new FileInfo(LogPath).Length;
+        var (claimed, runId) = await WithServicesAsync(database, async services =>
+        {
+            var queue = services.GetRequiredService<WorkerRunService>();
+            var runs = await queue.ClaimAsync("bench-explain", limit, null, cancellationToken);
+            if (runs.Count > 0)
+            {
+                await queue.SucceedAsync(runs[0].Run.Id, "bench-explain", cancellationToken);
+            }
+
+            return (runs.Count, runs.Count > 0 ? runs[0].Run.Id.Value : 0L);
+        });
+
+        await Task.Delay(500, cancellationToken); // let the server flush its log
+        string logText;
+        await using (var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            stream.Seek(logStart, SeekOrigin.Begin);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            logText = await reader.ReadToEndAsync(cancellationToken);
+        }
+
+        return new ExplainCapture(limit, claimed, runId, ParsePlans(logText));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        if (_cluster is null)
+        {
+            foreach (var database in _created.ToArray())
+            {
+                try
+                {
+                    await DropAsync(database, CancellationToken.None);
+                }
+                catch (NpgsqlException ex)
+                {
+                    Console.Error.WriteLine($"Dropping {Physical(database)} failed: {ex.Message}");
+                }
+            }
+        }
+
+        _cluster?.Dispose();
+    }
+
+    protected override void AfterServicesDisposed() => NpgsqlConnection.ClearAllPools();
+
+    protected override object DbTime(DateTimeOffset value) => value.ToUniversalTime();
+
+    /// <summary>Splits auto_explain's log entries ("duration: ... plan:" followed by tab-indented lines).</summary>
+    private static List<string> ParsePlans(string logText)
+    {
+        var plans = new List<string>();
+        StringBuilder? current = null;
+        foreach (var line in logText.Split('\n'))
+        {
+            if (line.Contains("LOG:  duration:", StringComparison.Ordinal) && line.Contains("plan:", StringComparison.Ordinal))
+            {
+                if (current is not null)
+                {
+                    plans.Add(current.ToString().TrimEnd());
+                }
+
+                current = new StringBuilder(line[line.IndexOf("duration:", StringComparison.Ordinal)..]).Append('\n');
+            }
+            else if (current is not null && line.StartsWith('\t'))
+            {
+                current.Append(line[1..]).Append('\n');
+            }
+            else if (current is not null)
+            {
+                plans.Add(current.ToString().TrimEnd());
+                current = null;
+            }
+        }
+
+        if (current is not null)
+        {
+            plans.Add(current.ToString().TrimEnd());
+        }
+
+        return plans;
+    }
+
+    private static async Task<long> FirstHistoryJobAsync(NpgsqlConnection connection, int jobs, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT min(id), max(id), count(*) FROM jobs WHERE client_id = @client AND name LIKE 'history-%'", connection);
+        command.Parameters.AddWithValue("client", Client);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var (min, max, count) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        if (count != jobs || max - min + 1 != jobs)
+        {
+            throw new InvalidOperationException($"History jobs do not have consecutive ids ({min}..{max}, {count} jobs).");
+        }
+
+        return min;
+    }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    private string Physical(string database) => _prefix + database;
+
+    private string ConnectionString(string database, bool pooled) => new NpgsqlConnectionStringBuilder(_adminConnectionString)
+    {
+        Database = Physical(database),
+        Pooling = pooled,
+        CommandTimeout = 0,
+        MaxPoolSize = 100,
+    }.ConnectionString;
+
+    private async Task<NpgsqlConnection> OpenAdminAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_adminConnectionString) { Pooling = false, CommandTimeout = 0 }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+}
+
+/// <summary>What auto_explain logged while one claim (and one completion) ran.</summary>
+/// <param name="Limit">The claim limit asked for.</param>
+/// <param name="Claimed">How many runs the claim returned.</param>
+/// <param name="CompletedRunId">The run completed afterwards.</param>
+/// <param name="Plans">Every plan logged, in order (each starts with "duration: ... plan:" and the query text).</param>
+internal sealed record ExplainCapture(int Limit, int Claimed, long CompletedRunId, IReadOnlyList<string> Plans);

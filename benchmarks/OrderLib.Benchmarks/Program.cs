@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using OrderLib.Benchmarks;
+using OrderLib.Domain;
+
+// OrderLib claim + complete benchmark; see docs/benchmarks.md and --help.
+BenchSettings settings;
+try
+{
+    settings = BenchSettings.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+if (settings.Help)
+{
+    Console.WriteLine(BenchSettings.Usage);
+    return 0;
+}
+
+var runner = new BenchRunner(settings);
+return await runner.RunAsync();
+
+namespace OrderLib.Benchmarks
+{
+    /// <summary>Builds the templates, runs every selected case on a fresh copy, and prints the report.</summary>
+    internal sealed class BenchRunner(BenchSettings settings)
+    {
+        private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Report _report = new(settings);
+
+        public async Task<int> RunAsync()
+        {
+            var workDirectory = settings.WorkDirectory ?? Path.Combine("/tmp", "orderlib-bench-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(workDirectory);
+            Log($"work directory {workDirectory}; {settings.Describe()}");
+            _report.Machine = MachineInfo.Collect();
+            var failed = false;
+            try
+            {
+                foreach (var provider in settings.Providers)
+                {
+                    await using BenchDatabase database = provider == "sqlite" ? new SqliteBench(workDirectory) : PostgresBench.Start(workDirectory);
+                    try
+                    {
+                        await RunProviderAsync(database);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        failed = true;
+                        Log($"{database.Name}: FAILED: {ex}");
+                        _report.Failures.Add($"{database.Name}: {ex.GetType().Name}: {ex.Message}");
+                    }
+                }
+            }
+            finally
+            {
+                if (settings.WorkDirectory is null)
+                {
+                    TryDelete(workDirectory);
+                }
+            }
+
+            _report.TotalTime = _clock.Elapsed;
+            var text = _report.ToMarkdown();
+            Console.WriteLine(text);
+            if (settings.OutputPath is not null)
+            {
+                await File.WriteAllTextAsync(settings.OutputPath, text);
+                Log($"report written to {settings.OutputPath}");
+            }
+
+            return failed ? 1 : 0;
+        }
+
+        private async Task RunProviderAsync(BenchDatabase database)
+        {
+            var ct = CancellationToken.None;
+            _report.Environments[database.Name] = await database.DescribeAsync(ct);
+            var warmedUp = false;
+            var queue = settings.Scenarios.Contains("queue");
+            var dag = settings.Scenarios.Contains("dag");
+            var dagRuns = settings.DagLayers * settings.DagWidth + 1;
+
+            foreach (var history in settings.Histories)
+            {
+                var tag = history.ToString(CultureInfo.InvariantCulture);
+                var setup = new SetupResult(database.Name, history);
+                _report.Setups.Add(setup);
+
+                // 1. The history: migrations, then one set-based INSERT of finished runs.
+                var baseDb = "base_" + tag;
+                await database.CreateMigratedAsync(baseDb, ct);
+                var started = Stopwatch.GetTimestamp();
+                await database.LoadHistoryAsync(baseDb, history, settings.HistoryJobs, ct);
+                setup.LoadHistory = Stopwatch.GetElapsedTime(started);
+                await database.SealAsync(baseDb, ct);
+                Log($"{database.Name}: loaded {history:N0} finished runs in {setup.LoadHistory.TotalSeconds:0.0} s");
+
+                // 2. The queue template: jobs inserted set-based; runs enqueued through the public API (all of them, or a
+                //    timed sample and the rest set-based, checked column by column against what the API wrote).
+                var queueDb = "queue_" + tag;
+                if (queue)
+                {
+                    await database.CopyAsync(baseDb, queueDb, ct);
+                    var jobIds = await database.CreateQueueJobsAsync(queueDb, settings.Runs, ct);
+                    var sample = settings.Fill == "api" ? jobIds.Count : Math.Min(settings.ApiSample, jobIds.Count);
+                    started = Stopwatch.GetTimestamp();
+                    await database.WithServicesAsync(queueDb, services => EnqueueAllAsync(services, jobIds.Take(sample).ToArray(), settings.EnqueueWorkers, ct));
+                    setup.ApiEnqueue = (sample, Stopwatch.GetElapsedTime(started));
+                    if (sample < jobIds.Count)
+                    {
+                        var now = TimeProvider.System.GetUtcNow();
+                        now = now.AddTicks(-(now.Ticks % 10)); // whole microseconds, as the services write
+                        started = Stopwatch.GetTimestamp();
+                        var bulk = await database.BulkEnqueueAsync(queueDb, now, ct);
+                        setup.BulkEnqueue = (bulk, Stopwatch.GetElapsedTime(started));
+                        if (bulk != jobIds.Count - sample)
+                        {
+                            throw new InvalidOperationException($"The set-based enqueue created {bulk} runs; expected {jobIds.Count - sample}.");
+                        }
+
+                        // Job i has priority (i + 1) % 3: compare the first API job with a bulk job of the same priority.
+                        var twin = sample + ((3 - (sample % 3)) % 3);
+                        if (twin < jobIds.Count)
+                        {
+                            var differences = await database.CompareEnqueuedAsync(queueDb, jobIds[0], jobIds[twin], ct);
+                            if (differences.Count > 0)
+                            {
+                                throw new InvalidOperationException(
+                                    "The set-based enqueue does not write what Runs.EnqueueAsync writes (run with --fill api, or fix the harness): " +
+                                    string.Join("; ", differences));
+                            }
+
+                            setup.FillChecked = true;
+                        }
+                    }
+
+                    setup.QueueRuns = jobIds.Count;
+                    await database.SealAsync(queueDb, ct);
+                    setup.TemplateRuns = await database.CountRunsAsync(queueDb, ct);
+                    Log($"{database.Name}: queue of {jobIds.Count:N0} ready runs: {setup.DescribeFill()}");
+                }
+
+                // 3. The DAG template: jobs and edges inserted set-based, the runs enqueued by one Runs.TriggerAsync of the root.
+                var dagDb = "dag_" + tag;
+                if (dag)
+                {
+                    await database.CopyAsync(baseDb, dagDb, ct);
+                    var (rootId, edges) = await database.CreateDagAsync(dagDb, settings.DagLayers, settings.DagWidth, ct);
+                    setup.DagEdges = edges;
+                    started = Stopwatch.GetTimestamp();
+                    var enqueued = await database.WithServicesAsync(dagDb, async services =>
+                    {
+                        var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+                        var results = await lib.Runs.TriggerAsync(new JobId(rootId), ct);
+                        return results.Count(r => r.Created);
+                    });
+                    setup.DagTrigger = Stopwatch.GetElapsedTime(started);
+                    setup.DagRuns = enqueued;
+                    if (enqueued != dagRuns)
+                    {
+                        throw new InvalidOperationException($"TriggerAsync created {enqueued} runs; the DAG has {dagRuns} jobs.");
+                    }
+
+                    await database.SealAsync(dagDb, ct);
+                    Log($"{database.Name}: DAG of {dagRuns:N0} jobs and {edges:N0} edges triggered in {setup.DagTrigger.Value.TotalSeconds:0.0} s");
+                }
+
+                await database.DropAsync(baseDb, ct);
+
+                if (!warmedUp)
+                {
+                    // JIT, connection pools and the database caches; not reported.
+                    await RunCaseAsync(database, queue ? queueDb : dagDb, "warm-up", history, workers: 2, batch: 5, Math.Min(500, queue ? settings.Runs : dagRuns), report: false);
+                    warmedUp = true;
+                }
+
+                if (queue)
+                {
+                    foreach (var workers in settings.Workers)
+                    {
+                        foreach (var batch in settings.Batches)
+                        {
+                            await RunCaseAsync(database, queueDb, "queue", history, workers, batch, settings.RunsFor(batch), report: true);
+                        }
+                    }
+                }
+
+                if (dag)
+                {
+                    foreach (var workers in settings.DagWorkers)
+                    {
+                        foreach (var batch in settings.DagBatches)
+                        {
+                            await RunCaseAsync(database, dagDb, "dag", history, workers, batch, dagRuns, report: true);
+                        }
+                    }
+                }
+
+                if (queue && settings.Explain && database is PostgresBench postgres && history == settings.Histories.Max())
+                {
+                    await database.CopyAsync(queueDb, "explain", ct);
+                    var capture = await postgres.ExplainClaimAsync("explain", 100, ct);
+                    await database.DropAsync("explain", ct);
+                    if (capture is null)
+                    {
+                        _report.ExplainNote = $"EXPLAIN skipped: the server comes from {PostgresBench.ConnectionStringVariable}, whose log the harness cannot read.";
+                    }
+                    else
+                    {
+                        _report.Explain = (history, capture);
+                        Log($"{database.Name}: captured {capture.Plans.Count} plans of one claim (limit 100) and one completion");
+                    }
+                }
+
+                if (queue)
+                {
+                    await database.DropAsync(queueDb, ct);
+                }
+
+                if (dag)
+                {
+                    await database.DropAsync(dagDb, ct);
+                }
+            }
+        }
+
+        private async Task RunCaseAsync(BenchDatabase database, string template, string scenario, int history, int workers, int batch, int runs, bool report)
+        {
+            const string caseDb = "case";
+            await database.CopyAsync(template, caseDb, CancellationToken.None);
+            var before = await database.CountOutcomesAsync(caseDb, CancellationToken.None);
+            var drain = await database.WithServicesAsync(caseDb, services =>
+                Drain.RunAsync(services.GetRequiredService<WorkerRunService>(), workers, batch, runs, DrainTimeout));
+            var after = await database.CountOutcomesAsync(caseDb, CancellationToken.None);
+            await database.DropAsync(caseDb, CancellationToken.None);
+            if (after.Succeeded - before.Succeeded != runs || after.Running != 0 || before.Pending - after.Pending != runs)
+            {
+                throw new InvalidOperationException(
+                    $"{scenario}: the database does not show {runs} runs completed: Succeeded by bench workers {before.Succeeded} -> {after.Succeeded}, " +
+                    $"Pending {before.Pending} -> {after.Pending}, Running now {after.Running}.");
+            }
+
+            Log(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{database.Name} {scenario} history={history:N0} workers={workers} batch={batch}: {runs:N0} runs in {drain.Elapsed.TotalSeconds:0.00} s = {drain.RunsPerSecond:N0} runs/s; " +
+                $"claim {drain.Claim.Mean:0.00} ms mean / {drain.Claim.P99:0.00} p99 ({drain.ClaimCalls:N0} calls, {drain.EmptyClaims:N0} empty); complete {drain.Complete.Mean:0.00} ms mean / {drain.Complete.P99:0.00} p99"));
+            if (report)
+            {
+                _report.Cases.Add(new CaseResult(database.Name, scenario, history, workers, batch, drain));
+            }
+        }
+
+        private static async Task<int> EnqueueAllAsync(IServiceProvider services, long[] jobIds, int parallelism, CancellationToken cancellationToken)
+        {
+            var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+            var next = -1;
+            var created = 0;
+            await Task.WhenAll(Enumerable.Range(0, parallelism).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < jobIds.Length)
+                {
+                    var result = await lib.Runs.EnqueueAsync(new JobId(jobIds[i]), cancellationToken);
+                    if (result.Created)
+                    {
+                        Interlocked.Increment(ref created);
+                    }
+                }
+            }, cancellationToken)));
+            if (created != jobIds.Length)
+            {
+                throw new InvalidOperationException($"EnqueueAsync created {created} runs for {jobIds.Length} jobs.");
+            }
+
+            return created;
+        }
+
+        private void Log(string message) =>
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{_clock.Elapsed.TotalSeconds,7:0.0}s] {message}"));
+
+        private static void TryDelete(string directory)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"Deleting {directory} failed: {ex.Message}");
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Text;
+
+namespace OrderLib.Benchmarks;
+
+/// <summary>One measured case.</summary>
+internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain);
+
+/// <summary>What building one history size's templates took (not part of the throughput figures).</summary>
+internal sealed class SetupResult(string provider, int history)
+{
+    public string Provider { get; } = provider;
+
+    public int History { get; } = history;
+
+    public TimeSpan LoadHistory { get; set; }
+
+    public int QueueRuns { get; set; }
+
+    public (int Runs, TimeSpan Time)? ApiEnqueue { get; set; }
+
+    public (int Runs, TimeSpan Time)? BulkEnqueue { get; set; }
+
+    public bool FillChecked { get; set; }
+
+    public long TemplateRuns { get; set; }
+
+    public int DagRuns { get; set; }
+
+    public long DagEdges { get; set; }
+
+    public TimeSpan? DagTrigger { get; set; }
+
+    public string DescribeFill()
+    {
+        var parts = new List<string>();
+        if (ApiEnqueue is { } api)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{api.Runs:N0} via Runs.EnqueueAsync in {api.Time.TotalSeconds:0.0} s ({api.Runs / api.Time.TotalSeconds:N0}/s)"));
+        }
+
+        if (BulkEnqueue is { } bulk)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{bulk.Runs:N0} set-based in {bulk.Time.TotalSeconds:0.0} s{(FillChecked ? ", rows identical to the API's" : string.Empty)}"));
+        }
+
+        return parts.Count == 0 ? "—" : string.Join(" + ", parts);
+    }
+}
+
+/// <summary>Collects the results and renders them as markdown.</summary>
+internal sealed class Report(BenchSettings settings)
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public IReadOnlyList<string> Machine { get; set; } = [];
+
+    public Dictionary<string, IReadOnlyList<string>> Environments { get; } = [];
+
+    public List<SetupResult> Setups { get; } = [];
+
+    public List<CaseResult> Cases { get; } = [];
+
+    public List<string> Failures { get; } = [];
+
+    public (int History, ExplainCapture Capture)? Explain { get; set; }
+
+    public string? ExplainNote { get; set; }
+
+    public TimeSpan TotalTime { get; set; }
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# OrderLib benchmark results").AppendLine();
+        md.AppendLine(Inv, $"Settings: `{settings.Describe()}`; total time {TotalTime.TotalMinutes:0.0} min.").AppendLine();
+        md.AppendLine("## Machine").AppendLine();
+        foreach (var line in Machine)
+        {
+            md.AppendLine("- " + line);
+        }
+
+        foreach (var (name, lines) in Environments)
+        {
+            md.AppendLine().AppendLine(Inv, $"## {name}").AppendLine();
+            foreach (var line in lines)
+            {
+                md.AppendLine("- " + line);
+            }
+        }
+
+        if (Failures.Count > 0)
+        {
+            md.AppendLine().AppendLine("## FAILURES").AppendLine();
+            foreach (var failure in Failures)
+            {
+                md.AppendLine("- " + failure);
+            }
+        }
+
+        AppendSetup(md);
+        AppendQueue(md);
+        AppendDag(md);
+        AppendExplain(md);
+        return md.ToString();
+    }
+
+    private static string Count(long n) => n switch
+    {
+        >= 1_000_000 when n % 1_000_000 == 0 => (n / 1_000_000).ToString(Inv) + "M",
+        >= 1_000 when n % 1_000 == 0 => (n / 1_000).ToString(Inv) + "k",
+        _ => n.ToString("N0", Inv),
+    };
+
+    private static string Ms(LatencyStats s) => string.Create(Inv, $"{s.Mean:0.00} / {s.P99:0.00}");
+
+    private void AppendSetup(StringBuilder md)
+    {
+        if (Setups.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## Setup (not part of the throughput figures)").AppendLine();
+        md.AppendLine("| store | history (finished runs) | load history | rows in job_runs before a queue case | fill the queue (ready runs) | DAG: jobs / edges | DAG: one Runs.TriggerAsync |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var s in Setups)
+        {
+            var fill = s.DescribeFill();
+            var dag = s.DagTrigger is { } t ? string.Create(Inv, $"{t.TotalSeconds:0.0} s") : "—";
+            var dagSize = s.DagTrigger is null ? "—" : string.Create(Inv, $"{s.DagRuns:N0} / {s.DagEdges:N0}");
+            md.AppendLine(Inv, $"| {s.Provider} | {s.History:N0} | {s.LoadHistory.TotalSeconds:0.0} s | {(s.TemplateRuns > 0 ? s.TemplateRuns.ToString("N0", Inv) : "—")} | {fill} | {dagSize} | {dag} |");
+        }
+    }
+
+    private void AppendQueue(StringBuilder md)
+    {
+        var cases = Cases.Where(c => c.Scenario == "queue").ToList();
+        if (cases.Count == 0)
+        {
+            return;
+        }
+
+        var histories = cases.Select(c => c.History).Distinct().Order().ToArray();
+        md.AppendLine().AppendLine("## Queue: independent ready runs, claim + complete").AppendLine();
+        md.AppendLine("Runs per second (claimed and completed), and mean / p99 latency in ms of one `ClaimAsync` and of one `SucceedAsync`, " +
+                      "side by side for each history size.").AppendLine();
+        var header = new StringBuilder("| store | workers | batch | runs drained |");
+        var rule = new StringBuilder("|---|---:|---:|---:|");
+        foreach (var h in histories)
+        {
+            header.Append(Inv, $" runs/s @{Count(h)} |");
+            rule.Append("---:|");
+        }
+
+        foreach (var h in histories)
+        {
+            header.Append(Inv, $" claim ms @{Count(h)} |");
+            rule.Append("---:|");
+        }
+
+        foreach (var h in histories)
+        {
+            header.Append(Inv, $" complete ms @{Count(h)} |");
+            rule.Append("---:|");
+        }
+
+        header.Append(" claim calls (empty) |");
+        rule.Append("---:|");
+        md.AppendLine(header.ToString()).AppendLine(rule.ToString());
+        foreach (var group in cases.GroupBy(c => (c.Provider, c.Workers, c.Batch)))
+        {
+            var byHistory = group.ToDictionary(c => c.History);
+            var row = new StringBuilder(string.Create(Inv, $"| {group.Key.Provider} | {group.Key.Workers} | {group.Key.Batch} | {group.First().Drain.Runs:N0} |"));
+            foreach (var h in histories)
+            {
+                row.Append(byHistory.TryGetValue(h, out var c) ? string.Create(Inv, $" {c.Drain.RunsPerSecond:N0} |") : " — |");
+            }
+
+            foreach (var h in histories)
+            {
+                row.Append(byHistory.TryGetValue(h, out var c) ? $" {Ms(c.Drain.Claim)} |" : " — |");
+            }
+
+            foreach (var h in histories)
+            {
+                row.Append(byHistory.TryGetValue(h, out var c) ? $" {Ms(c.Drain.Complete)} |" : " — |");
+            }
+
+            row.Append(' ').Append(string.Join(", ", group.OrderBy(c => c.History).Select(c => string.Create(Inv, $"{c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0})")))).Append(" |");
+            md.AppendLine(row.ToString());
+        }
+    }
+
+    private void AppendDag(StringBuilder md)
+    {
+        var cases = Cases.Where(c => c.Scenario == "dag").ToList();
+        if (cases.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## Layered DAG, enqueued by Runs.TriggerAsync: claim + complete").AppendLine();
+        md.AppendLine(Inv, $"A root job, then {settings.DagLayers} layers of {settings.DagWidth} jobs; each job depends on the job with the same index in the layer above and, for odd indexes, on a second one.").AppendLine();
+        md.AppendLine("| store | history | workers | batch | runs | edges | seconds | runs/s | claim ms mean / p99 | complete ms mean / p99 | claim calls (empty) |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in cases)
+        {
+            var edges = Setups.FirstOrDefault(s => s.Provider == c.Provider && s.History == c.History)?.DagEdges ?? 0;
+            md.AppendLine(Inv, $"| {c.Provider} | {c.History:N0} | {c.Workers} | {c.Batch} | {c.Drain.Runs:N0} | {edges:N0} | {c.Drain.Elapsed.TotalSeconds:0.00} | {c.Drain.RunsPerSecond:N0} | {Ms(c.Drain.Claim)} | {Ms(c.Drain.Complete)} | {c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0}) |");
+        }
+    }
+
+    private void AppendExplain(StringBuilder md)
+    {
+        if (Explain is null && ExplainNote is null)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## PostgreSQL: plans of one claim and one completion (auto_explain, ANALYZE, BUFFERS)").AppendLine();
+        if (Explain is not { } explain)
+        {
+            md.AppendLine(ExplainNote);
+            return;
+        }
+
+        var (history, capture) = explain;
+        var plans = capture.Plans
+            .Where(p => p.Contains("job_runs", StringComparison.Ordinal) || p.Contains("jobs", StringComparison.Ordinal))
+            .ToList();
+        var claim = plans.FirstOrDefault(p => p.Contains("SKIP LOCKED", StringComparison.OrdinalIgnoreCase))
+                    ?? plans.FirstOrDefault(p => p.Contains("ix_job_runs_ready", StringComparison.Ordinal));
+        md.AppendLine(Inv, $"On a copy of the {history:N0}-run queue template ({capture.Claimed} of {capture.Limit} runs claimed, then run {capture.CompletedRunId} completed). " +
+                           $"{plans.Count} statement plan(s) touched OrderLib's tables.").AppendLine();
+        md.AppendLine(claim is null
+            ? "**No plan with `SKIP LOCKED` or `ix_job_runs_ready` was found among them.**"
+            : claim.Contains("ix_job_runs_ready", StringComparison.Ordinal)
+                ? "**The claim statement reads the partial index `ix_job_runs_ready`.**"
+                : "**The claim statement does NOT use `ix_job_runs_ready`.**");
+        foreach (var plan in plans)
+        {
+            md.AppendLine().AppendLine(ReferenceEquals(plan, claim) ? "Claim:" : "Also logged:").AppendLine().AppendLine("```").AppendLine(plan).AppendLine("```");
+        }
+    }
+}
