@@ -36,6 +36,14 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
 
     public override string ForShareOf(string alias) => " FOR SHARE OF " + alias;
 
+    public override string SkipLocked => " SKIP LOCKED";
+
+    // Dapper sends .NET arrays to Npgsql as PostgreSQL arrays.
+    public override string InList(string expression, string parameter) => $"{expression} = ANY({parameter})";
+
+    public override string JsonRows(string parameter, string alias, params string[] columns) =>
+        $"jsonb_to_recordset(CAST({parameter} AS jsonb)) AS {alias}({string.Join(", ", columns)})";
+
     public override bool IsUniqueViolation(Exception exception, string indexName, string table) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } postgres
         && string.Equals(postgres.ConstraintName, indexName, StringComparison.Ordinal);

@@ -12,36 +12,51 @@ namespace OrderLib.Adapters.Relational;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Readiness is kept incrementally: <c>jobs.latest_run_id</c>/<c>latest_status</c> always describe a job's newest run,
-/// and a pending run's <c>waiting_on</c> counts the jobs it depends on whose latest run has not succeeded. The count
-/// changes when an upstream job's latest run starts or stops being a success (enqueue after a success, finish as
-/// a success) and when edges come and go, so listing ready runs reads a small partial index and never the graph.
+/// Readiness is kept incrementally: <c>jobs.latest_run_id</c> is a job's newest run, <c>jobs.latest_status</c> says
+/// exactly whether that run Succeeded (creating a run writes 'Pending', ending one through its job writes the final
+/// status; a claim or start and the upstream-failure cascade leave 'Pending' — they lock no job row), and a pending
+/// run's <c>waiting_on</c> counts the jobs it depends on whose latest run has not succeeded. The count changes when an
+/// upstream job's latest run starts or stops being a success (enqueue after a success, success) and when edges come
+/// and go, so claiming or listing ready runs reads a small partial index and never the graph. Statuses shown to
+/// callers are read from the runs.
 /// </para>
 /// <para>
 /// Lock discipline on PostgreSQL (READ COMMITTED; SQLite serialises writers with <c>BEGIN IMMEDIATE</c> instead),
-/// which prevents lost updates of <c>waiting_on</c> and keeps lock orders acyclic:
+/// which prevents lost updates of <c>waiting_on</c> and keeps lock orders acyclic — advisory lock, then job rows,
+/// then run rows:
 /// </para>
 /// <list type="number">
-/// <item>Graph changes (add or remove a dependency, delete a job) first take a transaction-scoped advisory lock on
-/// the client, so two of them never interleave (of X→Y and Y→X added at once, exactly one wins).</item>
+/// <item>Graph changes (add or remove a dependency, delete a job) and triggering a pipeline first take a
+/// transaction-scoped advisory lock on the client, so two of them never interleave (of X→Y and Y→X added at once,
+/// exactly one wins) and a trigger's sub-graph cannot change under it.</item>
 /// <item>Job rows come next, and every transaction that locks more than one takes them in one pass in ascending
-/// id order. An operation that changes a job's latest run (enqueue, start, finish, cancel) locks that job's row
-/// <c>FOR UPDATE</c> (so do updating and deleting a job); one that reads upstream jobs' <c>latest_status</c> to count
-/// <c>waiting_on</c> (enqueue; add or remove a dependency, which share-lock both of its jobs) locks those rows
-/// <c>FOR SHARE</c>, so the statuses it counted cannot change before it commits, and a concurrent status change
-/// waits and then sees its edge or its new run. Enqueue interleaves the two strengths by id (upstream jobs below
-/// the job, the job, upstream jobs above it): locking the job first and its upstream jobs after it was seen to
-/// deadlock, because a queued <c>FOR UPDATE</c> waiter makes a later <c>FOR SHARE</c> request wait too.</item>
-/// <item>Run rows come last. The pending runs of dependents are changed by one set-based statement that locks them
-/// in id order; after that a transaction waits for no job row. (A successful finish changes them just before its
-/// own run's row, which is reachable only through the job row the transaction already holds.)</item>
+/// id order. An operation that creates a job's run or ends one through its job (enqueue, start, finish, complete,
+/// cancel, trigger, rescue) locks that job's row <c>FOR UPDATE</c> (so do updating and deleting a job); one that
+/// reads upstream jobs' <c>latest_status</c> to count <c>waiting_on</c> (enqueue; a failure that may create the next
+/// attempt; add or remove a dependency, which share-lock both of its jobs) locks those rows <c>FOR SHARE</c>, so the
+/// statuses it counted cannot change before it commits, and a concurrent status change waits and then sees its edge
+/// or its new run. Enqueue interleaves the two strengths by id (upstream jobs below the job, the job, upstream jobs
+/// above it): locking the job first and its upstream jobs after it was seen to deadlock, because a queued
+/// <c>FOR UPDATE</c> waiter makes a later <c>FOR SHARE</c> request wait too. A trigger locks all its jobs
+/// <c>FOR UPDATE</c> in one pass.</item>
+/// <item>Run rows come last. Every transaction takes its locks on Pending runs in ONE statement, in id order, and
+/// then waits for no other Pending run: the dependents' runs a success releases, the runs a cascade cancels (with
+/// the cancelled run itself, for a cancel), the runs a trigger shifts, the runs a job delete touches. (Cancelling a
+/// pending run first and its dependents after was seen to deadlock against another cascade.) A Running run is
+/// locked only by whoever ends or extends it, holding its job row — or nothing else, for a heartbeat. After run rows
+/// a transaction waits for no job row.</item>
+/// <item>Claim and rescue never wait for a lock: a claim locks ready runs <c>FOR UPDATE SKIP LOCKED</c> and no job
+/// row; a rescue locks expired runs with their jobs, and the upstream jobs of its retries, <c>SKIP LOCKED</c>, leaving
+/// what it could not lock for the next rescue. Neither can therefore take part in a deadlock.</item>
 /// </list>
 /// <para>
 /// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
-/// lock that had to wait returns the row as its holder left it.
+/// lock that had to wait returns the row as its holder left it. A transaction that finds its inputs changed under it
+/// (an edge added while it waited for a job row, a run claimed between reading and locking it) rolls back and runs
+/// again.
 /// </para>
 /// </remarks>
-public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
+public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
 {
     private const string JobsUniqueName = "ux_jobs_client_name";
     private const string OneActiveRun = "ux_job_runs_one_active";
@@ -373,13 +388,16 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
     }
 
     /// <summary>
-    /// Finishes the running run as Succeeded or Failed (keeping <paramref name="errorText"/> only for a failure) and clears
-    /// its lease. A success makes the job's dependents' pending runs wait for one job fewer.
+    /// Finishes the running run as Succeeded or Failed, whichever worker holds it (keeping <paramref name="errorText"/> only
+    /// for a failure), and clears its lease. A success makes the job's dependents' pending runs wait for one job fewer;
+    /// a failure with attempts left enqueues the next attempt after <paramref name="retryPolicy"/>'s backoff, and a
+    /// failure for good cancels the pending runs of the job's transitive dependents.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public async Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
@@ -387,47 +405,66 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
         }
 
-        var param = new
-        {
-            client = client.Value,
-            runId = runId.Value,
-            outcome = StatusText.Of(outcome),
-            error = outcome == RunStatus.Failed ? errorText : null,
-            now = _dialect.ToDb(now),
-        };
-        var sql = outcome == RunStatus.Succeeded ? _sql.FinishRunSucceeded : _sql.FinishRun;
-        var run = await ChangeRunOrExplainAsync(client, runId, outcome, sql, param, cancellationToken);
-        return new RunCompletion(run, null, []);
+        return EndRunAsync(new RunEnd(runId, outcome, outcome == RunStatus.Failed ? errorText : null, now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
     }
 
-    /// <summary>Cancels the pending or running run, recording <paramref name="reason"/> as its error text, and clears its lease.</summary>
+    /// <summary>
+    /// Cancels the run: a Pending run at once (<paramref name="reason"/> as its error text), with the pending runs of the
+    /// job's transitive dependents; a Running run is only marked <see cref="JobRun.CancelRequested"/> for its worker.
+    /// </summary>
+    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
     public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now) };
-        return ChangeRunOrExplainAsync(client, runId, RunStatus.Cancelled, _sql.CancelRun, param, cancellationToken);
+        now = now.ToUniversalTime();
+        return WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now), upstreamReason = (string?)null };
+                JobRow? job;
+                RunRow? row;
+                await using (var grid = await connection.QueryMultipleAsync(Command(_sql.CancelRunPrepare, param, transaction, cancellationToken)))
+                {
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>();
+                    row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+                }
+
+                if (job is null || row is null)
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                var status = StatusText.Parse(row.Status);
+                RunTransitions.Ensure(runId, status, RunStatus.Cancelled);
+                if (status == RunStatus.Running)
+                {
+                    var marked = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.MarkCancelRequested, param, transaction, cancellationToken))
+                                 ?? throw new InvalidOperationException($"Run {runId} stopped running while its job was locked.");
+                    return marked.ToRun(_dialect);
+                }
+
+                var cancelled = (await connection.QueryAsync<RunRow>(Command(
+                    _sql.CancelPendingRun,
+                    param with { upstreamReason = UpstreamReason(job.Name, RunStatus.Cancelled) },
+                    transaction,
+                    cancellationToken))).ToArray();
+
+                // A claim took the run between the read and the lock: roll back and look again (it is Running now).
+                return cancelled.FirstOrDefault(r => r.Id == runId.Value)?.ToRun(_dialect);
+            },
+            $"Run {runId} could not be cancelled: its status kept changing.",
+            cancellationToken);
     }
 
-    /// <summary>Enqueues the job and its transitive dependents in one transaction (not implemented yet).</summary>
+    /// <summary>
+    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction; a job with an
+    /// active run keeps it. New runs wait on the upstream jobs that have not succeeded, counting the runs created here.
+    /// </summary>
+    /// <returns>One result per job: the job first, then its dependents upstream before downstream, ties by job id.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Not implemented yet.");
-
-    /// <summary>Claims ready runs (not implemented yet).</summary>
-    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Not implemented yet.");
-
-    /// <summary>Extends a lease (not implemented yet).</summary>
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Not implemented yet.");
-
-    /// <summary>Completes a run (not implemented yet).</summary>
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Not implemented yet.");
-
-    /// <summary>Rescues expired runs (not implemented yet).</summary>
-    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("Not implemented yet.");
+        WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, jobId, now.ToUniversalTime(), cancellationToken), cancellationToken);
 
     /// <summary>Returns the client's run with that id, or null.</summary>
     public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
@@ -556,24 +593,6 @@ public abstract class RelationalOrderLibStore : IJobStore, IDependencyStore, IRu
         var row = await grid.ReadSingleOrDefaultAsync<RunRow>();
         return row?.ToRun(_dialect);
     }
-
-    private Task<JobRun> ChangeRunOrExplainAsync(ClientId client, RunId runId, RunStatus target, string sql, object param, CancellationToken cancellationToken) =>
-        WriteAsync(
-            async (connection, transaction) =>
-            {
-                var run = await ChangeRunAsync(connection, transaction, sql, param, cancellationToken);
-                if (run is not null)
-                {
-                    return run;
-                }
-
-                var current = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
-                    _sql.GetRun, new { client = client.Value, runId = runId.Value }, transaction, cancellationToken))
-                    ?? throw new RunNotFoundException(runId);
-                RunTransitions.Ensure(runId, StatusText.Parse(current.Status), target);
-                throw new InvalidOperationException($"Run {runId} could not move from {current.Status} to {target}.");
-            },
-            cancellationToken);
 
     private async Task<(JobRow Job, JobRow DependsOn, bool Exists)> CheckDependencyAsync(
         DbConnection connection, DbTransaction transaction, object param, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken)

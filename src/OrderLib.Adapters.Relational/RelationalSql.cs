@@ -2,8 +2,10 @@ namespace OrderLib.Adapters.Relational;
 
 /// <summary>
 /// Every statement the relational store issues, written once for all databases. The only dialect-specific pieces
-/// are the row-lock clauses (<see cref="SqlDialect.ForUpdateOf"/>, <see cref="SqlDialect.ForShareOf"/>), which are
-/// empty on SQLite, where the immediate write transaction serialises writers already.
+/// are the row-lock clauses (<see cref="SqlDialect.ForUpdateOf"/>, <see cref="SqlDialect.ForShareOf"/>,
+/// <see cref="SqlDialect.SkipLocked"/>), which are empty on SQLite, where the immediate write transaction serialises
+/// writers already, and how lists (<see cref="SqlDialect.InList"/>) and batches of rows (<see cref="SqlDialect.JsonRows"/>)
+/// are passed.
 /// Statuses are written as literals so that the planners can match the partial indexes' predicates.
 /// </summary>
 internal sealed class RelationalSql
@@ -21,12 +23,6 @@ internal sealed class RelationalSql
 
         // The run, when it belongs to the client (for guards inside UPDATEs of job_runs).
         const string runInClient = "EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = job_runs.job_id AND cj.client_id = @client)";
-
-        // Mirrors the run's status into its job's latest_status, when it is the job's latest run.
-        const string syncLatestStatus = """
-            UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = @runId)
-            WHERE id = (SELECT s.job_id FROM job_runs s WHERE s.id = @runId) AND client_id = @client AND latest_run_id = @runId;
-            """;
 
         // Adds @delta to waiting_on of the pending runs of the jobs that depend directly on the job @upstreamJob
         // selects. A job's pending run is its latest run, so the runs are found through jobs.latest_run_id (primary
@@ -88,7 +84,16 @@ internal sealed class RelationalSql
             DELETE FROM jobs WHERE id = @jobId;
             """;
         DeleteJob = deleteJob;
-        DeleteJobReleasingDependents = ShiftDependents("- 1", "SELECT @jobId") + deleteJob;
+
+        // The dependents' pending runs and the job's own pending run are locked in one pass in id order before the
+        // decrement and the delete touch them (two passes — dependents, then the job's run — could deadlock against
+        // a cascade that reaches both).
+        DeleteJobReleasingDependents = $"""
+            SELECT r.id FROM jobs lj JOIN job_runs r ON r.id = lj.latest_run_id
+            WHERE (lj.id = @jobId OR lj.id IN (SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = @jobId))
+              AND r.status = 'Pending'
+            ORDER BY r.id{dialect.ForUpdateOf("r")};
+            """ + ShiftDependents("- 1", "SELECT @jobId") + deleteJob;
 
         // Both jobs share-locked in id order, the edge looked up, and — when the upstream job already reaches the
         // dependent one through depends-on edges — every edge of the upstream job's ancestry, to name the cycle.
@@ -175,46 +180,287 @@ internal sealed class RelationalSql
             WHERE r.job_id = @jobId AND j.client_id = @client AND r.status IN ('Pending', 'Running');
             """;
 
+        // A start leaves jobs.latest_status at 'Pending': only Succeeded versus not-Succeeded drives readiness, and a
+        // claim, which locks no job row, cannot write it (see ClaimRuns).
         StartRun = lockJobOfRun + $"""
             UPDATE job_runs SET status = 'Running', started_at = @now, worker_id = @workerId, lease_expires_at = @leaseExpiresAt
             WHERE id = @runId AND status = 'Pending' AND waiting_on = 0 AND available_at <= @now AND {runInClient}
             RETURNING {RunColumns("")};
-            """ + syncLatestStatus;
+            """;
 
-        // Why a start was refused: the run, and the upstream jobs whose latest run has not succeeded.
+        // Why a start was refused: the run, and the upstream jobs whose latest run has not succeeded, each with the
+        // status of that run (read from the run: jobs.latest_status is exact only about being 'Succeeded').
         DiagnoseStart = $"""
             SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.id = @runId AND j.client_id = @client;
-            SELECT j.id AS Id, j.name AS Name, j.latest_status AS LatestStatus
+            SELECT j.id AS Id, j.name AS Name, lr.status AS LatestStatus
             FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+            LEFT JOIN job_runs lr ON lr.id = j.latest_run_id
             WHERE d.job_id = (SELECT s.job_id FROM job_runs s WHERE s.id = @runId) AND j.client_id = @client
               AND (j.latest_status IS NULL OR j.latest_status <> 'Succeeded')
             ORDER BY j.id;
             """;
 
-        var finishRun = $"""
+        // ---- ending one run: FinishRun (client-scoped, any holder) and CompleteRun (fenced on the worker id)
+
+        // The job of the run, locked for update; for a failure (which may enqueue the next attempt, counting upstream
+        // statuses like an enqueue) its upstream jobs are share-locked too, all in ascending id order, and their
+        // latest statuses read afterwards. The run's own row comes after (run rows last).
+        string LockForEnd(bool clientScoped, bool withUpstream)
+        {
+            var clientFilter = clientScoped ? " AND j.client_id = @client" : "";
+            string Upstream(string side) => $"""
+                SELECT j.id FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                WHERE d.job_id = {JobOfRun}{clientFilter} AND j.id {side} {JobOfRun}
+                ORDER BY j.id{dialect.ForShareOf("j")};
+                """;
+            var job = $"""
+                SELECT {jobColumns} FROM jobs j WHERE j.id = {JobOfRun}{clientFilter}{dialect.ForUpdateOf("j")};
+                """;
+            return withUpstream
+                ? Upstream("<") + job + Upstream(">") + $"""
+                    SELECT j.id AS Id, j.name AS Name, j.latest_status AS LatestStatus
+                    FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                    WHERE d.job_id = {JobOfRun}{clientFilter}
+                    ORDER BY j.id;
+                    """
+                : job;
+        }
+
+        // The guard that the caller may end the run: it belongs to the client, or the worker holds it.
+        static string Fence(bool clientScoped, string table) => clientScoped
+            ? $"EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = {table}.job_id AND cj.client_id = @client)"
+            : $"{table}.worker_id = @workerId";
+
+        string EndRunning(bool clientScoped) => $"""
             UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error
-            WHERE id = @runId AND status = 'Running' AND {runInClient}
+            WHERE id = @runId AND status = 'Running' AND {Fence(clientScoped, "job_runs")}
             RETURNING {RunColumns("")};
-            """ + syncLatestStatus;
-        FinishRun = lockJobOfRun + finishRun;
+            """;
+
+        // Mirrors the ended run's status into its job (whose row this transaction holds).
+        const string syncEndedStatus = $"""
+            UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = @runId)
+            WHERE id = {JobOfRun} AND latest_run_id = @runId;
+            """;
 
         // A success makes the job's dependents' pending runs wait for one job fewer. The decrement comes before the
         // run's own update so that its guard reads the run's state before this call: it applies only while the run
-        // is still Running, so a refused (repeated) finish changes nothing. The run's own row cannot be changed by
-        // anyone else meanwhile: every writer of a job's run locks the job row first, and this transaction holds it.
-        FinishRunSucceeded = lockJobOfRun + ShiftDependents(
+        // is still Running (and held by the caller), so a refused finish changes nothing. The run's own row cannot
+        // change status meanwhile: every writer that ends a job's run locks the job row first (a claim only takes
+        // Pending runs), and this transaction holds it.
+        string EndSucceeded(bool clientScoped) => LockForEnd(clientScoped, withUpstream: false) + ShiftDependents(
             "- 1",
-            """
-            SELECT s.job_id FROM job_runs s JOIN jobs sj ON sj.id = s.job_id
-            WHERE s.id = @runId AND s.status = 'Running' AND sj.client_id = @client
-            """) + finishRun;
+            $"""
+            SELECT s.job_id FROM job_runs s
+            WHERE s.id = @runId AND s.status = 'Running' AND {Fence(clientScoped, "s")}
+            """) + EndRunning(clientScoped) + syncEndedStatus;
 
-        CancelRun = lockJobOfRun + $"""
-            UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL, error = @reason
-            WHERE id = @runId AND status IN ('Pending', 'Running') AND {runInClient}
+        FinishSucceeded = EndSucceeded(clientScoped: true);
+        CompleteSucceeded = EndSucceeded(clientScoped: false);
+        FinishFailed = LockForEnd(clientScoped: true, withUpstream: true) + EndRunning(clientScoped: true);
+        CompleteFailed = LockForEnd(clientScoped: false, withUpstream: true) + EndRunning(clientScoped: false);
+        CompleteCancelled = LockForEnd(clientScoped: false, withUpstream: false) + EndRunning(clientScoped: false);
+
+        // The run's status and holder, to explain a refused heartbeat or completion.
+        GetRunHolder = "SELECT status AS Status, worker_id AS WorkerId FROM job_runs WHERE id = @runId;";
+
+        // Cancelling: the job row locked, then the run read (client-scoped).
+        CancelRunPrepare = LockForEnd(clientScoped: true, withUpstream: false) + $"""
+            SELECT {runColumns} FROM job_runs r
+            WHERE r.id = @runId AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = r.job_id AND cj.client_id = @client);
+            """;
+
+        // A Running run is only marked: its worker stops at its next heartbeat and reports it Cancelled. Asking again
+        // changes nothing. (Only a transaction holding the job row ends a Running run, and this one holds it.)
+        MarkCancelRequested = $"""
+            UPDATE job_runs SET cancel_requested = TRUE
+            WHERE id = @runId AND status = 'Running'
             RETURNING {RunColumns("")};
-            """ + syncLatestStatus;
+            """;
+
+        // A Pending run is cancelled with @reason together with the pending runs of the job's transitive dependents
+        // (@upstreamReason), all locked in ONE pass in id order: locking the run first and the dependents' runs after
+        // it deadlocks against another cascade that reaches both. The caller checks that the run itself was among
+        // them (a claim may have taken it meanwhile) and rolls back otherwise. Then the job's latest status follows.
+        CancelPendingRun = $"""
+            WITH RECURSIVE down(id) AS (
+                SELECT s.job_id FROM job_runs s WHERE s.id = @runId
+                UNION
+                SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+            )
+            UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL,
+                error = CASE WHEN id = @runId THEN @reason ELSE @upstreamReason END
+            WHERE status = 'Pending' AND id IN (
+                SELECT r.id FROM down JOIN jobs dj ON dj.id = down.id JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE r.status = 'Pending'
+                ORDER BY r.id{dialect.ForUpdateOf("r")})
+            RETURNING {RunColumns("")};
+            """ + syncEndedStatus;
+
+        // Ends a run Failed or Cancelled for good: its job's latest status follows, and the pending runs of every job
+        // that depends on the job, directly or transitively, are cancelled with @reason. The dependents are walked
+        // through ix_job_dependencies_depends_on; each one's pending run is its latest run (primary keys only); the
+        // runs are locked in id order, and a run that stopped being Pending meanwhile (claimed) is left alone.
+        // Their jobs' latest_status is left at 'Pending' (Cancelled is not Succeeded either, so no count changes),
+        // which is what keeps this statement from locking job rows after run rows.
+        EndForGood = syncEndedStatus + $"""
+            WITH RECURSIVE down(id) AS (
+                SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = {JobOfRun}
+                UNION
+                SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+            )
+            UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL, error = @reason
+            WHERE status = 'Pending' AND id IN (
+                SELECT r.id FROM down JOIN jobs dj ON dj.id = down.id JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE r.status = 'Pending'
+                ORDER BY r.id{dialect.ForUpdateOf("r")})
+            RETURNING id;
+            """;
+
+        // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at),
+        // created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
+        // the caller holds every job row involved.
+        var newRuns = dialect.JsonRows(
+            "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz");
+        var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
+        InsertRuns = $"""
+            INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+            SELECT t.job_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at
+            FROM {newRuns}
+            ORDER BY t.ord
+            RETURNING {RunColumns("")};
+            UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = jobs.id), latest_status = 'Pending'
+            WHERE id IN (SELECT t.job_id FROM {newRunJobs});
+            """;
+
+        // ---- the workers' queue
+
+        // Claims up to @limit ready runs in claim order (priority, then id) in one statement. On PostgreSQL the
+        // candidates are locked FOR UPDATE SKIP LOCKED in a materialised CTE, so concurrent claims pass each other
+        // instead of queueing; on SQLite the immediate transaction serialises them. The claim locks no job row
+        // and leaves jobs.latest_status at 'Pending' (see StartRun): it may then never wait while holding run rows.
+        string Claim(bool filtered) => $"""
+            WITH picked AS MATERIALIZED (
+                SELECT r.id FROM job_runs r{(filtered ? " CROSS JOIN jobs j" : "")}
+                WHERE r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now
+                  {(filtered ? "AND j.id = r.job_id AND " + dialect.InList("j.client_id", "@clients") : "")}
+                ORDER BY r.priority DESC, r.id
+                LIMIT @limit{dialect.ForUpdateOf("r")}{dialect.SkipLocked}
+            )
+            UPDATE job_runs SET status = 'Running', worker_id = @workerId, started_at = @now, lease_expires_at = @leaseExpiresAt
+            WHERE id IN (SELECT id FROM picked) AND status = 'Pending'
+            RETURNING {RunColumns("")},
+                (SELECT cj.client_id FROM jobs cj WHERE cj.id = job_runs.job_id) AS ClientId,
+                (SELECT cj.name FROM jobs cj WHERE cj.id = job_runs.job_id) AS JobName,
+                (SELECT cj.max_attempts FROM jobs cj WHERE cj.id = job_runs.job_id) AS MaxAttempts;
+            """;
+        ClaimRuns = Claim(filtered: false);
+        ClaimClientRuns = Claim(filtered: true);
+
+        // Extends the lease only while the worker holds the run (fencing); touches the run's row only.
+        Heartbeat = $"""
+            UPDATE job_runs SET lease_expires_at = @leaseExpiresAt
+            WHERE id = @runId AND status = 'Running' AND worker_id = @workerId
+            RETURNING {RunColumns("")};
+            """;
+
+        // ---- rescue of runs whose lease expired
+
+        // The expired runs, earliest lease first, with their jobs. PostgreSQL locks both rows and skips any another
+        // transaction holds (a completion, a heartbeat, a cancel in progress), so a rescue never waits for a lock:
+        // it cannot take part in a deadlock, whatever order its locks come in.
+        RescueCandidates = $"""
+            SELECT {runColumns}, {jobColumns}
+            FROM job_runs r CROSS JOIN jobs j
+            WHERE j.id = r.job_id AND r.status = 'Running' AND r.lease_expires_at < @now
+            ORDER BY r.lease_expires_at, r.id
+            LIMIT @limit{dialect.ForUpdateOf("r, j")}{dialect.SkipLocked};
+            """;
+
+        // For the runs to retry: their jobs' upstream jobs share-locked (skipping locked ones: the caller then leaves
+        // that run for a later rescue), then every upstream edge with the upstream job's latest status.
+        RescueUpstream = $"""
+            SELECT u.id FROM jobs u
+            WHERE u.id IN (SELECT d.depends_on_job_id FROM job_dependencies d WHERE {dialect.InList("d.job_id", "@retryJobs")})
+            ORDER BY u.id{dialect.ForShareOf("u")}{dialect.SkipLocked};
+            SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
+            FROM job_dependencies d JOIN jobs u ON u.id = d.depends_on_job_id
+            WHERE {dialect.InList("d.job_id", "@retryJobs")};
+            """;
+
+        // Every job downstream of each source job (@sources: ord, job_id), with the source's ordinal.
+        RescueDescendants = $"""
+            WITH RECURSIVE down(src, id) AS (
+                SELECT s.ord, d.job_id FROM {dialect.JsonRows("@sources", "s", "ord integer", "job_id bigint")}
+                JOIN job_dependencies d ON d.depends_on_job_id = s.job_id
+                UNION
+                SELECT down.src, d.job_id FROM down JOIN job_dependencies d ON d.depends_on_job_id = down.id
+            )
+            SELECT src AS Source, id AS JobId FROM down;
+            """;
+
+        // Ends the rescued runs, re-checking that each is still Running with an expired lease.
+        RescueEnd = $"""
+            UPDATE job_runs SET
+                status = CASE WHEN cancel_requested THEN 'Cancelled' ELSE 'Failed' END,
+                error = CASE WHEN cancel_requested THEN @lostCancelled ELSE @lost END,
+                finished_at = @now, lease_expires_at = NULL
+            WHERE {dialect.InList("id", "@ended")} AND status = 'Running' AND lease_expires_at < @now
+            RETURNING {RunColumns("")};
+            """;
+
+        // After RescueEnd (and InsertRuns for the retries): each rescued job's latest status follows its latest run.
+        RescueSyncStatus = $"""
+            UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
+            WHERE {dialect.InList("id", "@endedJobs")};
+            """;
+
+        // Cancels the pending latest run of each job in @targets (job_id, reason) with its reason, runs locked in id order.
+        var targets = dialect.JsonRows("@targets", "t", "job_id bigint", "reason text");
+        CancelTargets = $"""
+            UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL,
+                error = (SELECT t.reason FROM {targets} WHERE t.job_id = job_runs.job_id)
+            WHERE status = 'Pending' AND id IN (
+                SELECT r.id FROM {targets} JOIN jobs dj ON dj.id = t.job_id JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE r.status = 'Pending'
+                ORDER BY r.id{dialect.ForUpdateOf("r")})
+            RETURNING id AS Id, job_id AS JobId;
+            """;
+
+        // ---- trigger a pipeline (under the client's graph lock, so the sub-graph cannot change)
+
+        // The job (counted, to tell a missing one), then every edge from the job and its transitive dependents to
+        // their upstream jobs (inside the sub-graph or not).
+        TriggerGraph = $"""
+            SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;
+            WITH RECURSIVE down(id) AS (
+                SELECT CAST(@jobId AS BIGINT)
+                UNION
+                SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+            )
+            SELECT d.job_id AS JobId, d.depends_on_job_id AS DependsOnJobId
+            FROM job_dependencies d JOIN down ON d.job_id = down.id;
+            """;
+
+        // Every job involved (the sub-graph and the upstream jobs it counts) locked in one pass in ascending id order,
+        // then the sub-graph's active runs.
+        TriggerLock = $"""
+            SELECT {jobColumns} FROM jobs j
+            WHERE {dialect.InList("j.id", "@ids")} AND j.client_id = @client
+            ORDER BY j.id{dialect.ForUpdateOf("j")};
+            SELECT {runColumns} FROM jobs j JOIN job_runs r ON r.id = j.latest_run_id
+            WHERE {dialect.InList("j.id", "@members")} AND r.status IN ('Pending', 'Running');
+            """;
+
+        // Adds delta to waiting_on of pending runs (@shifts: id, delta), locked in id order.
+        var shifts = dialect.JsonRows("@shifts", "t", "id bigint", "delta integer");
+        ShiftRuns = $"""
+            UPDATE job_runs SET waiting_on = waiting_on + (SELECT t.delta FROM {shifts} WHERE t.id = job_runs.id)
+            WHERE status = 'Pending' AND id IN (
+                SELECT r.id FROM job_runs r WHERE r.id IN (SELECT t.id FROM {shifts}) AND r.status = 'Pending'
+                ORDER BY r.id{dialect.ForUpdateOf("r")});
+            """;
 
         GetRun = $"""
             SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
@@ -291,11 +537,51 @@ internal sealed class RelationalSql
 
     public string DiagnoseStart { get; }
 
-    public string FinishRun { get; }
+    public string FinishSucceeded { get; }
 
-    public string FinishRunSucceeded { get; }
+    public string FinishFailed { get; }
 
-    public string CancelRun { get; }
+    public string CompleteSucceeded { get; }
+
+    public string CompleteFailed { get; }
+
+    public string CompleteCancelled { get; }
+
+    public string GetRunHolder { get; }
+
+    public string CancelRunPrepare { get; }
+
+    public string MarkCancelRequested { get; }
+
+    public string CancelPendingRun { get; }
+
+    public string EndForGood { get; }
+
+    public string InsertRuns { get; }
+
+    public string ClaimRuns { get; }
+
+    public string ClaimClientRuns { get; }
+
+    public string Heartbeat { get; }
+
+    public string RescueCandidates { get; }
+
+    public string RescueUpstream { get; }
+
+    public string RescueDescendants { get; }
+
+    public string RescueEnd { get; }
+
+    public string RescueSyncStatus { get; }
+
+    public string CancelTargets { get; }
+
+    public string TriggerGraph { get; }
+
+    public string TriggerLock { get; }
+
+    public string ShiftRuns { get; }
 
     public string GetRun { get; }
 
@@ -304,6 +590,9 @@ internal sealed class RelationalSql
     public string ListLatestRuns { get; }
 
     public string ListReadyRuns { get; }
+
+    // The job of the run @runId (a run never changes job).
+    private const string JobOfRun = "(SELECT s.job_id FROM job_runs s WHERE s.id = @runId)";
 
     private static string JobColumns(string prefix) =>
         $"{prefix}id AS Id, {prefix}client_id AS ClientId, {prefix}name AS Name, {prefix}description AS Description, " +
@@ -315,5 +604,6 @@ internal sealed class RelationalSql
         $"{prefix}id AS Id, {prefix}job_id AS JobId, {prefix}status AS Status, {prefix}attempt AS Attempt, " +
         $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
         $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +
-        $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error";
+        $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error, " +
+        $"{prefix}cancel_requested AS CancelRequested";
 }

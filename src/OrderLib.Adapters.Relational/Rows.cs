@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using OrderLib.Domain;
 
 namespace OrderLib.Adapters.Relational;
@@ -76,6 +77,11 @@ internal sealed class RunRow
 
     public string? Error { get; set; }
 
+    // A boolean on PostgreSQL, an integer 0/1 on SQLite.
+    public object CancelRequested { get; set; } = false;
+
+    public bool IsCancelRequested => Convert.ToBoolean(CancelRequested, CultureInfo.InvariantCulture);
+
     public JobRun ToRun(SqlDialect dialect) => new(
         new RunId(Id),
         new JobId(JobId),
@@ -87,7 +93,59 @@ internal sealed class RunRow
         FinishedAt is null ? null : dialect.FromDb(FinishedAt),
         WorkerId,
         LeaseExpiresAt is null ? null : dialect.FromDb(LeaseExpiresAt),
-        Error);
+        Error)
+    {
+        CancelRequested = IsCancelRequested,
+    };
+}
+
+/// <summary>What a claim returns besides the run: the job's client, name and max attempts.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class ClaimJobRow
+{
+    public string ClientId { get; set; } = "";
+
+    public string JobName { get; set; } = "";
+
+    public int MaxAttempts { get; set; }
+}
+
+/// <summary>A run's status and holder, to explain a refused heartbeat or completion.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class RunHolderRow
+{
+    public string Status { get; set; } = "";
+
+    public string? WorkerId { get; set; }
+}
+
+/// <summary>An upstream job of <see cref="JobId"/>: its id and latest status.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class UpstreamEdgeRow
+{
+    public long JobId { get; set; }
+
+    public long Id { get; set; }
+
+    public string? LatestStatus { get; set; }
+}
+
+/// <summary>A job reached downstream from the source with ordinal <see cref="Source"/>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class DescendantRow
+{
+    public int Source { get; set; }
+
+    public long JobId { get; set; }
+}
+
+/// <summary>A run id with its job id.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class RunOfJobRow
+{
+    public long Id { get; set; }
+
+    public long JobId { get; set; }
 }
 
 /// <summary>An upstream job's id, name and latest status (a projection of <c>jobs</c>).</summary>

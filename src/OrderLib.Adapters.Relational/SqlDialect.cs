@@ -29,6 +29,31 @@ internal abstract class SqlDialect
     /// <summary>The clause that appended to a SELECT share-locks the selected rows of <paramref name="alias"/>; empty by default.</summary>
     public virtual string ForShareOf(string alias) => string.Empty;
 
+    /// <summary>
+    /// The clause that, appended after a row-lock clause, makes the SELECT skip rows other transactions hold instead of
+    /// waiting for them (<c>SKIP LOCKED</c>); empty by default, for databases that serialise writers.
+    /// </summary>
+    public virtual string SkipLocked => string.Empty;
+
+    /// <summary>
+    /// A condition that <paramref name="expression"/> is one of the values of the list parameter <paramref name="parameter"/>
+    /// (a .NET array, e.g. <c>long[]</c>): <c>expr = ANY(@p)</c> where the driver sends arrays, <c>expr IN @p</c> where Dapper
+    /// expands the list.
+    /// </summary>
+    public abstract string InList(string expression, string parameter);
+
+    /// <summary>
+    /// A table expression, usable in FROM and aliased <paramref name="alias"/>, over the JSON array of objects sent as the text
+    /// parameter <paramref name="parameter"/>: one row per element, one column per entry of <paramref name="columns"/>
+    /// ("name sqltype", the name being the JSON property). Batches of rows go to the database this way in one parameter.
+    /// Timestamps travel as <see cref="JsonTimestamp"/> text.
+    /// </summary>
+    public abstract string JsonRows(string parameter, string alias, params string[] columns);
+
+    /// <summary>A timestamp as it travels inside <see cref="JsonRows"/>: the ISO-8601 round-trip text of the UTC value.</summary>
+    public static string JsonTimestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The value to send for a timestamp parameter; the default sends the UTC <see cref="DateTimeOffset"/>.</summary>
     public virtual object ToDb(DateTimeOffset value) => value.ToUniversalTime();
 

@@ -62,8 +62,17 @@ internal sealed class SqliteDialect : SqlDialect
         return ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
     }
 
-    public override object ToDb(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    public override object ToDb(DateTimeOffset value) => JsonTimestamp(value);
+
+    // Dapper expands a list parameter into (@p1, @p2, ...).
+    public override string InList(string expression, string parameter) => $"{expression} IN {parameter}";
+
+    // json_each yields one row per array element; json_extract reads each property (timestamps stay the stored text).
+    public override string JsonRows(string parameter, string alias, params string[] columns)
+    {
+        var names = columns.Select(c => c.Split(' ', 2)[0]);
+        return $"(SELECT {string.Join(", ", names.Select(n => $"json_extract(value, '$.{n}') AS {n}"))} FROM json_each({parameter})) AS {alias}";
+    }
 
     public override DateTimeOffset FromDb(object value) => value is string text
         ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()

@@ -1,0 +1,556 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using OrderLib.Domain;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+// The workers' queue (claim, heartbeat, fenced completion, rescue), the shared ending of a run (retry or cascade)
+// and triggering a pipeline. The lock discipline is described on the class (RelationalOrderLibStore.cs).
+public abstract partial class RelationalOrderLibStore
+{
+    private const string WorkerLost = "worker lost";
+    private const string WorkerLostCancelled = "cancelled; worker lost";
+
+    // How often a transaction that found its inputs changing under it (an edge added while it waited for a lock) is tried.
+    private const int ChangedInputAttempts = 5;
+
+    /// <summary>
+    /// Claims up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker in one
+    /// statement: highest job priority first, then oldest, started now and leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
+    /// On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>) instead of waiting.
+    /// </summary>
+    /// <returns>The claimed runs in claim order.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
+    /// <exception cref="ArgumentException">The worker id is blank or longer than <see cref="JobRun.MaxWorkerIdLength"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is less than 1.</exception>
+    public async Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        CheckWorkerId(request.WorkerId, nameof(request));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
+        if (request.Clients is { Count: 0 })
+        {
+            return [];
+        }
+
+        var param = new
+        {
+            workerId = request.WorkerId,
+            clients = request.Clients?.Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray() ?? [],
+            limit = request.Limit,
+            now = _dialect.ToDb(request.Now),
+            leaseExpiresAt = _dialect.ToDb(request.LeaseExpiresAt),
+        };
+        var sql = request.Clients is null ? _sql.ClaimRuns : _sql.ClaimClientRuns;
+        return await WriteAsync(
+            async (connection, transaction) =>
+            {
+                var rows = await connection.QueryAsync<RunRow, ClaimJobRow, (RunRow Run, ClaimJobRow Job)>(
+                    Command(sql, param, transaction, cancellationToken),
+                    (run, job) => (run, job),
+                    splitOn: "ClientId");
+                return rows
+                    .OrderByDescending(x => x.Run.Priority)
+                    .ThenBy(x => x.Run.Id)
+                    .Select(x => new ClaimedRun(x.Run.ToRun(_dialect), new ClientId(x.Job.ClientId), x.Job.JobName, x.Job.MaxAttempts))
+                    .ToArray();
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Extends the worker's lease on the run to <paramref name="leaseExpiresAt"/>, only while the worker holds it.</summary>
+    /// <returns>The run with its new lease, and whether cancellation was requested.</returns>
+    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or too long.</exception>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        CheckWorkerId(workerId, nameof(workerId));
+        var param = new { runId = runId.Value, workerId, leaseExpiresAt = _dialect.ToDb(leaseExpiresAt) };
+        return WriteAsync(
+            async (connection, transaction) =>
+            {
+                var row = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.Heartbeat, param, transaction, cancellationToken));
+                if (row is null)
+                {
+                    throw await LeaseLostAsync(connection, transaction, runId, workerId, cancellationToken);
+                }
+
+                var run = row.ToRun(_dialect);
+                return new HeartbeatResult(run, run.CancelRequested);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends the worker's run as <paramref name="outcome"/>, only while the worker holds it (fencing): Succeeded (its
+    /// dependents' pending runs wait for one job fewer), Failed with <paramref name="errorText"/> (retried after a backoff
+    /// while attempts remain, otherwise its transitive dependents' pending runs are cancelled) or Cancelled (cascades the same way).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or too long.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        CheckWorkerId(workerId, nameof(workerId));
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A worker completes a run as Succeeded, Failed or Cancelled.");
+        }
+
+        var error = outcome == RunStatus.Succeeded ? null : errorText;
+        return EndRunAsync(new RunEnd(runId, outcome, error, now.ToUniversalTime(), retryPolicy, null, workerId), cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>, earliest lease first:
+    /// Failed "worker lost" (retried while attempts remain) or, when cancellation was requested, Cancelled
+    /// "cancelled; worker lost"; a failure for good or a cancellation cancels the transitive dependents' pending runs.
+    /// A constant number of statements whatever the count; on PostgreSQL runs and jobs another transaction holds are
+    /// skipped (left for a later rescue), so a rescue never waits for a lock.
+    /// </summary>
+    /// <returns>What happened to each rescued run, earliest lease first.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        now = now.ToUniversalTime();
+        return WriteAsync((connection, transaction) => RescueAsync(connection, transaction, now, retryPolicy, limit, cancellationToken), cancellationToken);
+    }
+
+    // ---------------------------------------------------------------- ending one run
+
+    private static void CheckWorkerId(string workerId, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workerId, paramName);
+        if (workerId.Length > JobRun.MaxWorkerIdLength)
+        {
+            throw new ArgumentException($"A worker id must be at most {JobRun.MaxWorkerIdLength} characters; got {workerId.Length}.", paramName);
+        }
+    }
+
+    // Ends one Running run — client-scoped (FinishRun: Client set) or fenced on the worker (CompleteRun: WorkerId set) —
+    // then retries or cascades. One round trip for a success, two for a failure or cancellation.
+    private Task<RunCompletion> EndRunAsync(RunEnd end, CancellationToken cancellationToken)
+    {
+        var clientScoped = end.Client is not null;
+        var sql = (end.Outcome, clientScoped) switch
+        {
+            (RunStatus.Succeeded, true) => _sql.FinishSucceeded,
+            (RunStatus.Failed, true) => _sql.FinishFailed,
+            (RunStatus.Succeeded, false) => _sql.CompleteSucceeded,
+            (RunStatus.Failed, false) => _sql.CompleteFailed,
+            (RunStatus.Cancelled, false) => _sql.CompleteCancelled,
+            _ => throw new ArgumentOutOfRangeException(nameof(end), end.Outcome, "Not an outcome this call ends a run with."),
+        };
+        var withUpstream = end.Outcome == RunStatus.Failed;
+        var param = new
+        {
+            client = end.Client?.Value,
+            runId = end.RunId.Value,
+            workerId = end.WorkerId,
+            outcome = StatusText.Of(end.Outcome),
+            error = end.Error,
+            now = _dialect.ToDb(end.Now),
+        };
+
+        return WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var locked = new HashSet<long>();
+                JobRow? job;
+                UpstreamRow[] upstream = [];
+                RunRow? row;
+                await using (var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
+                {
+                    if (withUpstream)
+                    {
+                        locked.UnionWith(await grid.ReadAsync<long>());
+                    }
+
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>();
+                    if (withUpstream)
+                    {
+                        locked.UnionWith(await grid.ReadAsync<long>());
+                        upstream = (await grid.ReadAsync<UpstreamRow>()).ToArray();
+                    }
+
+                    row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+                }
+
+                if (job is null || row is null)
+                {
+                    // Throws; the transaction rolls back whatever the batch's other statements did.
+                    throw clientScoped
+                        ? await IllegalEndAsync(connection, transaction, end.Client!.Value, end.RunId, end.Outcome, cancellationToken)
+                        : await LeaseLostAsync(connection, transaction, end.RunId, end.WorkerId!, cancellationToken);
+                }
+
+                var run = row.ToRun(_dialect);
+                switch (run.Status)
+                {
+                    case RunStatus.Failed when run.Attempt < job.MaxAttempts:
+                        // The next attempt counts its upstream statuses like an enqueue; an upstream job that is not
+                        // locked came through an edge added while this transaction waited: start again.
+                        if (upstream.Any(u => !locked.Contains(u.Id)))
+                        {
+                            return null;
+                        }
+
+                        var availableAt = end.RetryPolicy.NextAttemptAt(run.Attempt, end.Now, Random.Shared.NextDouble());
+                        var next = new NewRun(0, job.Id, run.Attempt + 1, job.Priority, upstream.Count(u => !u.Succeeded), availableAt);
+                        var retries = await InsertRunsAsync(connection, transaction, [next], end.Now, cancellationToken);
+                        return new RunCompletion(run, retries[0], []);
+                    case RunStatus.Failed or RunStatus.Cancelled:
+                        return new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run, job, end.Now, cancellationToken));
+                    default:
+                        return new RunCompletion(run, null, []);
+                }
+            },
+            $"Run {end.RunId} could not be ended: the jobs it depends on kept changing.",
+            cancellationToken);
+    }
+
+    // The run ended Failed for good or Cancelled: its job's latest status follows, and the pending runs of its transitive
+    // dependents are cancelled with a reason naming the job. Returns their ids in order.
+    private async Task<IReadOnlyList<RunId>> EndForGoodAsync(DbConnection connection, DbTransaction transaction, JobRun run, JobRow job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = await connection.QueryAsync<long>(Command(
+            _sql.EndForGood,
+            new { runId = run.Id.Value, reason = UpstreamReason(job.Name, run.Status), now = _dialect.ToDb(now) },
+            transaction,
+            cancellationToken));
+        return ids.Order().Select(id => new RunId(id)).ToArray();
+    }
+
+    private static string UpstreamReason(string jobName, RunStatus status) => status == RunStatus.Failed
+        ? $"Upstream job '{jobName}' failed"
+        : $"Upstream job '{jobName}' was cancelled";
+
+    // Creates the pending runs (in Ord order), each becoming its job's latest run; returns them in the given order.
+    private async Task<JobRun[]> InsertRunsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<RunRow>(Command(
+            _sql.InsertRuns, new { runs = NewRunsJson(runs), now = _dialect.ToDb(now) }, transaction, cancellationToken));
+        var byJob = rows.ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+        return runs.Select(r => byJob[r.JobId]).ToArray();
+    }
+
+    private static string NewRunsJson(IEnumerable<NewRun> runs) => JsonSerializer.Serialize(runs.Select(r => new
+    {
+        ord = r.Ord,
+        job_id = r.JobId,
+        attempt = r.Attempt,
+        priority = r.Priority,
+        waiting_on = r.WaitingOn,
+        available_at = SqlDialect.JsonTimestamp(r.AvailableAt),
+    }));
+
+    // Why a fenced call changed nothing: the run is gone, or it is not (any more) Running under this worker.
+    private async Task<Exception> LeaseLostAsync(DbConnection connection, DbTransaction transaction, RunId runId, string workerId, CancellationToken cancellationToken)
+    {
+        var current = await connection.QuerySingleOrDefaultAsync<RunHolderRow>(Command(
+            _sql.GetRunHolder, new { runId = runId.Value }, transaction, cancellationToken));
+        if (current is null)
+        {
+            return new RunNotFoundException(runId);
+        }
+
+        var status = StatusText.Parse(current.Status);
+        return new LeaseLostException(runId, workerId, status, status == RunStatus.Running ? current.WorkerId : null);
+    }
+
+    // Why a client-scoped end changed nothing: the client has no such run, or the run is not Running.
+    private async Task<Exception> IllegalEndAsync(DbConnection connection, DbTransaction transaction, ClientId client, RunId runId, RunStatus outcome, CancellationToken cancellationToken)
+    {
+        var current = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+            _sql.GetRun, new { client = client.Value, runId = runId.Value }, transaction, cancellationToken));
+        if (current is null)
+        {
+            return new RunNotFoundException(runId);
+        }
+
+        var from = StatusText.Parse(current.Status);
+        return RunTransitions.IsAllowed(from, outcome)
+            ? new InvalidOperationException($"Run {runId} could not move from {from} to {outcome}.")
+            : new IllegalRunTransitionException(runId, from, outcome);
+    }
+
+    // Runs one write transaction; the work returns null when its inputs changed under it, which rolls back and tries again.
+    private async Task<T> WriteOrRetryAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, string failure, CancellationToken cancellationToken)
+        where T : class
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await _dialect.OpenAsync(cancellationToken);
+            await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
+            var result = await work(connection, transaction);
+            if (result is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            }
+
+            await transaction.RollbackAsync(cancellationToken);
+            if (attempt >= ChangedInputAttempts)
+            {
+                throw new InvalidOperationException(failure);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- rescue
+
+    // Three round trips whatever the number of runs: (1) the expired runs with their jobs, locked (PostgreSQL: SKIP LOCKED);
+    // (2) for the runs to retry, their upstream jobs share-locked and their statuses, and for the runs ending for good,
+    // every transitive dependent; (3) every write: the runs ended, the retries inserted, the jobs' latest status, the
+    // dependents' pending runs cancelled. The outcome of each run, its retry time (with its own jitter) and which
+    // dependent each cascade cancels are decided in between, in C#, exactly as ending the runs one after the other
+    // (earliest lease first) would.
+    private async Task<IReadOnlyList<RunCompletion>> RescueAsync(
+        DbConnection connection, DbTransaction transaction, DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
+    {
+        var dbNow = _dialect.ToDb(now);
+        var candidates = (await connection.QueryAsync<RunRow, JobRow, (RunRow Run, JobRow Job)>(
+            Command(_sql.RescueCandidates, new { now = dbNow, limit }, transaction, cancellationToken),
+            (run, job) => (run, job),
+            splitOn: "Id")).ToArray();
+        if (candidates.Length == 0)
+        {
+            return [];
+        }
+
+        bool Retries((RunRow Run, JobRow Job) c) => !c.Run.IsCancelRequested && c.Run.Attempt < c.Job.MaxAttempts;
+        var retryJobs = candidates.Where(Retries).Select(c => c.Job.Id).ToArray();
+        var sources = Enumerable.Range(0, candidates.Length).Where(i => !Retries(candidates[i])).ToArray();
+
+        // (2) upstream of the runs to retry, descendants of the runs ending for good.
+        var locked = new HashSet<long>();
+        var upstream = new List<UpstreamEdgeRow>();
+        var descendants = new List<DescendantRow>();
+        var prepare = (retryJobs.Length > 0 ? _sql.RescueUpstream : "") + (sources.Length > 0 ? _sql.RescueDescendants : "");
+        var sourcesJson = JsonSerializer.Serialize(sources.Select(i => new { ord = i, job_id = candidates[i].Job.Id }));
+        await using (var grid = await connection.QueryMultipleAsync(Command(prepare, new { retryJobs, sources = sourcesJson }, transaction, cancellationToken)))
+        {
+            if (retryJobs.Length > 0)
+            {
+                locked.UnionWith(await grid.ReadAsync<long>());
+                upstream.AddRange(await grid.ReadAsync<UpstreamEdgeRow>());
+            }
+
+            if (sources.Length > 0)
+            {
+                descendants.AddRange(await grid.ReadAsync<DescendantRow>());
+            }
+        }
+
+        // A run to retry whose upstream job could not be locked (held elsewhere, or an edge just added) waits for a later rescue.
+        var upstreamOf = upstream.ToLookup(u => u.JobId);
+        var skipped = retryJobs.Where(j => upstreamOf[j].Any(u => !locked.Contains(u.Id))).ToHashSet();
+        var ended = Enumerable.Range(0, candidates.Length).Where(i => !skipped.Contains(candidates[i].Job.Id)).ToArray();
+        if (ended.Length == 0)
+        {
+            return [];
+        }
+
+        var retries = ended.Where(i => Retries(candidates[i])).Select(i =>
+        {
+            var (run, job) = candidates[i];
+            var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
+            var availableAt = retryPolicy.NextAttemptAt(run.Attempt, now, Random.Shared.NextDouble());
+            return new NewRun(i, job.Id, run.Attempt + 1, job.Priority, waitingOn, availableAt);
+        }).ToArray();
+
+        // Which dependent each cascade cancels, as if the runs ended one by one in order: the first source (by ordinal)
+        // above a job cancels its pending run; a retry created here is pending only for sources that come after it;
+        // a job whose run is being rescued has nothing else pending.
+        var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
+        var rescuedJobs = candidates.Select(c => c.Job.Id).ToHashSet();
+        var targets = new Dictionary<long, int>();
+        foreach (var d in descendants)
+        {
+            var pendingFrom = retryOrdinal.TryGetValue(d.JobId, out var k) ? k : rescuedJobs.Contains(d.JobId) ? int.MaxValue : -1;
+            if (d.Source > pendingFrom && (!targets.TryGetValue(d.JobId, out var first) || d.Source < first))
+            {
+                targets[d.JobId] = d.Source;
+            }
+        }
+
+        string ReasonOf(int ord) => UpstreamReason(candidates[ord].Job.Name, candidates[ord].Run.IsCancelRequested ? RunStatus.Cancelled : RunStatus.Failed);
+
+        // (3) every write, one batch.
+        var write = _sql.RescueEnd + (retries.Length > 0 ? _sql.InsertRuns : "") + _sql.RescueSyncStatus + (targets.Count > 0 ? _sql.CancelTargets : "");
+        var param = new
+        {
+            now = dbNow,
+            ended = ended.Select(i => candidates[i].Run.Id).ToArray(),
+            lost = WorkerLost,
+            lostCancelled = WorkerLostCancelled,
+            runs = NewRunsJson(retries),
+            endedJobs = ended.Select(i => candidates[i].Job.Id).ToArray(),
+            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = ReasonOf(t.Value) })),
+        };
+        Dictionary<long, JobRun> endedRuns;
+        Dictionary<long, JobRun> retryRuns = [];
+        RunOfJobRow[] cancelled = [];
+        await using (var grid = await connection.QueryMultipleAsync(Command(write, param, transaction, cancellationToken)))
+        {
+            endedRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
+            if (retries.Length > 0)
+            {
+                retryRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+            }
+
+            if (targets.Count > 0)
+            {
+                cancelled = (await grid.ReadAsync<RunOfJobRow>()).ToArray();
+            }
+        }
+
+        if (endedRuns.Count != ended.Length)
+        {
+            // Cannot happen while the rows are locked (PostgreSQL) or the database is (SQLite); never commit a half rescue.
+            throw new InvalidOperationException($"A rescue ended {endedRuns.Count} of the {ended.Length} expired runs it had locked.");
+        }
+
+        var cancelledBySource = cancelled.ToLookup(c => targets[c.JobId], c => c.Id);
+        return ended.Select(i => new RunCompletion(
+                endedRuns[candidates[i].Run.Id],
+                retryRuns.GetValueOrDefault(candidates[i].Job.Id),
+                cancelledBySource[i].Order().Select(id => new RunId(id)).ToArray()))
+            .ToArray();
+    }
+
+    // ---------------------------------------------------------------- trigger a pipeline
+
+    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the job's transitive
+    // dependents and their upstream edges, locks every job involved in one pass in ascending id order, then creates the
+    // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success —
+    // one batch, whatever the size of the pipeline.
+    private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
+        DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+        EdgeRow[] edges;
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _sql.TriggerGraph, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+        {
+            if (await grid.ReadSingleAsync<long>() == 0)
+            {
+                throw new JobNotFoundException(jobId);
+            }
+
+            edges = (await grid.ReadAsync<EdgeRow>()).ToArray();
+        }
+
+        var members = edges.Select(e => e.JobId).Append(jobId.Value).ToHashSet();
+        var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
+        Dictionary<long, JobRow> jobs;
+        Dictionary<long, JobRun> active;
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _sql.TriggerLock, new { client = client.Value, ids = involved, members = members.ToArray() }, transaction, cancellationToken)))
+        {
+            jobs = (await grid.ReadAsync<JobRow>()).ToDictionary(j => j.Id);
+            active = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+        }
+
+        if (jobs.Count != involved.Length)
+        {
+            throw new InvalidOperationException($"Job {jobId}'s pipeline changed while its graph was locked.");
+        }
+
+        var upstreamOf = edges.ToLookup(e => e.JobId, e => e.DependsOnJobId);
+        var order = TopologicalOrder(members, edges);
+
+        // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more.
+        var newRuns = new List<NewRun>();
+        var noLongerSucceeded = new HashSet<long>();
+        for (var i = 0; i < order.Count; i++)
+        {
+            var id = order[i];
+            if (active.ContainsKey(id))
+            {
+                continue;
+            }
+
+            var waitingOn = upstreamOf[id].Count(u => members.Contains(u) || jobs[u].LatestStatus != StatusText.Succeeded);
+            newRuns.Add(new NewRun(i, id, 1, jobs[id].Priority, waitingOn, now));
+            if (jobs[id].LatestStatus == StatusText.Succeeded)
+            {
+                noLongerSucceeded.Add(id);
+            }
+        }
+
+        var shifts = active.Values
+            .Where(r => r.Status == RunStatus.Pending)
+            .Select(r => (run: r.Id.Value, delta: upstreamOf[r.JobId.Value].Count(noLongerSucceeded.Contains)))
+            .Where(x => x.delta > 0)
+            .ToArray();
+
+        var created = new Dictionary<long, JobRun>();
+        if (newRuns.Count > 0 || shifts.Length > 0)
+        {
+            var sql = (newRuns.Count > 0 ? _sql.InsertRuns : "") + (shifts.Length > 0 ? _sql.ShiftRuns : "");
+            var param = new
+            {
+                runs = NewRunsJson(newRuns),
+                shifts = JsonSerializer.Serialize(shifts.Select(s => new { id = s.run, s.delta })),
+                now = _dialect.ToDb(now),
+            };
+            await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+            if (newRuns.Count > 0)
+            {
+                created = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+            }
+        }
+
+        return order
+            .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
+            .ToArray();
+    }
+
+    // The members, each after every upstream job among them, ties by job id (Kahn's algorithm).
+    private static List<long> TopologicalOrder(HashSet<long> members, EdgeRow[] edges)
+    {
+        var inner = edges.Where(e => members.Contains(e.DependsOnJobId)).ToArray();
+        var waitingFor = members.ToDictionary(id => id, _ => 0);
+        foreach (var edge in inner)
+        {
+            waitingFor[edge.JobId]++;
+        }
+
+        var dependents = inner.ToLookup(e => e.DependsOnJobId, e => e.JobId);
+        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key));
+        var order = new List<long>(members.Count);
+        while (ready.Count > 0)
+        {
+            var next = ready.Min;
+            ready.Remove(next);
+            order.Add(next);
+            foreach (var dependent in dependents[next])
+            {
+                if (--waitingFor[dependent] == 0)
+                {
+                    ready.Add(dependent);
+                }
+            }
+        }
+
+        return order.Count == members.Count
+            ? order
+            : throw new InvalidOperationException("The dependency graph has a cycle.");
+    }
+
+    /// <summary>How one run is ended: client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
+    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, string? WorkerId);
+
+    /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
+    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);
+}
