@@ -17,6 +17,9 @@ public sealed class HandlerSettings
     /// <summary>The sleep of a slow job, in milliseconds.</summary>
     public int SlowMilliseconds { get; set; } = 1000;
 
+    /// <summary>When true, the handler first checks that the latest run of every upstream job Succeeded (see <see cref="UpstreamCheck"/>).</summary>
+    public bool CheckUpstream { get; set; }
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="OrderLibConfigurationException">A value is out of range.</exception>
     public void Validate()

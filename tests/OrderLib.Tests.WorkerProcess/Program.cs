@@ -7,9 +7,10 @@
 //
 // Sections: OrderLib (AddOrderLib(configuration): provider, connection string, lease, retry delays), Worker (binds
 // OrderLibWorkerOptions: WorkerId, Concurrency, BatchSize, IdlePollIntervalMin/Max, HeartbeatInterval, RescueInterval,
-// ShutdownTimeout) and Handler (HandlerSettings below). Every job is handled by one HandleAny handler that keeps nothing
-// in memory: it sleeps MinMilliseconds..MaxMilliseconds, or SlowMilliseconds for jobs whose name contains SlowMarker, so
-// a kill finds runs in flight. With StopOnStdinClose=true the process stops gracefully when its standard input closes,
+// ShutdownTimeout) and Handler (HandlerSettings). Every job is handled by one HandleAny handler that keeps nothing in
+// memory: with CheckUpstream=true it first checks in the database that the latest run of every job its job depends on
+// Succeeded (and fails the run otherwise), then it sleeps MinMilliseconds..MaxMilliseconds, or SlowMilliseconds for jobs
+// whose name contains SlowMarker, so a kill finds runs in flight. With StopOnStdinClose=true the process stops gracefully when its standard input closes,
 // which lets a test stop it portably, and makes it stop by itself if the test process dies.
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,7 +38,15 @@ static async Task RunAsync(string[] args)
     builder.Services.AddOrderLib(builder.Configuration).AddWorker(options =>
     {
         builder.Configuration.GetSection("Worker").Bind(options);
-        options.HandleAny((context, cancellationToken) => Task.Delay(handler.DurationFor(context.JobName), cancellationToken));
+        options.HandleAny(async (context, cancellationToken) =>
+        {
+            if (handler.CheckUpstream)
+            {
+                await UpstreamCheck.EnsureUpstreamSucceededAsync(context, cancellationToken);
+            }
+
+            await Task.Delay(handler.DurationFor(context.JobName), cancellationToken);
+        });
     });
 
     if (builder.Configuration.GetValue<bool>("StopOnStdinClose"))

@@ -12,7 +12,9 @@ public sealed class PostgresMultiProcessWorkerTests : MultiProcessWorkerTests
 {
     protected override string ProviderName => "Postgres";
 
-    protected override TimeSpan ClockReadTolerance => TimeSpan.FromMilliseconds(500);
+    protected override TimeSpan ClockReadTolerance => TimeSpan.FromMilliseconds(250);
+
+    protected override int CreationParallelism => 4;
 
     protected override Task<string> CreateDatabaseAsync() => PostgresServer.CreateDatabaseAsync();
 
