@@ -21,6 +21,9 @@ public sealed record Job(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>When the job's schedule next enqueues a run (UTC); null for a job without a schedule, or whose schedule has no further occurrence.</summary>
+    public DateTimeOffset? NextDueAt { get; init; }
+
     /// <summary>Builds a new job from a validated definition.</summary>
     public static Job Create(JobId id, ClientId clientId, JobDefinition definition, DateTimeOffset now)
     {

@@ -81,7 +81,10 @@ public sealed record JobDefinition
         }
     }
 
-    /// <summary>The job's schedule text (cron or interval), stored as given after trimming; null for none.</summary>
+    /// <summary>
+    /// The job's schedule text, trimmed; null for none. The services accept cron (<c>0 3 * * *</c>, optionally <c>TZ=zone</c> first)
+    /// or an interval (<c>every 15m</c>, <c>PT15M</c>); see OrderLib's <c>JobScheduleParser</c>.
+    /// </summary>
     /// <exception cref="OrderLibValidationException">The schedule is blank or longer than <see cref="MaxScheduleLength"/>.</exception>
     public string? Schedule
     {

@@ -11,7 +11,7 @@ public interface IJobStore
     /// <summary>What this adapter supports.</summary>
     StoreCapabilities Capabilities { get; }
 
-    /// <summary>Creates a job.</summary>
+    /// <summary>Creates a job; a scheduled one gets <see cref="Job.NextDueAt"/> = <see cref="JobSchedules.NextDueAt"/>(schedule, now).</summary>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique constraint, so it holds under concurrency).</exception>
     Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -25,7 +25,8 @@ public interface IJobStore
     Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Replaces the job's definition. A new priority is copied to the job's active run, so claim order follows it.
+    /// Replaces the job's definition. A new priority is copied to the job's active run, so claim order follows it. A changed
+    /// schedule text recomputes <see cref="Job.NextDueAt"/> from <paramref name="now"/>; an unchanged one keeps it; none clears it.
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>

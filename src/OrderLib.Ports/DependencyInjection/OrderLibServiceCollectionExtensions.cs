@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class OrderLibServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers OrderLib's services (<see cref="IOrderLib"/>, <see cref="WorkerRunService"/>) and lets <paramref name="configure"/> pick a store,
+    /// Registers OrderLib's services (<see cref="IOrderLib"/>, <see cref="WorkerRunService"/>, <see cref="ScheduleService"/>) and lets <paramref name="configure"/> pick a store,
     /// e.g. <c>services.AddOrderLib(o =&gt; o.UseSqlite("Data Source=app.db"))</c>.
     /// </summary>
     /// <param name="services">The service collection.</param>
@@ -35,6 +35,7 @@ public static class OrderLibServiceCollectionExtensions
             sp.GetRequiredService<IRunQueueStore>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<OrderLibOptions>>().Value));
+        services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibMigrationHostedService>());
         if (configure is not null)
         {

@@ -10,11 +10,12 @@ public sealed class JobService
 
     internal JobService(OrderLibContext context) => _context = context;
 
-    /// <summary>Creates a job.</summary>
+    /// <summary>Creates a job. A job with a schedule is first due at the schedule's next occurrence.</summary>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval (see <see cref="JobScheduleParser"/>).</exception>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
     public Task<Job> CreateAsync(JobDefinition definition, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(definition);
+        CheckSchedule(definition);
         return _context.JobStore.CreateJobAsync(_context.Client, definition, _context.Now(), cancellationToken);
     }
 
@@ -48,12 +49,16 @@ public sealed class JobService
         return Paging.ToPage(jobs, limit, job => job.Id.Value);
     }
 
-    /// <summary>Replaces the job's definition (name, description, priority, max attempts, schedule).</summary>
+    /// <summary>
+    /// Replaces the job's definition (name, description, priority, max attempts, schedule). A changed schedule is next due
+    /// at its next occurrence from now; an unchanged one keeps its due time.
+    /// </summary>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
     public Task<Job> UpdateAsync(JobId jobId, JobDefinition definition, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(definition);
+        CheckSchedule(definition);
         return _context.JobStore.UpdateJobAsync(_context.Client, jobId, definition, _context.Now(), cancellationToken);
     }
 
@@ -65,4 +70,13 @@ public sealed class JobService
     /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
     public Task DeleteAsync(JobId jobId, bool cascade = false, CancellationToken cancellationToken = default) =>
         _context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken);
+
+    private static void CheckSchedule(JobDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.Schedule is { } schedule)
+        {
+            JobScheduleParser.Parse(schedule);
+        }
+    }
 }

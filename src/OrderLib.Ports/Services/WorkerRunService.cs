@@ -39,10 +39,7 @@ public sealed class WorkerRunService
     {
         var worker = CheckWorkerId(workerId);
         Paging.CheckLimit(limit);
-        if (clients is { Count: 0 })
-        {
-            throw new OrderLibValidationException(nameof(clients), "A worker must serve at least one client; pass null to serve all.");
-        }
+        ScheduleService.CheckClients(clients);
 
         var now = OrderLibClock.Now(_timeProvider);
         return _store.ClaimRunsAsync(new ClaimRequest(worker, clients, limit, now, now + _options.LeaseDuration), cancellationToken);

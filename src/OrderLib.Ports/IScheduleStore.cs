@@ -1,0 +1,40 @@
+using OrderLib.Domain;
+
+namespace OrderLib.Ports;
+
+/// <summary>
+/// Driven port: scheduled jobs. A job with a schedule keeps its next due time (<see cref="Job.NextDueAt"/>): set from
+/// <see cref="JobSchedules.NextDueAt"/> when the job is created, recomputed from "now" when an update changes the schedule
+/// text (kept when the text is unchanged, cleared when the schedule is removed), and advanced by
+/// <see cref="EnqueueDueRunsAsync"/>. Like <see cref="IRunQueueStore"/>, it is not scoped to one client: a scheduler
+/// serves every client or the set it is given.
+/// </summary>
+public interface IScheduleStore
+{
+    /// <summary>
+    /// For up to <paramref name="limit"/> scheduled jobs due at or before <paramref name="now"/> (earliest due first, then job
+    /// id), enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync"/> does (a job with an active run keeps it: the
+    /// occurrence is consumed without a second run) and moves the job's next due time to its first occurrence after
+    /// <paramref name="now"/>, so occurrences missed during downtime collapse into one run. Safe to call from several
+    /// processes at once: each occurrence is consumed once (PostgreSQL locks due jobs <c>FOR UPDATE SKIP LOCKED</c>; SQLite
+    /// serialises writers; the in-memory store locks).
+    /// </summary>
+    /// <param name="now">The time the scheduler runs at.</param>
+    /// <param name="clients">The clients served, or null for all.</param>
+    /// <param name="limit">How many due jobs at most; at least 1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One entry per consumed occurrence, in the order handled.</returns>
+    Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The earliest next due time among the scheduled jobs of the clients (null: all), or null when none is scheduled.</summary>
+    Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken);
+}
+
+/// <summary>What one due occurrence of a scheduled job did.</summary>
+/// <param name="ClientId">The job's client.</param>
+/// <param name="JobId">The job.</param>
+/// <param name="JobName">Its name.</param>
+/// <param name="DueAt">The due time that was consumed.</param>
+/// <param name="NextDueAt">The job's next due time now, or null when its schedule has no further occurrence.</param>
+/// <param name="Enqueue">The run: created now, or the job's active run that absorbed the occurrence.</param>
+public sealed record ScheduledEnqueue(ClientId ClientId, JobId JobId, string JobName, DateTimeOffset DueAt, DateTimeOffset? NextDueAt, EnqueueResult Enqueue);
