@@ -28,6 +28,8 @@ namespace OrderLib.Hosting;
 /// refused because the lease was lost meanwhile is logged and dropped.</item>
 /// <item>Stopping: the worker stops claiming, waits up to <see cref="OrderLibWorkerOptions.ShutdownTimeout"/> (and no
 /// longer than the host allows) for running handlers, then cancels the rest.</item>
+/// <item>Every wait (idle polling, heartbeats, rescue interval, shutdown timeout) uses the <see cref="TimeProvider"/>
+/// registered in DI, like the services do; with a fake time provider, advance it to make the worker move.</item>
 /// </list>
 /// </remarks>
 public sealed class OrderLibWorker : BackgroundService
