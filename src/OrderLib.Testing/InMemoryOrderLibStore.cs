@@ -5,8 +5,8 @@ namespace OrderLib.Testing;
 
 /// <summary>
 /// The reference implementation of OrderLib's driven ports, kept in process memory. Host applications use it to
-/// unit-test code that depends on <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/> and
-/// <see cref="IRunQueueStore"/> without a database; the contract suite runs the same tests against it and the SQL
+/// unit-test code that depends on <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>,
+/// <see cref="IRunQueueStore"/> and <see cref="IScheduleStore"/> without a database; the contract suite runs the same tests against it and the SQL
 /// adapters so they cannot drift.
 /// </summary>
 /// <remarks>
@@ -15,11 +15,12 @@ namespace OrderLib.Testing;
 /// store decides it from scratch each time it is asked: a pending run of job J is ready when it is available and,
 /// for every job D that J depends on, D's most recent run (the one with the highest run id) has Succeeded.
 /// Claims, heartbeats, completions and rescues take the same lock, so two workers never get the same run and a
-/// completion is fenced on the run being Running and carrying the worker's id. Retry jitter comes from
+/// completion is fenced on the run being Running and carrying the worker's id. Enqueueing due scheduled jobs takes
+/// the same lock too, so each occurrence is consumed once however many schedulers call at once. Retry jitter comes from
 /// <see cref="Random.Shared"/>. Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
 /// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
 /// </remarks>
-public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
+public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
     private const string WorkerLost = "worker lost";
     private const string WorkerLostCancelled = "cancelled; worker lost";
@@ -46,7 +47,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     // ---------------------------------------------------------------- jobs
 
-    /// <summary>Creates a job with the next job id.</summary>
+    /// <summary>Creates a job with the next job id; a scheduled one is first due at its schedule's first occurrence after <paramref name="now"/>.</summary>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid.</exception>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
     public Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -59,7 +61,9 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DuplicateJobNameException(client, definition.Name);
             }
 
-            var job = Job.Create(new JobId(++_lastJobId), client, definition, Utc(now));
+            now = Utc(now);
+            var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
+            var job = Job.Create(new JobId(++_lastJobId), client, definition, now) with { NextDueAt = nextDueAt };
             _jobs.Add(job.Id.Value, job);
             _runsByJob.Add(job.Id.Value, []);
             _upstream.Add(job.Id.Value, []);
@@ -102,7 +106,12 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Replaces the job's definition; the active run's claim order follows the new priority.</summary>
+    /// <summary>
+    /// Replaces the job's definition; the active run's claim order follows the new priority. A changed schedule text
+    /// (compared ordinally) is next due at its first occurrence after <paramref name="now"/>; an unchanged one keeps its
+    /// due time; no schedule clears it.
+    /// </summary>
+    /// <exception cref="OrderLibValidationException">The new schedule text is invalid.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
     public Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
@@ -118,7 +127,11 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             }
 
             // Ready runs are ordered by the job's current priority, so updating the job is all it takes.
-            var updated = job.Apply(definition, Utc(now));
+            now = Utc(now);
+            var nextDueAt = string.Equals(job.Schedule, definition.Schedule, StringComparison.Ordinal)
+                ? job.NextDueAt
+                : JobSchedules.NextDueAt(definition.Schedule, now);
+            var updated = job.Apply(definition, now) with { NextDueAt = nextDueAt };
             _jobs[jobId.Value] = updated;
             return Task.FromResult(updated);
         }
@@ -551,6 +564,58 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                     retryPolicy))
                 .ToArray();
             return Task.FromResult(completions);
+        }
+    }
+
+    // ---------------------------------------------------------------- schedules
+
+    /// <summary>
+    /// For up to <paramref name="limit"/> scheduled jobs (of the given clients, or of all) due at or before
+    /// <paramref name="now"/>, earliest due first, then job id: enqueues a run as <see cref="EnqueueRunAsync"/> does (a job
+    /// with an active run keeps it) and moves the job's next due time to its schedule's first occurrence after
+    /// <paramref name="now"/>, so missed occurrences collapse into one. The job's other fields, <see cref="Job.UpdatedAt"/>
+    /// included, do not change.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            now = Utc(now);
+            var served = clients is null ? null : new HashSet<ClientId>(clients);
+            var due = _jobs.Values
+                .Where(job => job.NextDueAt is { } dueAt && dueAt <= now && (served is null || served.Contains(job.ClientId)))
+                .OrderBy(job => job.NextDueAt)
+                .ThenBy(job => job.Id.Value)
+                .Take(limit)
+                .ToArray();
+
+            var handled = new List<ScheduledEnqueue>(due.Length);
+            foreach (var job in due)
+            {
+                var enqueue = EnqueueLocked(job.Id, now);
+                var advanced = job with { NextDueAt = JobSchedules.NextDueAt(job.Schedule, now) };
+                _jobs[job.Id.Value] = advanced;
+                handled.Add(new ScheduledEnqueue(job.ClientId, job.Id, job.Name, job.NextDueAt!.Value, advanced.NextDueAt, enqueue));
+            }
+
+            return Task.FromResult<IReadOnlyList<ScheduledEnqueue>>(handled);
+        }
+    }
+
+    /// <summary>The earliest next due time among the scheduled jobs of the given clients (null: all), or null when none is scheduled.</summary>
+    public Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var served = clients is null ? null : new HashSet<ClientId>(clients);
+            var earliest = _jobs.Values
+                .Where(job => job.NextDueAt is not null && (served is null || served.Contains(job.ClientId)))
+                .Min(job => job.NextDueAt);
+            return Task.FromResult(earliest);
         }
     }
 
