@@ -30,6 +30,7 @@ public abstract partial class StoreContractTests
             Assert.That(job.Schedule, Is.EqualTo("*/5 * * * *"));
             Assert.That(job.CreatedAt, Is.EqualTo(At(1)));
             Assert.That(job.UpdatedAt, Is.EqualTo(At(1)));
+            Assert.That(job.NextDueAt, Is.EqualTo(At(300)), "first due at the schedule's next occurrence");
             Assert.That(await Jobs.GetJobAsync(Client, job.Id, None), Is.EqualTo(job));
         }
     }
@@ -43,6 +44,7 @@ public abstract partial class StoreContractTests
         {
             Assert.That(job.Description, Is.Null);
             Assert.That(job.Schedule, Is.Null);
+            Assert.That(job.NextDueAt, Is.Null);
             Assert.That(job.Priority, Is.Zero);
             Assert.That(job.MaxAttempts, Is.EqualTo(1));
             Assert.That(await Jobs.GetJobAsync(Client, job.Id, None), Is.EqualTo(job));
@@ -154,7 +156,7 @@ public abstract partial class StoreContractTests
     [Test]
     public async Task UpdateJob_ReplacesTheDefinitionKeepsCreatedAtAndSetsUpdatedAt()
     {
-        var job = await Jobs.CreateJobAsync(Client, new JobDefinition("extract") { Description = "old", Schedule = "@hourly" }, At(1), None);
+        var job = await Jobs.CreateJobAsync(Client, new JobDefinition("extract") { Description = "old", Schedule = "0 * * * *" }, At(1), None);
         var definition = new JobDefinition("extract-v2") { Description = "new", Priority = 4, MaxAttempts = 5, Schedule = null };
 
         var updated = await Jobs.UpdateJobAsync(Client, job.Id, definition, At(9), None);
@@ -167,6 +169,7 @@ public abstract partial class StoreContractTests
             MaxAttempts = 5,
             Schedule = null,
             UpdatedAt = At(9),
+            NextDueAt = null,
         };
         using (Assert.EnterMultipleScope())
         {

@@ -42,6 +42,10 @@ public abstract partial class StoreContractTests
 
     private IRunQueueStore Queue => _stores!.Queue;
 
+    /// <summary>The scheduler's port; a store that does not implement it yet fails the schedule tests with a message saying so.</summary>
+    private IScheduleStore Schedules => _stores!.Schedules
+        ?? throw new AssertionException($"The {Jobs.Capabilities.ProviderName} store does not implement {nameof(IScheduleStore)}.");
+
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
 
@@ -60,10 +64,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements all four ports.</summary>
+    /// <summary>Wraps a store that implements the four ports, and <see cref="IScheduleStore"/> when it does.</summary>
     protected static StoreSet StoreOf<T>(T store)
         where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
-        => new(store, store, store, store);
+        => new(store, store, store, store, store as IScheduleStore);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -104,9 +108,10 @@ public abstract partial class StoreContractTests
     /// <summary>A timestamp <paramref name="seconds"/> whole seconds after <see cref="T0"/>.</summary>
     protected static DateTimeOffset At(int seconds) => T0.AddSeconds(seconds);
 
-    private async Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0, int maxAttempts = 1)
+    private async Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0, int maxAttempts = 1, string? schedule = null)
     {
-        var job = await Jobs.CreateJobAsync(client ?? Client, new JobDefinition(name) { Priority = priority, MaxAttempts = maxAttempts }, At(at), None);
+        var definition = new JobDefinition(name) { Priority = priority, MaxAttempts = maxAttempts, Schedule = schedule };
+        var job = await Jobs.CreateJobAsync(client ?? Client, definition, At(at), None);
         _testJobs.Add(job.Id);
         return job;
     }
@@ -234,10 +239,11 @@ public abstract partial class StoreContractTests
     private static JobRun CancelledByUpstream(JobRun pending, string upstreamName, bool failed, int at) =>
         pending with { Status = RunStatus.Cancelled, FinishedAt = At(at), Error = failed ? $"Upstream job '{upstreamName}' failed" : $"Upstream job '{upstreamName}' was cancelled" };
 
-    /// <summary>The four ports of one store, usually the same object.</summary>
+    /// <summary>The ports of one store, usually the same object.</summary>
     /// <param name="Jobs">The job store.</param>
     /// <param name="Dependencies">The dependency store.</param>
     /// <param name="Runs">The run store.</param>
     /// <param name="Queue">The workers' run queue.</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue);
+    /// <param name="Schedules">The scheduler's port, or null when the store does not implement it (the schedule tests then fail).</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore? Schedules);
 }
