@@ -134,7 +134,7 @@ while (await AnyActiveAsync())
         catch (Exception error) when (error is not OperationCanceledException)
         {
             var completion = await workers.FailAsync(run.Id, Worker, error.Message, stopping);
-            Console.WriteLine($"FAILED    {jobName,-18} {error.Message}; cancelled downstream: {completion.CancelledDownstream.Count} run(s)");
+            Console.WriteLine($"FAILED    {jobName,-18} {error.Message} (cancelled downstream: {completion.CancelledDownstream.Count} run(s))");
             failed++;
         }
     }
