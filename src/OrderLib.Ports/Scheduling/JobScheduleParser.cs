@@ -8,7 +8,8 @@ namespace OrderLib;
 /// <summary>
 /// Reads a job's schedule text. Two forms are accepted:
 /// <list type="bullet">
-/// <item>Cron, 5 fields (minute hour day month weekday) or 6 (with seconds first), as Cronos reads them, optionally preceded by a
+/// <item>Cron, 5 fields (minute hour day month weekday) or 6 (with seconds first), or a Cronos macro such as <c>@hourly</c> or
+/// <c>@daily</c>, as Cronos reads them, optionally preceded by a
 /// time zone: <c>TZ=Europe/Paris 0 3 * * *</c> (IANA or Windows id; UTC when absent). Daylight-saving gaps and overlaps follow Cronos.</item>
 /// <item>An interval: <c>every 15m</c>, <c>every 1h30m</c>, <c>every 2d</c> (units d, h, m, s) or ISO 8601 <c>PT15M</c>, <c>P1DT2H</c>;
 /// whole seconds, at least 1 second, aligned to the Unix epoch in UTC.</item>
@@ -104,7 +105,7 @@ public sealed record CronSchedule : JobSchedule
     /// <summary>The time zone the fields are read in.</summary>
     public TimeZoneInfo TimeZone { get; }
 
-    /// <summary>Parses <c>[TZ=zone] fields</c> with 5 or 6 fields.</summary>
+    /// <summary>Parses <c>[TZ=zone] fields</c> with 5 or 6 fields, or a macro such as <c>@daily</c>.</summary>
     /// <exception cref="OrderLibValidationException">The zone is unknown or the expression is invalid.</exception>
     public static CronSchedule Parse(string text)
     {
@@ -125,7 +126,8 @@ public sealed record CronSchedule : JobSchedule
         }
 
         var fields = expressionText.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
-        if (fields is not (5 or 6))
+        var isMacro = expressionText.StartsWith('@') && fields == 1;
+        if (!isMacro && fields is not (5 or 6))
         {
             throw JobScheduleParser.Invalid(text, $"a cron expression has 5 fields (minute hour day month weekday) or 6 (seconds first), got {fields}; an interval reads like 'every 15m' or 'PT15M'");
         }

@@ -41,6 +41,14 @@ public class JobScheduleParserTests
         Assert.That(schedule.NextAfter(At), Is.EqualTo(At.AddSeconds(10)));
     }
 
+    [TestCase("@hourly", "2026-03-28T11:00:00Z")]
+    [TestCase("@daily", "2026-03-29T00:00:00Z")]
+    [TestCase("TZ=Europe/Paris @daily", "2026-03-28T23:00:00Z")]
+    public void Cron_macros_are_read(string text, string expected)
+    {
+        Assert.That(JobScheduleParser.Parse(text).NextAfter(At), Is.EqualTo(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     [Test]
     public void Cron_with_a_time_zone_follows_its_daylight_saving_change()
     {
@@ -56,6 +64,7 @@ public class JobScheduleParserTests
     [TestCase("P1Y", "ISO 8601")]
     [TestCase("* * *", "5 fields")]
     [TestCase("61 * * * *", "not valid")]
+    [TestCase("@often", "not valid")]
     [TestCase("TZ=Mars/Olympus 0 3 * * *", "time zone 'Mars/Olympus' is unknown")]
     public void Invalid_schedules_say_what_is_wrong(string text, string why)
     {
