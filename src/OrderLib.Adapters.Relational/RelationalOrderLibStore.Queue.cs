@@ -335,9 +335,9 @@ public abstract partial class RelationalOrderLibStore
         var locked = new HashSet<long>();
         var upstream = new List<UpstreamEdgeRow>();
         var descendants = new List<DescendantRow>();
-        var prepare = (retryJobs.Length > 0 ? _sql.RescueUpstream : "") + (sources.Length > 0 ? _sql.RescueDescendants : "");
+        var prepare = (retryJobs.Length > 0 ? _sql.LockUpstreamOfJobs : "") + (sources.Length > 0 ? _sql.RescueDescendants : "");
         var sourcesJson = JsonSerializer.Serialize(sources.Select(i => new { ord = i, job_id = candidates[i].Job.Id }));
-        await using (var grid = await connection.QueryMultipleAsync(Command(prepare, new { retryJobs, sources = sourcesJson }, transaction, cancellationToken)))
+        await using (var grid = await connection.QueryMultipleAsync(Command(prepare, new { jobs = retryJobs, sources = sourcesJson }, transaction, cancellationToken)))
         {
             if (retryJobs.Length > 0)
             {
@@ -469,51 +469,77 @@ public abstract partial class RelationalOrderLibStore
         var upstreamOf = edges.ToLookup(e => e.JobId, e => e.DependsOnJobId);
         var order = TopologicalOrder(members, edges);
 
-        // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more.
-        var newRuns = new List<NewRun>();
-        var noLongerSucceeded = new HashSet<long>();
-        for (var i = 0; i < order.Count; i++)
-        {
-            var id = order[i];
-            if (active.ContainsKey(id))
-            {
-                continue;
-            }
-
-            var waitingOn = upstreamOf[id].Count(u => members.Contains(u) || jobs[u].LatestStatus != StatusText.Succeeded);
-            newRuns.Add(new NewRun(i, id, 1, jobs[id].Priority, waitingOn, now));
-            if (jobs[id].LatestStatus == StatusText.Succeeded)
-            {
-                noLongerSucceeded.Add(id);
-            }
-        }
-
-        var shifts = active.Values
-            .Where(r => r.Status == RunStatus.Pending)
-            .Select(r => (run: r.Id.Value, delta: upstreamOf[r.JobId.Value].Count(noLongerSucceeded.Contains)))
-            .Where(x => x.delta > 0)
-            .ToArray();
-
-        var created = new Dictionary<long, JobRun>();
-        if (newRuns.Count > 0 || shifts.Length > 0)
-        {
-            var sql = (newRuns.Count > 0 ? _sql.InsertRuns : "") + (shifts.Length > 0 ? _sql.ShiftRuns : "");
-            var param = new
-            {
-                runs = NewRunsJson(newRuns),
-                shifts = JsonSerializer.Serialize(shifts.Select(s => new { id = s.run, s.delta })),
-                now = _dialect.ToDb(now),
-            };
-            await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
-            if (newRuns.Count > 0)
-            {
-                created = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
-            }
-        }
+        // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more; the kept
+        // pending runs are the pipeline's own (a pending run outside it cannot depend on a member: it would be a member).
+        var plan = PlanEnqueue(
+            order.Where(id => !active.ContainsKey(id)).Select(id => jobs[id]).ToArray(),
+            upstreamOf,
+            u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
+            active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
+            now);
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, cancellationToken);
 
         return order
             .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
             .ToArray();
+    }
+
+    // ---------------------------------------------------------------- enqueueing several jobs at once
+
+    // What enqueueing the jobs `enqueued` (in that order, each without an active run, every row held by the caller) at once
+    // changes — the machinery shared by triggering a pipeline and enqueueing due jobs. Each new first attempt waits on its
+    // upstream jobs that are not Succeeded, every job enqueued here counting as not Succeeded (its new run is Pending);
+    // `pendingDependentRuns` (run, upstream job: one entry per edge) are the kept pending runs that depend on some of the
+    // jobs, and each waits for one job more per upstream job that was Succeeded and gets a new run here.
+    private static EnqueuePlan PlanEnqueue(
+        IReadOnlyList<JobRow> enqueued,
+        ILookup<long, long> upstreamOf,
+        Func<long, bool> countsAsSucceeded,
+        IEnumerable<(long Run, long Upstream)> pendingDependentRuns,
+        DateTimeOffset now)
+    {
+        var enqueuedIds = enqueued.Select(j => j.Id).ToHashSet();
+        var noLongerSucceeded = enqueued.Where(j => j.LatestStatus == StatusText.Succeeded).Select(j => j.Id).ToHashSet();
+        var runs = enqueued
+            .Select((job, i) => new NewRun(
+                i,
+                job.Id,
+                1,
+                job.Priority,
+                upstreamOf[job.Id].Count(u => enqueuedIds.Contains(u) || !countsAsSucceeded(u)),
+                now))
+            .ToArray();
+        var shifts = pendingDependentRuns
+            .Where(x => noLongerSucceeded.Contains(x.Upstream))
+            .GroupBy(x => x.Run)
+            .Select(g => (Run: g.Key, Delta: g.Count()))
+            .ToArray();
+        return new EnqueuePlan(runs, shifts);
+    }
+
+    // Writes a plan in one batch — the new runs inserted (each becoming its job's latest run), the kept pending runs
+    // shifted (locked in one pass, in id order) — followed, for a scheduler, by the due jobs' new due times (`advance`:
+    // JSON of id and next_due_at). Returns the new runs by job id.
+    private async Task<Dictionary<long, JobRun>> WriteEnqueuePlanAsync(
+        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, DateTimeOffset now, string? advance, CancellationToken cancellationToken)
+    {
+        var sql = (plan.Runs.Count > 0 ? _sql.InsertRuns : "") + (plan.Shifts.Count > 0 ? _sql.ShiftRuns : "") + (advance is null ? "" : _sql.AdvanceDueJobs);
+        if (sql.Length == 0)
+        {
+            return [];
+        }
+
+        var param = new
+        {
+            runs = NewRunsJson(plan.Runs),
+            shifts = JsonSerializer.Serialize(plan.Shifts.Select(s => new { id = s.Run, delta = s.Delta })),
+            now = _dialect.ToDb(now),
+            advance,
+        };
+        await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        return plan.Runs.Count > 0
+            ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
+            : [];
     }
 
     // The members, each after every upstream job among them, ties by job id (Kahn's algorithm).
@@ -553,4 +579,7 @@ public abstract partial class RelationalOrderLibStore
 
     /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
     private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);
+
+    /// <summary>The first attempts to create and how much more each kept pending run waits (<see cref="PlanEnqueue"/>).</summary>
+    private sealed record EnqueuePlan(IReadOnlyList<NewRun> Runs, IReadOnlyList<(long Run, int Delta)> Shifts);
 }

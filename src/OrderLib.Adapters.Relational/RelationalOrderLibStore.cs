@@ -56,7 +56,7 @@ namespace OrderLib.Adapters.Relational;
 /// again.
 /// </para>
 /// </remarks>
-public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
+public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
     private const string JobsUniqueName = "ux_jobs_client_name";
     private const string OneActiveRun = "ux_job_runs_one_active";
@@ -76,12 +76,17 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // ---------------------------------------------------------------- jobs
 
-    /// <summary>Creates a job; the id comes from the database.</summary>
+    /// <summary>
+    /// Creates a job; the id comes from the database. A scheduled job is first due at its schedule's first occurrence
+    /// after <paramref name="now"/>.
+    /// </summary>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique index, so it holds under concurrency).</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
     public async Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
         now = now.ToUniversalTime();
+        var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         try
         {
@@ -95,11 +100,12 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
                     priority = definition.Priority,
                     maxAttempts = definition.MaxAttempts,
                     schedule = definition.Schedule,
+                    nextDueAt = ToDbOrNull(nextDueAt),
                     now = _dialect.ToDb(now),
                 },
                 null,
                 cancellationToken));
-            return Job.Create(new JobId(id), client, definition, now);
+            return Job.Create(new JobId(id), client, definition, now) with { NextDueAt = nextDueAt };
         }
         catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
         {
@@ -138,12 +144,20 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         return rows.Select(r => r.ToJob(_dialect)).ToArray();
     }
 
-    /// <summary>Replaces the job's definition; a new priority is copied to its active run, so claim order follows it.</summary>
+    /// <summary>
+    /// Replaces the job's definition; a new priority is copied to its active run, so claim order follows it. The next due
+    /// time is kept when the schedule text is unchanged, recomputed from <paramref name="now"/> when it changed, cleared
+    /// when the schedule is removed — and computed from <paramref name="now"/> when the text is unchanged but the job has
+    /// no due time (a job migrated from before schedules were read, see migration 2026112603).
+    /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
     public async Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        now = now.ToUniversalTime();
+        var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
         try
         {
             return await WriteAsync(
@@ -160,6 +174,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
                             priority = definition.Priority,
                             maxAttempts = definition.MaxAttempts,
                             schedule = definition.Schedule,
+                            nextDueAt = ToDbOrNull(nextDueAt),
                             now = _dialect.ToDb(now),
                         },
                         transaction,
@@ -526,6 +541,9 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     private static CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
         new(sql, param, transaction, cancellationToken: cancellationToken);
+
+    // A nullable timestamp parameter: the dialect's value, or null.
+    private object? ToDbOrNull(DateTimeOffset? value) => value is { } v ? _dialect.ToDb(v) : null;
 
     // Runs one write transaction: committed when the work returns, rolled back when it throws.
     private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)

@@ -54,15 +54,21 @@ internal sealed class RelationalSql
             """;
 
         InsertJob = """
-            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
-            VALUES (@client, @name, @description, @priority, @maxAttempts, @schedule, @now, @now)
+            INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, next_due_at, created_at, updated_at)
+            VALUES (@client, @name, @description, @priority, @maxAttempts, @schedule, @nextDueAt, @now, @now)
             RETURNING id;
             """;
 
-        // Job row first, then its active run (lock order: job, then runs).
+        // Job row first, then its active run (lock order: job, then runs). The due time is kept while the schedule text
+        // is unchanged and the job has one; otherwise it becomes @nextDueAt, computed from now in C# (null without a
+        // schedule). "Has one" matters for a job whose text predates migration 2026112603 (due time NULL): saving it
+        // again schedules it. (A schedule with no further occurrence recomputes to NULL again.) The SET expressions read
+        // the row as it was before this UPDATE.
         UpdateJob = $"""
             UPDATE jobs SET name = @name, description = @description, priority = @priority,
-                max_attempts = @maxAttempts, schedule = @schedule, updated_at = @now
+                max_attempts = @maxAttempts, schedule = @schedule, updated_at = @now,
+                next_due_at = CASE WHEN {dialect.NullSafeEquals("schedule", "@schedule")} AND next_due_at IS NOT NULL
+                    THEN next_due_at ELSE @nextDueAt END
             WHERE id = @jobId AND client_id = @client
             RETURNING {JobColumns("")};
             UPDATE job_runs SET priority = @priority
@@ -378,15 +384,18 @@ internal sealed class RelationalSql
             LIMIT @limit{dialect.ForUpdateOf("r, j")}{dialect.SkipLocked};
             """;
 
-        // For the runs to retry: their jobs' upstream jobs share-locked (skipping locked ones: the caller then leaves
-        // that run for a later rescue), then every upstream edge with the upstream job's latest status.
-        RescueUpstream = $"""
+        // For the jobs in @jobs, about to get new runs that count their upstream statuses (a rescue's retries, the due
+        // jobs of a scheduler): their upstream jobs share-locked, skipping the ones another transaction holds (the caller
+        // then leaves that job for a later call: never waiting, it cannot deadlock whatever order its locks come in);
+        // then, in a statement that sees the locked rows as they are now, every upstream edge with the upstream job's
+        // latest status.
+        LockUpstreamOfJobs = $"""
             SELECT u.id FROM jobs u
-            WHERE u.id IN (SELECT d.depends_on_job_id FROM job_dependencies d WHERE {dialect.InList("d.job_id", "@retryJobs")})
+            WHERE u.id IN (SELECT d.depends_on_job_id FROM job_dependencies d WHERE {dialect.InList("d.job_id", "@jobs")})
             ORDER BY u.id{dialect.ForShareOf("u")}{dialect.SkipLocked};
             SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
             FROM job_dependencies d JOIN jobs u ON u.id = d.depends_on_job_id
-            WHERE {dialect.InList("d.job_id", "@retryJobs")};
+            WHERE {dialect.InList("d.job_id", "@jobs")};
             """;
 
         // Every job downstream of each source job (@sources: ord, job_id), with the source's ordinal.
@@ -430,6 +439,12 @@ internal sealed class RelationalSql
 
         // ---- trigger a pipeline (under the client's graph lock, so the sub-graph cannot change)
 
+        // The active run (Pending or Running) of each job in the list: its latest run, when that is active.
+        string ActiveRunsOf(string jobs) => $"""
+            SELECT {runColumns} FROM jobs j JOIN job_runs r ON r.id = j.latest_run_id
+            WHERE {dialect.InList("j.id", jobs)} AND r.status IN ('Pending', 'Running');
+            """;
+
         // The job (counted, to tell a missing one), then every edge from the job and its transitive dependents to
         // their upstream jobs (inside the sub-graph or not).
         TriggerGraph = $"""
@@ -449,9 +464,7 @@ internal sealed class RelationalSql
             SELECT {jobColumns} FROM jobs j
             WHERE {dialect.InList("j.id", "@ids")} AND j.client_id = @client
             ORDER BY j.id{dialect.ForUpdateOf("j")};
-            SELECT {runColumns} FROM jobs j JOIN job_runs r ON r.id = j.latest_run_id
-            WHERE {dialect.InList("j.id", "@members")} AND r.status IN ('Pending', 'Running');
-            """;
+            """ + ActiveRunsOf("@members");
 
         // Adds delta to waiting_on of pending runs (@shifts: id, delta), locked in id order.
         var shifts = dialect.JsonRows("@shifts", "t", "id bigint", "delta integer");
@@ -461,6 +474,55 @@ internal sealed class RelationalSql
                 SELECT r.id FROM job_runs r WHERE r.id IN (SELECT t.id FROM {shifts}) AND r.status = 'Pending'
                 ORDER BY r.id{dialect.ForUpdateOf("r")});
             """;
+
+        // ---- schedules
+
+        // Up to @limit jobs due at @now (of the clients, or of all), earliest due first, then id, through the partial
+        // index ix_jobs_next_due, locked for update. PostgreSQL skips the ones another transaction holds — another
+        // scheduler's, or an enqueue, update or delete in progress — so concurrent schedulers share the due jobs
+        // instead of queueing, and never wait here: that is why this lock, not in ascending id order, cannot deadlock.
+        // A row another scheduler advanced just before the lock is re-checked against the WHERE clause and dropped.
+        string LockDue(bool filtered) => $"""
+            SELECT {jobColumns} FROM jobs j
+            WHERE j.next_due_at <= @now{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+            ORDER BY j.next_due_at, j.id
+            LIMIT @limit{dialect.ForUpdateOf("j")}{dialect.SkipLocked};
+            """;
+        LockDueJobs = LockDue(filtered: false);
+        LockDueClientJobs = LockDue(filtered: true);
+
+        // After LockDueJobs, in statements that see the locked rows as they are now: the due jobs' active runs, then the
+        // share-locked upstream jobs and their statuses (LockUpstreamOfJobs, @jobs = the due jobs).
+        PrepareDueJobs = ActiveRunsOf("@jobs") + LockUpstreamOfJobs;
+
+        // The pending runs of the jobs that depend directly on the jobs in @succeeded (due jobs whose latest run
+        // Succeeded, held for update), one row per edge: they wait for one job more when that job gets a new run. No
+        // pending run of a dependent can appear meanwhile: creating one locks the upstream jobs (share or update), and
+        // this transaction holds them. Read without locks; ShiftRuns locks them in one pass and re-checks 'Pending'.
+        PendingRunsOfDependents = $"""
+            SELECT r.id AS RunId, d.depends_on_job_id AS UpstreamJobId
+            FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id JOIN job_runs r ON r.id = dj.latest_run_id
+            WHERE {dialect.InList("d.depends_on_job_id", "@succeeded")} AND r.status = 'Pending';
+            """;
+
+        // Moves each consumed job's due time (@advance: id, next_due_at; a null next_due_at ends the schedule). The
+        // rows are held by this transaction.
+        var advance = dialect.JsonRows("@advance", "t", "id bigint", "next_due_at timestamptz");
+        var advanceIds = dialect.JsonRows("@advance", "t", "id bigint");
+        AdvanceDueJobs = $"""
+            UPDATE jobs SET next_due_at = (SELECT t.next_due_at FROM {advance} WHERE t.id = jobs.id)
+            WHERE id IN (SELECT t.id FROM {advanceIds});
+            """;
+
+        // The earliest due time, read through ix_jobs_next_due (in order, stopping at the first row of a served client).
+        string EarliestDue(bool filtered) => $"""
+            SELECT j.next_due_at FROM jobs j
+            WHERE j.next_due_at IS NOT NULL{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+            ORDER BY j.next_due_at, j.id
+            LIMIT 1;
+            """;
+        EarliestDueAt = EarliestDue(filtered: false);
+        EarliestClientDueAt = EarliestDue(filtered: true);
 
         GetRun = $"""
             SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
@@ -567,7 +629,7 @@ internal sealed class RelationalSql
 
     public string RescueCandidates { get; }
 
-    public string RescueUpstream { get; }
+    public string LockUpstreamOfJobs { get; }
 
     public string RescueDescendants { get; }
 
@@ -582,6 +644,20 @@ internal sealed class RelationalSql
     public string TriggerLock { get; }
 
     public string ShiftRuns { get; }
+
+    public string LockDueJobs { get; }
+
+    public string LockDueClientJobs { get; }
+
+    public string PrepareDueJobs { get; }
+
+    public string PendingRunsOfDependents { get; }
+
+    public string AdvanceDueJobs { get; }
+
+    public string EarliestDueAt { get; }
+
+    public string EarliestClientDueAt { get; }
 
     public string GetRun { get; }
 
@@ -604,7 +680,7 @@ internal sealed class RelationalSql
         $"{prefix}id AS Id, {prefix}client_id AS ClientId, {prefix}name AS Name, {prefix}description AS Description, " +
         $"{prefix}priority AS Priority, {prefix}max_attempts AS MaxAttempts, {prefix}schedule AS Schedule, " +
         $"{prefix}latest_run_id AS LatestRunId, {prefix}latest_status AS LatestStatus, " +
-        $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt";
+        $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt, {prefix}next_due_at AS NextDueAt";
 
     private static string RunColumns(string prefix) =>
         $"{prefix}id AS Id, {prefix}job_id AS JobId, {prefix}status AS Status, {prefix}attempt AS Attempt, " +

@@ -35,6 +35,8 @@ internal sealed class JobRow
 
     public object UpdatedAt { get; set; } = null!;
 
+    public object? NextDueAt { get; set; }
+
     public Job ToJob(SqlDialect dialect) => new(
         new JobId(Id),
         new ClientId(ClientId),
@@ -44,7 +46,10 @@ internal sealed class JobRow
         MaxAttempts,
         Schedule,
         dialect.FromDb(CreatedAt),
-        dialect.FromDb(UpdatedAt));
+        dialect.FromDb(UpdatedAt))
+    {
+        NextDueAt = NextDueAt is null ? null : dialect.FromDb(NextDueAt),
+    };
 }
 
 /// <summary>A row of <c>job_runs</c>.</summary>
@@ -137,6 +142,15 @@ internal sealed class DescendantRow
     public int Source { get; set; }
 
     public long JobId { get; set; }
+}
+
+/// <summary>The pending run <see cref="RunId"/> of a job that depends directly on the job <see cref="UpstreamJobId"/>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class DependentRunRow
+{
+    public long RunId { get; set; }
+
+    public long UpstreamJobId { get; set; }
 }
 
 /// <summary>A run id with its job id.</summary>

@@ -36,6 +36,12 @@ internal abstract class SqlDialect
     public virtual string SkipLocked => string.Empty;
 
     /// <summary>
+    /// A condition that <paramref name="left"/> equals <paramref name="right"/>, two NULLs counting as equal:
+    /// <c>IS NOT DISTINCT FROM</c> by default (SQL standard, PostgreSQL).
+    /// </summary>
+    public virtual string NullSafeEquals(string left, string right) => $"{left} IS NOT DISTINCT FROM {right}";
+
+    /// <summary>
     /// A condition that <paramref name="expression"/> is one of the values of the list parameter <paramref name="parameter"/>
     /// (a .NET array, e.g. <c>long[]</c>): <c>expr = ANY(@p)</c> where the driver sends arrays, <c>expr IN @p</c> where Dapper
     /// expands the list.

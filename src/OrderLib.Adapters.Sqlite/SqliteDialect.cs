@@ -64,6 +64,9 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override object ToDb(DateTimeOffset value) => JsonTimestamp(value);
 
+    // SQLite's IS is null-safe equality (IS NOT DISTINCT FROM exists only since 3.39).
+    public override string NullSafeEquals(string left, string right) => $"{left} IS {right}";
+
     // Dapper expands a list parameter into (@p1, @p2, ...).
     public override string InList(string expression, string parameter) => $"{expression} IN {parameter}";
 

@@ -1,0 +1,150 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using OrderLib.Domain;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+// The scheduler's port: enqueueing the runs of due jobs and the earliest due time. The lock discipline is described on
+// the class (RelationalOrderLibStore.cs).
+public abstract partial class RelationalOrderLibStore
+{
+    /// <summary>
+    /// For up to <paramref name="limit"/> jobs due at or before <paramref name="now"/> (of the clients, or of all; earliest
+    /// due first, then job id), enqueues a run as <see cref="EnqueueRunAsync"/> does — a job with an active run keeps it
+    /// and the occurrence is consumed without a second run — and moves the job's due time to its schedule's first
+    /// occurrence after <paramref name="now"/>: occurrences missed during downtime collapse into one run. One transaction
+    /// of three round trips whatever the number of jobs. On PostgreSQL the due jobs, and the upstream jobs whose statuses
+    /// the new runs count, are locked <c>SKIP LOCKED</c>: concurrent schedulers share the due jobs and never wait for
+    /// each other, and a due job whose rows another transaction holds stays due for the next call.
+    /// </summary>
+    /// <remarks>
+    /// A schedule that can no longer be read (a time zone this machine does not know) ends with the occurrence it
+    /// consumed: the job's due time becomes null, as for a schedule with no further occurrence, and saving the job again
+    /// schedules it anew.
+    /// </remarks>
+    /// <returns>One entry per consumed occurrence, earliest due first, then job id.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (clients is { Count: 0 })
+        {
+            return [];
+        }
+
+        now = now.ToUniversalTime();
+        var clientIds = ClientValues(clients);
+        return await WriteAsync((connection, transaction) => EnqueueDueAsync(connection, transaction, now, clientIds, limit, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The earliest due time among the scheduled jobs of the clients (null: all), or null when none is due ever.</summary>
+    public async Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken)
+    {
+        if (clients is { Count: 0 })
+        {
+            return null;
+        }
+
+        var sql = clients is null ? _sql.EarliestDueAt : _sql.EarliestClientDueAt;
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var value = await connection.ExecuteScalarAsync<object?>(Command(sql, new { clients = ClientValues(clients) }, null, cancellationToken));
+        return value is null or DBNull ? null : _dialect.FromDb(value);
+    }
+
+    private static string[] ClientValues(IReadOnlyCollection<ClientId>? clients) =>
+        clients?.Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray() ?? [];
+
+    // Three round trips: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
+    // they are now, their active runs, their upstream jobs share-locked (SKIP LOCKED) with the upstream statuses, and the
+    // pending runs of the dependents of those that had Succeeded; (3) one batch of writes: the new runs, the dependents'
+    // pending runs shifted, the due times advanced. Which job gets a run, each run's count of unsatisfied upstream jobs and
+    // each job's next due time are decided in between, in C#, by the code that triggering a pipeline uses too.
+    private async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(
+        DbConnection connection, DbTransaction transaction, DateTimeOffset now, string[] clients, int limit, CancellationToken cancellationToken)
+    {
+        // (1) The due jobs. Every job row this transaction holds from here on is one of them, held until it commits, so
+        // their edges, active runs and statuses change only as described at each step below.
+        var lockDue = clients.Length == 0 ? _sql.LockDueJobs : _sql.LockDueClientJobs;
+        var due = (await connection.QueryAsync<JobRow>(Command(
+            lockDue, new { now = _dialect.ToDb(now), clients, limit }, transaction, cancellationToken))).ToArray();
+        if (due.Length == 0)
+        {
+            return [];
+        }
+
+        // (2) A due job's active run can still be claimed (it stays active) or cancelled by an upstream cascade (read here
+        // as it is now, like an enqueue does), but no run of it is created or ended through it meanwhile. A job whose latest
+        // run Succeeded has none; its dependents' pending runs are read to make them wait for its new run.
+        var succeeded = due.Where(j => j.LatestStatus == StatusText.Succeeded).Select(j => j.Id).ToArray();
+        var prepare = _sql.PrepareDueJobs + (succeeded.Length > 0 ? _sql.PendingRunsOfDependents : "");
+        Dictionary<long, JobRun> active;
+        HashSet<long> locked;
+        UpstreamEdgeRow[] upstream;
+        DependentRunRow[] dependentRuns = [];
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         prepare, new { jobs = due.Select(j => j.Id).ToArray(), succeeded }, transaction, cancellationToken)))
+        {
+            active = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+            locked = [.. await grid.ReadAsync<long>()];
+            upstream = (await grid.ReadAsync<UpstreamEdgeRow>()).ToArray();
+            if (succeeded.Length > 0)
+            {
+                dependentRuns = (await grid.ReadAsync<DependentRunRow>()).ToArray();
+            }
+        }
+
+        // A job that needs a new run but whose upstream jobs could not all be share-locked (another transaction holds one
+        // for update) stays due, untouched, for the next call: its run could not count their statuses safely. A job that
+        // keeps its active run counts nothing and is always consumed.
+        var upstreamOf = upstream.ToLookup(u => u.JobId);
+        var consumed = due
+            .Where(j => active.ContainsKey(j.Id) || upstreamOf[j.Id].All(u => locked.Contains(u.Id)))
+            .ToArray();
+        if (consumed.Length == 0)
+        {
+            return [];
+        }
+
+        var upstreamSucceeded = upstream.GroupBy(u => u.Id).ToDictionary(g => g.Key, g => g.First().LatestStatus == StatusText.Succeeded);
+        var plan = PlanEnqueue(
+            consumed.Where(j => !active.ContainsKey(j.Id)).ToArray(),
+            upstream.ToLookup(u => u.JobId, u => u.Id),
+            u => upstreamSucceeded[u],
+            dependentRuns.Select(d => (d.RunId, d.UpstreamJobId)),
+            now);
+        var nextDueAt = consumed.ToDictionary(j => j.Id, j => NextDueAfter(j.Schedule, now));
+        var advance = JsonSerializer.Serialize(consumed.Select(j => new
+        {
+            id = j.Id,
+            next_due_at = nextDueAt[j.Id] is { } next ? SqlDialect.JsonTimestamp(next) : null,
+        }));
+
+        // (3) Every write, one batch.
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance, cancellationToken);
+        return consumed
+            .Select(j => new ScheduledEnqueue(
+                new ClientId(j.ClientId),
+                new JobId(j.Id),
+                j.Name,
+                _dialect.FromDb(j.NextDueAt!),
+                nextDueAt[j.Id],
+                active.TryGetValue(j.Id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[j.Id], Created: true)))
+            .ToArray();
+    }
+
+    // The schedule's first occurrence after now; null when it has none, or when it can no longer be read here (a time
+    // zone this machine does not know): the schedule then ends instead of failing every scheduler on every call.
+    private static DateTimeOffset? NextDueAfter(string? schedule, DateTimeOffset now)
+    {
+        try
+        {
+            return JobSchedules.NextDueAt(schedule, now);
+        }
+        catch (OrderLibValidationException)
+        {
+            return null;
+        }
+    }
+}
