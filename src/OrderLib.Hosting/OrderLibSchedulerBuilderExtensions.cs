@@ -25,11 +25,6 @@ public static class OrderLibSchedulerBuilderExtensions
         var options = new OrderLibSchedulerOptions();
         configure?.Invoke(options);
 
-        // The store serves as IScheduleStore too; registered here unless the store's registration did it already.
-        builder.Services.TryAddSingleton<IScheduleStore>(services =>
-            services.GetService<IJobStore>() as IScheduleStore
-            ?? throw new OrderLibConfigurationException("AddScheduler needs a store that keeps schedules (IScheduleStore); the registered OrderLib store does not."));
-
         // Not TryAddEnumerable: several schedulers are allowed.
         builder.Services.AddSingleton<IHostedService>(services => new OrderLibScheduler(options, services));
         return builder;

@@ -30,7 +30,7 @@ public sealed class OrderLibBuilder
 
     /// <summary>
     /// Registers the store every service uses; adapters call this from their <c>UseXxx</c> extension.
-    /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/> and <see cref="IRunQueueStore"/>.
+    /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>, <see cref="IRunQueueStore"/> and <see cref="IScheduleStore"/>.
     /// </summary>
     /// <param name="providerName">The adapter's name, for messages.</param>
     /// <param name="storeFactory">Builds the store once per service provider.</param>
@@ -38,7 +38,7 @@ public sealed class OrderLibBuilder
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already.</exception>
     public OrderLibBuilder UseStore<TStore>(string providerName, Func<IServiceProvider, TStore> storeFactory, Func<IServiceProvider, IOrderLibMigrator>? migratorFactory)
-        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore
+        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
     {
         ArgumentNullException.ThrowIfNull(providerName);
         ArgumentNullException.ThrowIfNull(storeFactory);
@@ -53,6 +53,7 @@ public sealed class OrderLibBuilder
         Services.TryAddSingleton<IDependencyStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IRunStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IRunQueueStore>(sp => sp.GetRequiredService<TStore>());
+        Services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<TStore>());
         if (migratorFactory is not null)
         {
             Services.TryAddSingleton(migratorFactory);

@@ -42,9 +42,7 @@ public abstract partial class StoreContractTests
 
     private IRunQueueStore Queue => _stores!.Queue;
 
-    /// <summary>The scheduler's port; a store that does not implement it yet fails the schedule tests with a message saying so.</summary>
-    private IScheduleStore Schedules => _stores!.Schedules
-        ?? throw new AssertionException($"The {Jobs.Capabilities.ProviderName} store does not implement {nameof(IScheduleStore)}.");
+    private IScheduleStore Schedules => _stores!.Schedules;
 
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
@@ -64,10 +62,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements the four ports, and <see cref="IScheduleStore"/> when it does.</summary>
+    /// <summary>Wraps a store that implements the five ports.</summary>
     protected static StoreSet StoreOf<T>(T store)
-        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore
-        => new(store, store, store, store, store as IScheduleStore);
+        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
+        => new(store, store, store, store, store);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -245,5 +243,5 @@ public abstract partial class StoreContractTests
     /// <param name="Runs">The run store.</param>
     /// <param name="Queue">The workers' run queue.</param>
     /// <param name="Schedules">The scheduler's port, or null when the store does not implement it (the schedule tests then fail).</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore? Schedules);
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules);
 }

@@ -68,12 +68,7 @@ public abstract partial class TenantIsolationTests
         _time = new FakeTimeProvider(Start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
-        var builder = services.AddOrderLib(UseStore);
-
-        // AddOrderLib registers ScheduleService but UseStore does not (yet) register the store as IScheduleStore; this
-        // stands in until it does (TryAdd: a registration by the store wins).
-        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IJobStore>() as IScheduleStore
-            ?? throw new InvalidOperationException($"The {builder.ProviderName} store does not implement {nameof(IScheduleStore)}."));
+        services.AddOrderLib(UseStore);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
 
         var unique = Guid.NewGuid().ToString("N");
