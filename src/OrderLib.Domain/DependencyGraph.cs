@@ -53,4 +53,43 @@ public static class DependencyGraph
         var back = FindPath(dependsOnJobId, jobId, upstreamOf);
         return back is null ? null : [jobId, .. back];
     }
+
+    /// <summary>
+    /// Orders <paramref name="members"/> so that each comes after every job it depends on among them, ties by job id
+    /// (Kahn's algorithm); edges with an end outside the members are ignored.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InvalidOperationException">The edges among the members form a cycle.</exception>
+    public static IReadOnlyList<JobId> TopologicalOrder(IReadOnlySet<JobId> members, IEnumerable<(JobId JobId, JobId DependsOnJobId)> edges)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(edges);
+        var inner = edges.Where(e => members.Contains(e.JobId) && members.Contains(e.DependsOnJobId)).ToList();
+        var waitingFor = members.ToDictionary(id => id, _ => 0);
+        foreach (var edge in inner)
+        {
+            waitingFor[edge.JobId]++;
+        }
+
+        var dependents = inner.ToLookup(e => e.DependsOnJobId, e => e.JobId);
+        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key.Value));
+        var order = new List<JobId>(members.Count);
+        while (ready.Count > 0)
+        {
+            var next = new JobId(ready.Min);
+            ready.Remove(next.Value);
+            order.Add(next);
+            foreach (var dependent in dependents[next])
+            {
+                if (--waitingFor[dependent] == 0)
+                {
+                    ready.Add(dependent.Value);
+                }
+            }
+        }
+
+        return order.Count == members.Count
+            ? order
+            : throw new InvalidOperationException("The dependencies among these jobs form a cycle.");
+    }
 }

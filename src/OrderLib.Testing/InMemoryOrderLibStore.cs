@@ -737,29 +737,13 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         return seen;
     }
 
-    // The job and its transitive dependents, each after all of its upstream jobs in that set, ties by job id (Kahn's algorithm).
+    // The job and its transitive dependents, each after all of its upstream jobs in that set, ties by job id.
     private List<long> TopologicalOrder(long jobId)
     {
         var members = Descendants(jobId);
         members.Add(jobId);
-        var waitingFor = members.ToDictionary(id => id, id => _upstream[id].Count(members.Contains));
-        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key));
-        var order = new List<long>(members.Count);
-        while (ready.Count > 0)
-        {
-            var next = ready.Min;
-            ready.Remove(next);
-            order.Add(next);
-            foreach (var dependent in _downstream[next])
-            {
-                if (--waitingFor[dependent] == 0)
-                {
-                    ready.Add(dependent);
-                }
-            }
-        }
-
-        return order;
+        var edges = members.SelectMany(id => _upstream[id].Select(upstream => (new JobId(id), new JobId(upstream))));
+        return [.. DependencyGraph.TopologicalOrder(members.Select(id => new JobId(id)).ToHashSet(), edges).Select(id => id.Value)];
     }
 
     // Every job the given job depends on whose most recent run has not succeeded, in upstream job id order.

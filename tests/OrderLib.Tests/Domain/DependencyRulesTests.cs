@@ -54,4 +54,20 @@ public class DependencyRulesTests
         Assert.That(new UnsatisfiedDependency(new JobId(1), "extract", null).ToString(), Is.EqualTo("'extract' (never ran)"));
         Assert.That(new UnsatisfiedDependency(new JobId(1), "extract", RunStatus.Failed).ToString(), Is.EqualTo("'extract' (latest run Failed)"));
     }
+
+    [Test]
+    public void Topological_order_puts_upstream_first_and_breaks_ties_by_id()
+    {
+        // Diamond: 2 and 3 depend on 1, 4 depends on 2 and 3; 5 is outside the members.
+        var members = new HashSet<JobId> { new(4), new(3), new(2), new(1) };
+        (JobId, JobId)[] edges = [(new(4), new(2)), (new(4), new(3)), (new(3), new(1)), (new(2), new(1)), (new(2), new(5))];
+        Assert.That(DependencyGraph.TopologicalOrder(members, edges).Select(j => j.Value), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
+    }
+
+    [Test]
+    public void Topological_order_refuses_a_cycle()
+    {
+        var members = new HashSet<JobId> { new(1), new(2) };
+        Assert.Throws<InvalidOperationException>(() => DependencyGraph.TopologicalOrder(members, [(new(1), new(2)), (new(2), new(1))]));
+    }
 }
