@@ -467,7 +467,11 @@ public abstract partial class RelationalOrderLibStore
         }
 
         var upstreamOf = edges.ToLookup(e => e.JobId, e => e.DependsOnJobId);
-        var order = TopologicalOrder(members, edges);
+        var order = DependencyGraph.TopologicalOrder(
+                members.Select(id => new JobId(id)).ToHashSet(),
+                edges.Select(e => (new JobId(e.JobId), new JobId(e.DependsOnJobId))))
+            .Select(id => id.Value)
+            .ToList();
 
         // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more; the kept
         // pending runs are the pipeline's own (a pending run outside it cannot depend on a member: it would be a member).
@@ -540,38 +544,6 @@ public abstract partial class RelationalOrderLibStore
         return plan.Runs.Count > 0
             ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
             : [];
-    }
-
-    // The members, each after every upstream job among them, ties by job id (Kahn's algorithm).
-    private static List<long> TopologicalOrder(HashSet<long> members, EdgeRow[] edges)
-    {
-        var inner = edges.Where(e => members.Contains(e.DependsOnJobId)).ToArray();
-        var waitingFor = members.ToDictionary(id => id, _ => 0);
-        foreach (var edge in inner)
-        {
-            waitingFor[edge.JobId]++;
-        }
-
-        var dependents = inner.ToLookup(e => e.DependsOnJobId, e => e.JobId);
-        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key));
-        var order = new List<long>(members.Count);
-        while (ready.Count > 0)
-        {
-            var next = ready.Min;
-            ready.Remove(next);
-            order.Add(next);
-            foreach (var dependent in dependents[next])
-            {
-                if (--waitingFor[dependent] == 0)
-                {
-                    ready.Add(dependent);
-                }
-            }
-        }
-
-        return order.Count == members.Count
-            ? order
-            : throw new InvalidOperationException("The dependency graph has a cycle.");
     }
 
     /// <summary>How one run is ended: client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
