@@ -13,7 +13,7 @@ namespace OrderLib.Tests.Migrations;
 /// for it, a plain ADO.NET connection that sees OrderLib's tables, and how to look at the catalog.
 /// Each test gets a fresh, empty database. The SQL here is plain and runs unchanged on SQLite and PostgreSQL.
 /// </summary>
-public abstract class MigrationTests
+public abstract partial class MigrationTests
 {
     /// <summary>A timestamp literal both databases accept for a <c>timestamptz</c> column.</summary>
     protected const string T = "'2026-01-01T00:00:00.0000000+00:00'";
@@ -21,11 +21,11 @@ public abstract class MigrationTests
     /// <summary>The three tables migration 2026112601 creates.</summary>
     protected static readonly string[] Tables = ["jobs", "job_dependencies", "job_runs"];
 
-    /// <summary>The named indexes migration 2026112601 creates.</summary>
+    /// <summary>The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603).</summary>
     protected static readonly string[] Indexes =
     [
         "ux_jobs_client_name", "ix_job_dependencies_depends_on", "ix_job_runs_job",
-        "ux_job_runs_one_active", "ix_job_runs_ready", "ix_job_runs_running_lease",
+        "ux_job_runs_one_active", "ix_job_runs_ready", "ix_job_runs_running_lease", "ix_jobs_next_due",
     ];
 
     private const string VersionTable = "orderlib_version_info";
@@ -358,6 +358,7 @@ public abstract class MigrationTests
             Assert.That(await IndexDefinitionAsync("ix_job_runs_ready"), Does.Contain("priority DESC").IgnoreCase.And.Contains("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_job_runs_running_lease"), Does.Contain("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ux_jobs_client_name"), Does.Contain("UNIQUE").IgnoreCase);
+            Assert.That(await IndexDefinitionAsync("ix_jobs_next_due"), Does.Contain("next_due_at").And.Contains("WHERE").IgnoreCase);
         }
     }
 

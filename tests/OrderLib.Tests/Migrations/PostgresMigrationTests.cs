@@ -1,7 +1,9 @@
 using System.Data.Common;
 using Npgsql;
 using NUnit.Framework;
+using OrderLib.Adapters.Postgres;
 using OrderLib.Migrations;
+using OrderLib.Ports;
 using OrderLib.Ports.Migrations;
 
 namespace OrderLib.Tests.Migrations;
@@ -60,6 +62,8 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         return connection;
     }
 
+    protected override IJobStore CreateStore() => new PostgresOrderLibStore(Database, schema);
+
     protected override Task PrepareForRawTablesAsync() => ExecOnDatabaseAsync($"CREATE SCHEMA IF NOT EXISTS {schema}");
 
     protected override Task<bool> TableExistsAsync(string table) => TableExistsInAsync(schema, table);
@@ -92,6 +96,55 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         command.Parameters.AddWithValue("names", Indexes);
         command.Parameters.AddWithValue("schema", schema);
         Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo((long)Indexes.Length));
+    }
+
+    [Test]
+    public async Task Next_due_at_is_a_nullable_timestamptz_and_the_scheduler_queries_can_use_ix_jobs_next_due()
+    {
+        Migrator.MigrateUp();
+
+        await using var connection = await OpenConnectionAsync();
+        await using (var column = connection.CreateCommand())
+        {
+            column.CommandText = "SELECT data_type || ' ' || is_nullable FROM information_schema.columns " +
+                                 $"WHERE table_schema = '{schema}' AND table_name = 'jobs' AND column_name = 'next_due_at'";
+            Assert.That(await column.ExecuteScalarAsync(), Is.EqualTo("timestamp with time zone YES"));
+        }
+
+        // The due jobs (as the store locks them) and the earliest due time. With sequential scans off, the plans show that
+        // the partial index's predicate is implied by the queries and that its order is the queries' order (no sort). With
+        // a client filter the planner may as well read the clients' jobs through ux_jobs_client_name: either way, an index.
+        const string due = "j.next_due_at <= now()";
+        const string scheduled = "j.next_due_at IS NOT NULL";
+        const string filter = " AND j.client_id = ANY('{c1}')";
+        string LockDue(string where) => $"SELECT j.id FROM jobs j WHERE {where} ORDER BY j.next_due_at, j.id LIMIT 10 FOR UPDATE OF j SKIP LOCKED";
+        string Earliest(string where) => $"SELECT j.next_due_at FROM jobs j WHERE {where} ORDER BY j.next_due_at, j.id LIMIT 1";
+
+        foreach (var query in new[] { LockDue(due), Earliest(scheduled) })
+        {
+            var plan = await ExplainAsync(connection, query);
+            Assert.That(plan, Does.Contain("Scan using ix_jobs_next_due").And.Not.Contains("Sort"), query);
+        }
+
+        foreach (var query in new[] { LockDue(due + filter), Earliest(scheduled + filter) })
+        {
+            var plan = await ExplainAsync(connection, query);
+            Assert.That(plan, Does.Contain("Scan using ix_jobs_next_due").Or.Contains("Scan using ux_jobs_client_name"), query);
+        }
+    }
+
+    private static async Task<string> ExplainAsync(DbConnection connection, string query)
+    {
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "SET enable_seqscan = off; SET enable_bitmapscan = off; EXPLAIN " + query;
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join("\n", plan);
     }
 
     [Test]

@@ -1,7 +1,9 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using NUnit.Framework;
+using OrderLib.Adapters.Sqlite;
 using OrderLib.Migrations;
+using OrderLib.Ports;
 using OrderLib.Ports.Migrations;
 
 namespace OrderLib.Tests.Migrations;
@@ -50,6 +52,23 @@ public sealed class SqliteMigrationTests : MigrationTests
         return connection;
     }
 
+    private async Task<string> QueryPlanAsync(string query)
+    {
+        await using var connection = await OpenConnectionAsync();
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + query;
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return string.Join("\n", plan);
+    }
+
+    protected override IJobStore CreateStore() => new SqliteOrderLibStore(ConnectionString);
+
     protected override async Task<bool> TableExistsAsync(string table) =>
         await ScalarAsync<long>($"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'") == 1;
 
@@ -64,6 +83,30 @@ public sealed class SqliteMigrationTests : MigrationTests
         Migrator.MigrateUp();
 
         Assert.That(await ScalarAsync<string>("PRAGMA journal_mode"), Is.EqualTo("wal"), "WAL persists in the file, so a new connection sees it");
+    }
+
+    [Test]
+    public async Task The_scheduler_queries_read_an_index()
+    {
+        Migrator.MigrateUp();
+
+        // The due jobs and the earliest due time read ix_jobs_next_due in its order (no sort). With a client filter SQLite,
+        // which has no statistics, prefers the equality on ux_jobs_client_name: the clients' jobs, then a small sort.
+        const string due = "j.next_due_at <= " + T;
+        const string scheduled = "j.next_due_at IS NOT NULL";
+        const string filter = " AND j.client_id IN ('c1')";
+        string LockDue(string where) => $"SELECT j.id FROM jobs j WHERE {where} ORDER BY j.next_due_at, j.id LIMIT 10";
+        string Earliest(string where) => $"SELECT j.next_due_at FROM jobs j WHERE {where} ORDER BY j.next_due_at, j.id LIMIT 1";
+
+        foreach (var query in new[] { LockDue(due), Earliest(scheduled) })
+        {
+            Assert.That(await QueryPlanAsync(query), Does.Contain("INDEX ix_jobs_next_due").And.Not.Contains("TEMP B-TREE"), query);
+        }
+
+        foreach (var query in new[] { LockDue(due + filter), Earliest(scheduled + filter) })
+        {
+            Assert.That(await QueryPlanAsync(query), Does.Contain("INDEX ix_jobs_next_due").Or.Contains("INDEX ux_jobs_client_name"), query);
+        }
     }
 
     [Test]
