@@ -48,6 +48,10 @@ namespace OrderLib.Adapters.Relational;
 /// <item>Claim and rescue never wait for a lock: a claim locks ready runs <c>FOR UPDATE SKIP LOCKED</c> and no job
 /// row; a rescue locks expired runs with their jobs, and the upstream jobs of its retries, <c>SKIP LOCKED</c>, leaving
 /// what it could not lock for the next rescue. Neither can therefore take part in a deadlock.</item>
+/// <item>The scheduler (<see cref="EnqueueDueRunsAsync"/>) never waits for a job row either: it locks the due jobs
+/// <c>FOR UPDATE SKIP LOCKED</c> (earliest due first) and their upstream jobs <c>FOR SHARE SKIP LOCKED</c>, leaving a job
+/// whose rows are held elsewhere due for the next call; then, holding only those job rows, it takes its Pending-run locks
+/// (the dependents' runs it shifts) in one ascending pass, like any other operation.</item>
 /// </list>
 /// <para>
 /// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
