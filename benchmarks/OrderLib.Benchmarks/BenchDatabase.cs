@@ -16,6 +16,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
     /// <summary>"SQLite" or "PostgreSQL".</summary>
     public abstract string Name { get; }
 
+    /// <summary>The process id of a database server this harness started (its CPU counts as the harness's own), or null.</summary>
+    public virtual int? ServerPid => null;
+
     /// <summary>Engine version and the settings that matter for the figures, one per line.</summary>
     public abstract Task<IReadOnlyList<string>> DescribeAsync(CancellationToken cancellationToken);
 

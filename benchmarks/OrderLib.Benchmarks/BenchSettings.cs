@@ -33,6 +33,12 @@ internal sealed class BenchSettings
                               through Runs.EnqueueAsync                         default: sql
           --api-sample N      runs enqueued through the API in --fill sql      default: 500
           --enqueue-workers N concurrent Runs.EnqueueAsync callers              default: 4
+          --quiet-below F     before each case, wait until other processes use less than this share of
+                              the CPU (measured over 2 s)                       default: 0.10
+          --quiet-wait S      wait at most S seconds for that (0: never wait)   default: 180
+          --noisy-above F     a case during which other processes used more than this share of the CPU
+                              is measured again                                  default: 0.15
+          --noisy-retries N   at most N times (0: never repeat)                 default: 2
           --no-explain        skip EXPLAIN of the claim on PostgreSQL
           --out FILE          also write the report (markdown) to FILE
           --work-dir DIR      where SQLite files and the throwaway PostgreSQL cluster live
@@ -76,6 +82,14 @@ internal sealed class BenchSettings
     public int ApiSample { get; private set; } = 500;
 
     public bool Explain { get; private set; } = true;
+
+    public double QuietBelow { get; private set; } = 0.10;
+
+    public int QuietWaitSeconds { get; private set; } = 180;
+
+    public double NoisyAbove { get; private set; } = 0.15;
+
+    public int NoisyRetries { get; private set; } = 2;
 
     public bool Quick { get; private set; }
 
@@ -169,6 +183,22 @@ internal sealed class BenchSettings
                 case "--enqueue-workers":
                     settings.EnqueueWorkers = Number(Value(), name, minimum: 1);
                     break;
+                case "--quiet-below":
+                    settings.QuietBelow = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is > 0 and <= 1
+                        ? share
+                        : throw new ArgumentException("--quiet-below takes a share between 0 and 1, e.g. 0.1.");
+                    break;
+                case "--quiet-wait":
+                    settings.QuietWaitSeconds = Number(Value(), name, minimum: 0);
+                    break;
+                case "--noisy-above":
+                    settings.NoisyAbove = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var noisy) && noisy is > 0 and <= 1
+                        ? noisy
+                        : throw new ArgumentException("--noisy-above takes a share between 0 and 1, e.g. 0.15.");
+                    break;
+                case "--noisy-retries":
+                    settings.NoisyRetries = Number(Value(), name, minimum: 0);
+                    break;
                 case "--no-explain":
                     settings.Explain = false;
                     break;
@@ -192,7 +222,8 @@ internal sealed class BenchSettings
         $"providers={string.Join(',', Providers)} scenarios={string.Join(',', Scenarios)} history={string.Join(',', Histories)} " +
         $"history-jobs={HistoryJobs} workers={string.Join(',', Workers)} batch={string.Join(',', Batches)} runs={Runs} " +
         $"runs-batch1={RunsFor(1)} dag={DagLayers}x{DagWidth}+root dag-workers={string.Join(',', DagWorkers)} " +
-        $"dag-batch={string.Join(',', DagBatches)} fill={Fill} api-sample={ApiSample} enqueue-workers={EnqueueWorkers}{(Quick ? " (quick)" : string.Empty)}");
+        $"dag-batch={string.Join(',', DagBatches)} fill={Fill} api-sample={ApiSample} enqueue-workers={EnqueueWorkers} " +
+        $"quiet-below={QuietBelow} quiet-wait={QuietWaitSeconds} noisy-above={NoisyAbove} noisy-retries={NoisyRetries}{(Quick ? " (quick)" : string.Empty)}");
 
     private static string[] Words(string value, string option, string[] allowed)
     {

@@ -30,6 +30,8 @@ internal sealed class PostgresBench : BenchDatabase
 
     public override string Name => "PostgreSQL";
 
+    public override int? ServerPid => _cluster?.ServerPid;
+
     /// <summary>The server log, when this process owns the server (needed for auto_explain).</summary>
     public string? LogPath => _cluster?.LogPath;
 
@@ -146,7 +148,7 @@ internal sealed class PostgresBench : BenchDatabase
             """
             INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
             SELECT @client, 'history-' || lpad(g::text, 5, '0'), 'history job ' || g, g % 5, 3,
-                   CASE WHEN g % 4 = 0 THEN '*/15 * * * *' END, now() - interval '400 days', now() - interval '400 days'
+                   NULL, now() - interval '400 days', now() - interval '400 days'
             FROM generate_series(1, @jobs) AS g ORDER BY g
             """,
             cancellationToken,

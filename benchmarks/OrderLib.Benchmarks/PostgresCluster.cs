@@ -23,6 +23,7 @@ internal sealed class PostgresCluster : IDisposable
         "max_connections=200",
     ];
 
+    private static readonly List<PostgresCluster> Live = [];
     private readonly string _binaries;
     private readonly string _root;
     private readonly bool _asPostgresUser;
@@ -49,6 +50,23 @@ internal sealed class PostgresCluster : IDisposable
 
     /// <summary>The server's log file.</summary>
     public string LogPath => Path.Combine(_root, "server.log");
+
+    /// <summary>The postmaster's process id (first line of postmaster.pid), or null when unknown.</summary>
+    public int? ServerPid
+    {
+        get
+        {
+            try
+            {
+                var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
+                return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
 
     /// <summary>Where the server binaries were found.</summary>
     public string Binaries => _binaries;
@@ -93,6 +111,12 @@ internal sealed class PostgresCluster : IDisposable
                 ["-D", cluster.DataDirectory, "-l", cluster.LogPath, "-o", options, "-w", "-t", "60", "start"],
                 asPostgresUser,
                 TimeSpan.FromSeconds(90));
+
+            lock (Live)
+            {
+                Live.Add(cluster);
+            }
+
             return cluster;
         }
         catch
@@ -102,12 +126,32 @@ internal sealed class PostgresCluster : IDisposable
         }
     }
 
+    /// <summary>Stops every cluster still running (for SIGINT/SIGTERM, so an interrupted run leaves no server behind).</summary>
+    public static void StopAll()
+    {
+        PostgresCluster[] live;
+        lock (Live)
+        {
+            live = [.. Live];
+        }
+
+        foreach (var cluster in live)
+        {
+            cluster.Dispose();
+        }
+    }
+
     /// <summary>Stops the server (immediate mode) and deletes its directory.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        lock (Live)
+        {
+            Live.Remove(this);
         }
 
         try

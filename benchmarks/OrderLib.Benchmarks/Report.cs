@@ -4,7 +4,7 @@ using System.Text;
 namespace OrderLib.Benchmarks;
 
 /// <summary>One measured case.</summary>
-internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain);
+internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain, double ForeignCpu);
 
 /// <summary>What building one history size's templates took (not part of the throughput figures).</summary>
 internal sealed class SetupResult(string provider, int history)
@@ -69,6 +69,10 @@ internal sealed class Report(BenchSettings settings)
 
     public TimeSpan TotalTime { get; set; }
 
+    public TimeSpan WaitedForQuiet { get; set; }
+
+    public int Repeats { get; set; }
+
     public string ToMarkdown()
     {
         var md = new StringBuilder();
@@ -78,6 +82,11 @@ internal sealed class Report(BenchSettings settings)
         foreach (var line in Machine)
         {
             md.AppendLine("- " + line);
+        }
+
+        if (Cases.Count > 0)
+        {
+            md.AppendLine(Inv, $"- CPU used by other processes (not the harness, not its PostgreSQL server) while a case ran: {Cases.Min(c => c.ForeignCpu):P0} to {Cases.Max(c => c.ForeignCpu):P0} of the machine; the harness waited {WaitedForQuiet.TotalSeconds:0} s in all for a quiet machine and measured {Repeats} disturbed case(s) again");
         }
 
         foreach (var (name, lines) in Environments)
@@ -112,7 +121,7 @@ internal sealed class Report(BenchSettings settings)
         _ => n.ToString("N0", Inv),
     };
 
-    private static string Ms(LatencyStats s) => string.Create(Inv, $"{s.Mean:0.00} / {s.P99:0.00}");
+    private static string Ms(LatencyStats s) => string.Create(Inv, $"{s.Mean:0.00} / {s.P99:0.00} / {s.Max:0}");
 
     private void AppendSetup(StringBuilder md)
     {
@@ -143,7 +152,7 @@ internal sealed class Report(BenchSettings settings)
 
         var histories = cases.Select(c => c.History).Distinct().Order().ToArray();
         md.AppendLine().AppendLine("## Queue: independent ready runs, claim + complete").AppendLine();
-        md.AppendLine("Runs per second (claimed and completed), and mean / p99 latency in ms of one `ClaimAsync` and of one `SucceedAsync`, " +
+        md.AppendLine("Runs per second (claimed and completed), and mean / p99 / max latency in ms of one `ClaimAsync` and of one `SucceedAsync`, " +
                       "side by side for each history size.").AppendLine();
         var header = new StringBuilder("| store | workers | batch | runs drained |");
         var rule = new StringBuilder("|---|---:|---:|---:|");
@@ -165,8 +174,8 @@ internal sealed class Report(BenchSettings settings)
             rule.Append("---:|");
         }
 
-        header.Append(" claim calls (empty) |");
-        rule.Append("---:|");
+        header.Append(" claim calls (empty) | others' CPU |");
+        rule.Append("---:|---:|");
         md.AppendLine(header.ToString()).AppendLine(rule.ToString());
         foreach (var group in cases.GroupBy(c => (c.Provider, c.Workers, c.Batch)))
         {
@@ -188,6 +197,7 @@ internal sealed class Report(BenchSettings settings)
             }
 
             row.Append(' ').Append(string.Join(", ", group.OrderBy(c => c.History).Select(c => string.Create(Inv, $"{c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0})")))).Append(" |");
+            row.Append(' ').Append(string.Join(", ", group.OrderBy(c => c.History).Select(c => c.ForeignCpu.ToString("P0", Inv)))).Append(" |");
             md.AppendLine(row.ToString());
         }
     }
@@ -202,12 +212,12 @@ internal sealed class Report(BenchSettings settings)
 
         md.AppendLine().AppendLine("## Layered DAG, enqueued by Runs.TriggerAsync: claim + complete").AppendLine();
         md.AppendLine(Inv, $"A root job, then {settings.DagLayers} layers of {settings.DagWidth} jobs; each job depends on the job with the same index in the layer above and, for odd indexes, on a second one.").AppendLine();
-        md.AppendLine("| store | history | workers | batch | runs | edges | seconds | runs/s | claim ms mean / p99 | complete ms mean / p99 | claim calls (empty) |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| store | history | workers | batch | runs | edges | seconds | runs/s | claim ms mean / p99 / max | complete ms mean / p99 / max | claim calls (empty) | others' CPU |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in cases)
         {
             var edges = Setups.FirstOrDefault(s => s.Provider == c.Provider && s.History == c.History)?.DagEdges ?? 0;
-            md.AppendLine(Inv, $"| {c.Provider} | {c.History:N0} | {c.Workers} | {c.Batch} | {c.Drain.Runs:N0} | {edges:N0} | {c.Drain.Elapsed.TotalSeconds:0.00} | {c.Drain.RunsPerSecond:N0} | {Ms(c.Drain.Claim)} | {Ms(c.Drain.Complete)} | {c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0}) |");
+            md.AppendLine(Inv, $"| {c.Provider} | {c.History:N0} | {c.Workers} | {c.Batch} | {c.Drain.Runs:N0} | {edges:N0} | {c.Drain.Elapsed.TotalSeconds:0.00} | {c.Drain.RunsPerSecond:N0} | {Ms(c.Drain.Claim)} | {Ms(c.Drain.Complete)} | {c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0}) | {c.ForeignCpu.ToString("P0", Inv)} |");
         }
     }
 

@@ -108,7 +108,7 @@ internal sealed class SqliteBench : BenchDatabase
             WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < @jobs)
             INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, created_at, updated_at)
             SELECT @client, 'history-' || substr('00000' || g, -5), 'history job ' || g, g % 5, 3,
-                   CASE WHEN g % 4 = 0 THEN '*/15 * * * *' END, @created, @created
+                   NULL, @created, @created
             FROM s ORDER BY g
             """,
             cancellationToken,
