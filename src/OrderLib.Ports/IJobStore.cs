@@ -27,7 +27,7 @@ public interface IJobStore
     /// <summary>
     /// Replaces the job's definition. A new priority is copied to the job's active run, so claim order follows it. A changed
     /// schedule text recomputes <see cref="Job.NextDueAt"/> from <paramref name="now"/>; an unchanged one keeps it (or computes it
-    when the job has none yet, as for jobs scheduled before due times existed); none clears it.
+    /// when the job has none yet, as for jobs scheduled before due times existed); none clears it.
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
