@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using OrderLib.TestSupport;
 
 namespace OrderLib.Benchmarks;
 
@@ -62,7 +63,7 @@ internal static class MachineInfo
     {
         try
         {
-            return PostgresCluster.Run(program, argument is null ? [] : [argument], asPostgresUser: false, TimeSpan.FromSeconds(30)).Trim();
+            return ThrowawayPostgresCluster.Run(program, argument is null ? [] : [argument], asPostgresUser: false, TimeSpan.FromSeconds(30)).Trim();
         }
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
         {

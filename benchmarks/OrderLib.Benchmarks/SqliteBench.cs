@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Migrations;
+using OrderLib.TestSupport;
 
 namespace OrderLib.Benchmarks;
 
@@ -276,7 +277,7 @@ internal sealed class SqliteBench : BenchDatabase
     {
         try
         {
-            return PostgresCluster.Run("stat", ["-f", "-c", "%T", directory], asPostgresUser: false, TimeSpan.FromSeconds(10)).Trim();
+            return ThrowawayPostgresCluster.Run("stat", ["-f", "-c", "%T", directory], asPostgresUser: false, TimeSpan.FromSeconds(10)).Trim();
         }
         catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -1,6 +1,5 @@
 using NUnit.Framework;
 using OrderLib.Adapters.Postgres;
-using OrderLib.Migrations;
 
 namespace OrderLib.Tests.Contract;
 
@@ -11,26 +10,15 @@ namespace OrderLib.Tests.Contract;
 [TestFixture]
 public sealed class PostgresStoreContractTests : StoreContractTests
 {
-    private string? _connectionString;
+    private readonly MigratedPostgresDatabase _database = new();
 
     [OneTimeSetUp]
-    public async Task CreateDatabase()
-    {
-        _connectionString = await PostgresServer.CreateDatabaseAsync();
-        OrderLibMigrations.ForPostgres(_connectionString, "public").MigrateUp();
-    }
+    public Task CreateDatabase() => _database.CreateAsync();
 
     [OneTimeTearDown]
-    public async Task DropDatabase()
-    {
-        if (_connectionString is not null)
-        {
-            await PostgresServer.DropDatabaseAsync(_connectionString);
-            _connectionString = null;
-        }
-    }
+    public Task DropDatabase() => _database.DropAsync();
 
     /// <inheritdoc />
     protected override Task<StoreSet> CreateStoreAsync() =>
-        Task.FromResult(StoreOf(new PostgresOrderLibStore(_connectionString ?? throw new InvalidOperationException("No database."))));
+        Task.FromResult(StoreOf(new PostgresOrderLibStore(_database.ConnectionString)));
 }

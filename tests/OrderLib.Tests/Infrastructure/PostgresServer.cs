@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using NUnit.Framework;
+using OrderLib.TestSupport;
 
 namespace OrderLib.Tests.Infrastructure;
 
@@ -24,6 +22,15 @@ public static class PostgresServer
 {
     /// <summary>The environment variable naming an existing server to use instead of a throwaway one.</summary>
     public const string ConnectionStringVariable = "ORDERLIB_TEST_POSTGRES";
+
+    /// <summary>The throwaway cluster's server settings, as <c>postgres -c</c> options.</summary>
+    private static readonly IReadOnlyList<string> ClusterSettings =
+    [
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=200",
+    ];
 
     private static readonly Lazy<Availability> Server = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
     private static int s_databasesCreated;
@@ -130,7 +137,7 @@ public static class PostgresServer
             return new Availability(configured, null, null);
         }
 
-        var binaries = FindBinaries();
+        var binaries = ThrowawayPostgresCluster.FindBinaries();
         if (binaries is null)
         {
             return new Availability(null, null, "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin.");
@@ -138,7 +145,10 @@ public static class PostgresServer
 
         try
         {
-            var cluster = ThrowawayCluster.Start(binaries);
+            // /tmp rather than $TMPDIR: the postgres user must be able to reach it, and the unix socket path must stay short.
+            var temp = Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
+            var root = Path.Combine(temp, "orderlib-pg-" + Guid.NewGuid().ToString("N")[..12]);
+            var cluster = ThrowawayPostgresCluster.Start(binaries, root, ClusterSettings, commandTimeout: 120, message => TestContext.Progress.WriteLine(message));
             AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
             return new Availability(cluster.AdminConnectionString, cluster, null);
         }
@@ -148,230 +158,8 @@ public static class PostgresServer
         }
     }
 
-    private static string? FindBinaries()
-    {
-        static bool HasBoth(string dir) =>
-            File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl"));
-
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (HasBoth(dir))
-            {
-                return dir;
-            }
-        }
-
-        const string debianRoot = "/usr/lib/postgresql";
-        if (Directory.Exists(debianRoot))
-        {
-            return Directory.GetDirectories(debianRoot)
-                .Select(versionDir => (Version: int.TryParse(Path.GetFileName(versionDir), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1,
-                                       Bin: Path.Combine(versionDir, "bin")))
-                .Where(candidate => HasBoth(candidate.Bin))
-                .OrderByDescending(candidate => candidate.Version)
-                .Select(candidate => candidate.Bin)
-                .FirstOrDefault();
-        }
-
-        return null;
-    }
-
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     /// <summary>Either a server to use (and the cluster this process owns, if any) or why there is none.</summary>
-    private sealed record Availability(string? AdminConnectionString, ThrowawayCluster? Cluster, string? Problem);
-
-    /// <summary>A PostgreSQL cluster in a temporary directory, owned by this process.</summary>
-    private sealed class ThrowawayCluster : IDisposable
-    {
-        private readonly string _binaries;
-        private readonly string _root;
-        private readonly bool _asPostgresUser;
-        private int _disposed;
-
-        private ThrowawayCluster(string binaries, string root, bool asPostgresUser, int port)
-        {
-            _binaries = binaries;
-            _root = root;
-            _asPostgresUser = asPostgresUser;
-            AdminConnectionString = new NpgsqlConnectionStringBuilder
-            {
-                Host = "127.0.0.1",
-                Port = port,
-                Username = "postgres",
-                Database = "postgres",
-                Timeout = 30,
-                CommandTimeout = 120,
-            }.ConnectionString;
-        }
-
-        public string AdminConnectionString { get; }
-
-        private string DataDirectory => Path.Combine(_root, "data");
-
-        public static ThrowawayCluster Start(string binaries)
-        {
-            var asPostgresUser = IsRoot();
-            // /tmp rather than $TMPDIR: the postgres user must be able to reach it, and the unix socket path must stay short.
-            var temp = Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
-            var root = Path.Combine(temp, "orderlib-pg-" + Guid.NewGuid().ToString("N")[..12]);
-            Directory.CreateDirectory(root);
-            var cluster = new ThrowawayCluster(binaries, root, asPostgresUser, FreePort());
-            try
-            {
-                if (asPostgresUser)
-                {
-                    // initdb refuses to run as root: the directory belongs to the postgres OS user, who runs the server.
-                    Run("chown", ["postgres:postgres", root], asPostgresUser: false, TimeSpan.FromSeconds(10));
-                }
-
-                cluster.InitDb();
-                cluster.StartServer();
-                return cluster;
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
-            {
-                var serverLog = cluster.ServerLogTail();
-                cluster.Dispose();
-                throw new InvalidOperationException(serverLog is null ? ex.Message : $"{ex.Message} Server log: {serverLog}", ex);
-            }
-            catch
-            {
-                cluster.Dispose();
-                throw;
-            }
-        }
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            {
-                return;
-            }
-
-            try
-            {
-                if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
-                {
-                    Run(Path.Combine(_binaries, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "30", "stop"], _asPostgresUser, TimeSpan.FromSeconds(40));
-                }
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
-            {
-                TestContext.Progress.WriteLine($"Stopping the throwaway PostgreSQL cluster failed: {ex.Message}");
-            }
-
-            try
-            {
-                Directory.Delete(_root, recursive: true);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                TestContext.Progress.WriteLine($"Deleting {_root} failed: {ex.Message}");
-            }
-        }
-
-        private string? ServerLogTail()
-        {
-            var path = Path.Combine(_root, "server.log");
-            try
-            {
-                return File.Exists(path) ? string.Join(" | ", File.ReadAllLines(path).TakeLast(10)) : null;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
-        }
-
-        private void InitDb() =>
-            Run(
-                Path.Combine(_binaries, "initdb"),
-                ["-D", DataDirectory, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"],
-                _asPostgresUser,
-                TimeSpan.FromSeconds(120));
-
-        private void StartServer()
-        {
-            var port = new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
-            var options = string.Join(
-                ' ',
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c listen_addresses=127.0.0.1",
-                $"-c port={port.ToString(CultureInfo.InvariantCulture)}",
-                $"-c unix_socket_directories='{_root}'",
-                "-c max_connections=200");
-            Run(
-                Path.Combine(_binaries, "pg_ctl"),
-                ["-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-o", options, "-w", "-t", "60", "start"],
-                _asPostgresUser,
-                TimeSpan.FromSeconds(90));
-        }
-
-        private static bool IsRoot()
-        {
-            try
-            {
-                return Run("id", ["-u"], asPostgresUser: false, TimeSpan.FromSeconds(10)).Trim() == "0";
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-                return false;
-            }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        /// <summary>Runs a program to completion and returns its standard output; throws with its output when it fails.</summary>
-        private static string Run(string program, IReadOnlyList<string> arguments, bool asPostgresUser, TimeSpan timeout)
-        {
-            var start = new ProcessStartInfo
-            {
-                FileName = asPostgresUser ? "runuser" : program,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-                UseShellExecute = false,
-                WorkingDirectory = Path.GetTempPath(), // the postgres user may not be able to enter the test's directory
-            };
-            if (asPostgresUser)
-            {
-                foreach (var argument in (string[])["-u", "postgres", "--", program])
-                {
-                    start.ArgumentList.Add(argument);
-                }
-            }
-
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"{program} did not finish within {timeout.TotalSeconds:0} s.");
-            }
-
-            process.WaitForExit(); // flush the redirected streams
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException(
-                    $"{string.Join(' ', start.ArgumentList.Prepend(start.FileName))} exited with {process.ExitCode}: {stderr.Result.Trim()} {stdout.Result.Trim()}");
-            }
-
-            return stdout.Result;
-        }
-    }
+    private sealed record Availability(string? AdminConnectionString, ThrowawayPostgresCluster? Cluster, string? Problem);
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
-using OrderLib.Migrations;
 
 namespace OrderLib.Tests.Tenancy;
 
@@ -8,26 +7,15 @@ namespace OrderLib.Tests.Tenancy;
 [TestFixture]
 public sealed class PostgresTenantIsolationTests : TenantIsolationTests
 {
-    private string? _connectionString;
+    private readonly MigratedPostgresDatabase _database = new();
 
     [OneTimeSetUp]
-    public async Task CreateDatabase()
-    {
-        _connectionString = await PostgresServer.CreateDatabaseAsync();
-        OrderLibMigrations.ForPostgres(_connectionString, "public").MigrateUp();
-    }
+    public Task CreateDatabase() => _database.CreateAsync();
 
     [OneTimeTearDown]
-    public async Task DropDatabase()
-    {
-        if (_connectionString is not null)
-        {
-            await PostgresServer.DropDatabaseAsync(_connectionString);
-            _connectionString = null;
-        }
-    }
+    public Task DropDatabase() => _database.DropAsync();
 
     /// <inheritdoc />
     protected override void UseStore(OrderLibBuilder builder) =>
-        builder.UsePostgres(_connectionString ?? throw new InvalidOperationException("No database."));
+        builder.UsePostgres(_database.ConnectionString);
 }
