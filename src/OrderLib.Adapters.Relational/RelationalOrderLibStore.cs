@@ -96,17 +96,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         {
             var id = await connection.ExecuteScalarAsync<long>(Command(
                 _sql.InsertJob,
-                new
-                {
-                    client = client.Value,
-                    name = definition.Name,
-                    description = definition.Description,
-                    priority = definition.Priority,
-                    maxAttempts = definition.MaxAttempts,
-                    schedule = definition.Schedule,
-                    nextDueAt = ToDbOrNull(nextDueAt),
-                    now = _dialect.ToDb(now),
-                },
+                JobWriteParameters(client, jobId: null, definition, nextDueAt, now),
                 null,
                 cancellationToken));
             return Job.Create(new JobId(id), client, definition, now) with { NextDueAt = nextDueAt };
@@ -116,6 +106,20 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
             throw new DuplicateJobNameException(client, definition.Name);
         }
     }
+
+    // The parameters of the job insert and update statements (the insert has no @jobId).
+    private object JobWriteParameters(ClientId client, JobId? jobId, JobDefinition definition, DateTimeOffset? nextDueAt, DateTimeOffset now) => new
+    {
+        client = client.Value,
+        jobId = jobId?.Value,
+        name = definition.Name,
+        description = definition.Description,
+        priority = definition.Priority,
+        maxAttempts = definition.MaxAttempts,
+        schedule = definition.Schedule,
+        nextDueAt = ToDbOrNull(nextDueAt),
+        now = _dialect.ToDb(now),
+    };
 
     /// <summary>Returns the client's job with that id, or null.</summary>
     public async Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
@@ -169,18 +173,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
                 {
                     await using var grid = await connection.QueryMultipleAsync(Command(
                         _sql.UpdateJob,
-                        new
-                        {
-                            client = client.Value,
-                            jobId = jobId.Value,
-                            name = definition.Name,
-                            description = definition.Description,
-                            priority = definition.Priority,
-                            maxAttempts = definition.MaxAttempts,
-                            schedule = definition.Schedule,
-                            nextDueAt = ToDbOrNull(nextDueAt),
-                            now = _dialect.ToDb(now),
-                        },
+                        JobWriteParameters(client, jobId, definition, nextDueAt, now),
                         transaction,
                         cancellationToken));
                     var row = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
