@@ -56,6 +56,15 @@ internal abstract class BenchDatabase : IAsyncDisposable
     /// <summary>A timestamp as this engine's store writes it (timestamptz on PostgreSQL, ISO 8601 "O" text on SQLite).</summary>
     protected abstract object DbTime(DateTimeOffset value);
 
+    // The ids of the queue scenario's jobs, in id order.
+    protected static Task<IReadOnlyList<long>> QueueJobIdsAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken) =>
+        Sql.LongsAsync(
+            connection,
+            null,
+            "SELECT id FROM jobs WHERE client_id = @client AND name LIKE 'queue-%' ORDER BY id",
+            cancellationToken,
+            ("client", Client));
+
     /// <summary>
     /// Enqueues a pending run for every queue job that has none, set-based, writing exactly what <c>Runs.EnqueueAsync</c>
     /// writes for a job without dependencies and without earlier runs (a Pending attempt 1 with the job's priority, waiting

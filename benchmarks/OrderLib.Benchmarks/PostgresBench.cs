@@ -210,12 +210,7 @@ internal sealed class PostgresBench : BenchDatabase
             cancellationToken,
             ("client", Client),
             ("count", count));
-        return await Sql.LongsAsync(
-            connection,
-            null,
-            "SELECT id FROM jobs WHERE client_id = @client AND name LIKE 'queue-%' ORDER BY id",
-            cancellationToken,
-            ("client", Client));
+        return await QueueJobIdsAsync(connection, cancellationToken);
     }
 
     public override async Task<(long RootId, long Edges)> CreateDagAsync(string database, int layers, int width, CancellationToken cancellationToken)

@@ -185,12 +185,7 @@ internal sealed class SqliteBench : BenchDatabase
             ("client", Client),
             ("count", count),
             ("now", now));
-        return await Sql.LongsAsync(
-            connection,
-            null,
-            "SELECT id FROM jobs WHERE client_id = @client AND name LIKE 'queue-%' ORDER BY id",
-            cancellationToken,
-            ("client", Client));
+        return await QueueJobIdsAsync(connection, cancellationToken);
     }
 
     public override async Task<(long RootId, long Edges)> CreateDagAsync(string database, int layers, int width, CancellationToken cancellationToken)
