@@ -1,3 +1,4 @@
+using OrderLib.Adapters.Postgres;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
@@ -79,7 +80,7 @@ internal sealed class PostgresBench : BenchDatabase
         }
 
         _created.Add(database);
-        OrderLibMigrations.ForPostgres(ConnectionString(database, pooled: false)).MigrateUp();
+        PostgresOrderLibMigrations.Create(ConnectionString(database, pooled: false)).MigrateUp();
     }
 
     public override async Task CopyAsync(string source, string target, CancellationToken cancellationToken)

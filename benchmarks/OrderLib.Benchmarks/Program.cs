@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Benchmarks;
-using OrderLib.Domain;
 
 // OrderLib claim + complete benchmark; see docs/benchmarks.md and --help.
 BenchSettings settings;

@@ -1,3 +1,4 @@
+using OrderLib.Adapters.Sqlite;
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
@@ -47,7 +48,7 @@ internal sealed class SqliteBench : BenchDatabase
     public override Task CreateMigratedAsync(string database, CancellationToken cancellationToken)
     {
         DeleteFiles(database);
-        OrderLibMigrations.ForSqlite(ConnectionString(database, pooled: false)).MigrateUp();
+        SqliteOrderLibMigrations.Create(ConnectionString(database, pooled: false)).MigrateUp();
         return Task.CompletedTask;
     }
 

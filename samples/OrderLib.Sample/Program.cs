@@ -10,7 +10,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OrderLib;
-using OrderLib.Domain;
 using OrderLib.Sample;
 
 const string Worker = "sample-worker";

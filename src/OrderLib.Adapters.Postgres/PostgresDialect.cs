@@ -3,7 +3,6 @@ using System.Data.Common;
 using Dapper;
 using Npgsql;
 using OrderLib.Adapters.Relational;
-using OrderLib.Domain;
 
 namespace OrderLib.Adapters.Postgres;
 

@@ -1,6 +1,5 @@
 using OrderLib;
 using OrderLib.Adapters.Postgres;
-using OrderLib.Migrations;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -9,7 +8,7 @@ public static class PostgresOrderLibBuilderExtensions
 {
     /// <summary>
     /// Uses a PostgreSQL database, e.g. <c>UsePostgres("Host=db;Database=app;Username=app;Password=...")</c>, with
-    /// OrderLib's tables in <paramref name="schema"/>. Migrations come from <see cref="OrderLibMigrations.ForPostgres"/>.
+    /// OrderLib's tables in <paramref name="schema"/>. Migrations come from <see cref="PostgresOrderLibMigrations.Create"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="connectionString"/> or <paramref name="schema"/> is null, empty or blank.</exception>
@@ -22,6 +21,6 @@ public static class PostgresOrderLibBuilderExtensions
         return builder.UseStore(
             "Postgres",
             _ => new PostgresOrderLibStore(connectionString, schema),
-            _ => OrderLibMigrations.ForPostgres(connectionString, schema));
+            _ => PostgresOrderLibMigrations.Create(connectionString, schema));
     }
 }

@@ -10,7 +10,7 @@ namespace OrderLib.Adapters.Postgres;
 /// transaction-scoped advisory lock (see <see cref="RelationalOrderLibStore"/> for the lock discipline). Owns an
 /// <see cref="NpgsqlDataSource"/> whose search path is the given schema, so the SQL uses unqualified table names;
 /// dispose the store to close its connections. The schema comes from
-/// <c>OrderLibMigrations.ForPostgres(connectionString, schema).MigrateUp()</c>.
+/// <c>PostgresOrderLibMigrations.Create(connectionString, schema).MigrateUp()</c>.
 /// </summary>
 public sealed class PostgresOrderLibStore : RelationalOrderLibStore, IAsyncDisposable, IDisposable
 {

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;

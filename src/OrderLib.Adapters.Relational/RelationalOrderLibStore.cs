@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Dapper;
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;

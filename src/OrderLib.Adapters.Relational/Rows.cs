@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using OrderLib.Domain;
 
 namespace OrderLib.Adapters.Relational;
 

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using OrderLib.Domain;
 
 namespace OrderLib.Adapters.Relational;
 

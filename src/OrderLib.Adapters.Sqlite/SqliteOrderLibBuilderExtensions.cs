@@ -1,6 +1,5 @@
 using OrderLib;
 using OrderLib.Adapters.Sqlite;
-using OrderLib.Migrations;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -9,7 +8,7 @@ public static class SqliteOrderLibBuilderExtensions
 {
     /// <summary>
     /// Uses a SQLite file, e.g. <c>UseSqlite("Data Source=app.db")</c>. The file is shared safely by several
-    /// processes (WAL mode, busy timeout). Migrations come from <see cref="OrderLibMigrations.ForSqlite"/>.
+    /// processes (WAL mode, busy timeout). Migrations come from <see cref="SqliteOrderLibMigrations.Create"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="connectionString"/> is null, empty or blank.</exception>
@@ -21,6 +20,6 @@ public static class SqliteOrderLibBuilderExtensions
         return builder.UseStore(
             "Sqlite",
             _ => new SqliteOrderLibStore(connectionString),
-            _ => OrderLibMigrations.ForSqlite(connectionString));
+            _ => SqliteOrderLibMigrations.Create(connectionString));
     }
 }

@@ -8,7 +8,7 @@ namespace OrderLib.Adapters.Sqlite;
 /// (the connection string's <c>Default Timeout</c>, 30 seconds unless set) and foreign keys on every connection, and
 /// immediate write transactions (<c>BEGIN IMMEDIATE</c>) that serialise every check-and-write.
 /// Timestamps are stored as ISO-8601 round-trip text of the UTC value. The schema comes from
-/// <c>OrderLibMigrations.ForSqlite(connectionString).MigrateUp()</c>.
+/// <c>SqliteOrderLibMigrations.Create(connectionString).MigrateUp()</c>.
 /// </summary>
 public sealed class SqliteOrderLibStore : RelationalOrderLibStore
 {

@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>Graph rules over "depends on" edges, for stores that hold the graph in memory.</summary>
 public static class DependencyGraph

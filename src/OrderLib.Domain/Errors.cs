@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>The base of every error OrderLib raises on purpose. When one is thrown, nothing was written.</summary>
 public abstract class OrderLibException : Exception
@@ -249,4 +249,24 @@ public sealed class LeaseLostException : OrderLibException
 
     /// <summary>The worker holding the run now, if any.</summary>
     public string? Holder { get; }
+}
+
+/// <summary>Thrown when a schema migration fails; the failing migration's changes are rolled back.</summary>
+public sealed class OrderLibMigrationException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public OrderLibMigrationException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>Thrown at start-up when OrderLib's configuration is missing or wrong; the message names the key to set.</summary>
+public sealed class OrderLibConfigurationException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public OrderLibConfigurationException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
 }

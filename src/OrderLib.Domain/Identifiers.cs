@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>Identifies a job. Ids are assigned by the store and never reused.</summary>
 /// <param name="Value">The store-assigned number.</param>

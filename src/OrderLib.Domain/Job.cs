@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>A job as stored: its definition plus the identity and timestamps the store assigned.</summary>
 /// <param name="Id">The job's id.</param>

@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>
 /// What a caller says about a job when creating or updating it. Every property validates on assignment,

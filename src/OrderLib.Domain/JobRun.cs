@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>One attempt of one job. The record is immutable; the transition methods return the changed run or throw.</summary>
 /// <param name="Id">The run's id.</param>

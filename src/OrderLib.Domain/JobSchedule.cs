@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>
 /// When a scheduled job is due. A schedule is stateless: its next occurrence depends only on the time asked about,

@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>
 /// When the next attempt of a failed run becomes available: exponential backoff

@@ -1,4 +1,4 @@
-namespace OrderLib.Domain;
+namespace OrderLib;
 
 /// <summary>Where a run is in its life. Pending and Running are active; the other three are terminal and final.</summary>
 public enum RunStatus

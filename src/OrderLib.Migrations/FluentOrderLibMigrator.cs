@@ -6,8 +6,7 @@ using FluentMigrator.Runner.Processors;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Migrations.Versions;
 using OrderLib.Ports;
-using OrderLib.Ports.Migrations;
-using MigrationInfo = OrderLib.Ports.Migrations.MigrationInfo;
+using MigrationInfo = OrderLib.Ports.MigrationInfo;
 
 namespace OrderLib.Migrations;
 

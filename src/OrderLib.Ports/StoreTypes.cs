@@ -1,10 +1,9 @@
-using OrderLib.Domain;
 
 namespace OrderLib.Ports;
 
 /// <summary>What a store adapter can and cannot do, stated rather than silently missing.</summary>
 /// <param name="ProviderName">The adapter's name: <c>InMemory</c>, <c>Sqlite</c> or <c>Postgres</c>.</param>
-/// <param name="HasSchema">True when the store has a schema that <see cref="Migrations.IOrderLibMigrator"/> manages.</param>
+/// <param name="HasSchema">True when the store has a schema that <see cref="IOrderLibMigrator"/> manages.</param>
 /// <param name="SharedAcrossProcesses">True when several processes may use the same store at once.</param>
 public sealed record StoreCapabilities(string ProviderName, bool HasSchema, bool SharedAcrossProcesses);
 
@@ -23,23 +22,3 @@ public sealed record JobWithLatestRun(Job Job, JobRun? LatestRun);
 /// <param name="Items">The items, in listing order.</param>
 /// <param name="NextAfter">The cursor for the next page (pass it as <c>after</c>), or null when this is the last page.</param>
 public sealed record Page<T>(IReadOnlyList<T> Items, long? NextAfter);
-
-/// <summary>Thrown when a schema migration fails; the failing migration's changes are rolled back.</summary>
-public sealed class OrderLibMigrationException : OrderLibException
-{
-    /// <summary>Creates the error.</summary>
-    public OrderLibMigrationException(string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-    }
-}
-
-/// <summary>Thrown at start-up when OrderLib's configuration is missing or wrong; the message names the key to set.</summary>
-public sealed class OrderLibConfigurationException : OrderLibException
-{
-    /// <summary>Creates the error.</summary>
-    public OrderLibConfigurationException(string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-    }
-}

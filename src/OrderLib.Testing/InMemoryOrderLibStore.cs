@@ -1,4 +1,3 @@
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Testing;

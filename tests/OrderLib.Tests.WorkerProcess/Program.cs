@@ -15,7 +15,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OrderLib.Ports;
+using OrderLib;
 using OrderLib.Tests.WorkerProcess;
 
 try

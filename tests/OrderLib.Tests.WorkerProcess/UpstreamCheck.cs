@@ -1,6 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using OrderLib.Domain;
-using OrderLib.Hosting;
 
 namespace OrderLib.Tests.WorkerProcess;
 

@@ -4,9 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrderLib.Adapters.Postgres;
 using OrderLib.Adapters.Sqlite;
-using OrderLib.Domain;
 using OrderLib.Ports;
-using OrderLib.Ports.Migrations;
 using OrderLib.Testing;
 
 namespace OrderLib.Tests.Configuration;

@@ -17,7 +17,7 @@ public sealed class SqliteStoreContractTests : StoreContractTests
         _directory = Path.Combine(Path.GetTempPath(), "orderlib-contract-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "orderlib.db") }.ToString();
-        OrderLibMigrations.ForSqlite(connectionString).MigrateUp();
+        SqliteOrderLibMigrations.Create(connectionString).MigrateUp();
         return Task.FromResult(StoreOf(new SqliteOrderLibStore(connectionString)));
     }
 

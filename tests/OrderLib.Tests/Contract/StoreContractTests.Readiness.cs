@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using OrderLib.Domain;
 
 namespace OrderLib.Tests.Contract;
 

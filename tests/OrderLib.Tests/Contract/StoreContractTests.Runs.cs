@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Tests.Contract;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using NUnit.Framework;
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Tests.Contract;

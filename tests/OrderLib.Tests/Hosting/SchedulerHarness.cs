@@ -5,8 +5,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using OrderLib.Domain;
-using OrderLib.Hosting;
 using OrderLib.Ports;
 using OrderLib.Testing;
 

@@ -4,8 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrderLib.Domain;
-using OrderLib.Hosting;
 using OrderLib.Ports;
 using OrderLib.Testing;
 

@@ -3,8 +3,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrderLib.Domain;
-using OrderLib.Hosting;
 using OrderLib.Ports;
 
 namespace OrderLib.Tests.Hosting;

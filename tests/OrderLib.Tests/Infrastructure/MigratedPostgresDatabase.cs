@@ -1,3 +1,4 @@
+using OrderLib.Adapters.Postgres;
 using OrderLib.Migrations;
 
 namespace OrderLib.Tests.Infrastructure;
@@ -18,7 +19,7 @@ internal sealed class MigratedPostgresDatabase
     public async Task CreateAsync()
     {
         _connectionString = await PostgresServer.CreateDatabaseAsync();
-        OrderLibMigrations.ForPostgres(_connectionString, "public").MigrateUp();
+        PostgresOrderLibMigrations.Create(_connectionString, "public").MigrateUp();
     }
 
     /// <summary>Drops the database, if it was created. Idempotent.</summary>

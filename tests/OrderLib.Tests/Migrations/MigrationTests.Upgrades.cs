@@ -1,6 +1,5 @@
 using System.Globalization;
 using NUnit.Framework;
-using OrderLib.Domain;
 using OrderLib.Migrations.Versions;
 using OrderLib.Ports;
 

@@ -4,7 +4,6 @@ using NUnit.Framework;
 using OrderLib.Migrations;
 using OrderLib.Migrations.Versions;
 using OrderLib.Ports;
-using OrderLib.Ports.Migrations;
 
 namespace OrderLib.Tests.Migrations;
 

@@ -4,7 +4,6 @@ using NUnit.Framework;
 using OrderLib.Adapters.Postgres;
 using OrderLib.Migrations;
 using OrderLib.Ports;
-using OrderLib.Ports.Migrations;
 
 namespace OrderLib.Tests.Migrations;
 
@@ -50,7 +49,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         return CreateMigratorForSameDatabase();
     }
 
-    protected override IOrderLibMigrator CreateMigratorForSameDatabase() => OrderLibMigrations.ForPostgres(Database, schema);
+    protected override IOrderLibMigrator CreateMigratorForSameDatabase() => PostgresOrderLibMigrations.Create(Database, schema);
 
     protected override Task DropDatabaseAsync() => Task.CompletedTask; // the fixture's database is dropped once, at the end
 
@@ -153,7 +152,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         var other = "orderlib_created_" + Guid.NewGuid().ToString("N")[..8];
         Assert.That(await SchemaExistsAsync(other), Is.False);
 
-        var migrator = OrderLibMigrations.ForPostgres(Database, other);
+        var migrator = PostgresOrderLibMigrations.Create(Database, other);
         Assert.That(migrator.ListMigrations().Any(m => m.IsApplied), Is.False);
         Assert.That(await SchemaExistsAsync(other), Is.False, "listing creates nothing");
 
@@ -171,7 +170,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     public async Task Two_schemas_in_one_database_are_independent_installations()
     {
         const string second = "orderlib_second";
-        var secondMigrator = OrderLibMigrations.ForPostgres(Database, second);
+        var secondMigrator = PostgresOrderLibMigrations.Create(Database, second);
 
         Migrator.MigrateUp();
         secondMigrator.MigrateUp();
@@ -202,12 +201,12 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     {
         foreach (var bad in new[] { "", "OrderLib", "1abc", "my-schema", "a\"b", "a b", new string('a', 64) })
         {
-            Assert.That(() => OrderLibMigrations.ForPostgres(Database, bad), Throws.InstanceOf<ArgumentException>(), bad);
+            Assert.That(() => PostgresOrderLibMigrations.Create(Database, bad), Throws.InstanceOf<ArgumentException>(), bad);
         }
 
-        Assert.That(() => OrderLibMigrations.ForPostgres(Database, null!), Throws.InstanceOf<ArgumentNullException>());
-        Assert.That(() => OrderLibMigrations.ForPostgres(""), Throws.InstanceOf<ArgumentException>());
-        Assert.That(OrderLibMigrations.ForPostgres(Database, "_ok_123"), Is.Not.Null);
+        Assert.That(() => PostgresOrderLibMigrations.Create(Database, null!), Throws.InstanceOf<ArgumentNullException>());
+        Assert.That(() => PostgresOrderLibMigrations.Create(""), Throws.InstanceOf<ArgumentException>());
+        Assert.That(PostgresOrderLibMigrations.Create(Database, "_ok_123"), Is.Not.Null);
     }
 
     [Test]
@@ -215,7 +214,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     {
         var unreachable = new NpgsqlConnectionStringBuilder(Database) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
 
-        Assert.That(() => OrderLibMigrations.ForPostgres(unreachable, schema).MigrateUp(), Throws.InstanceOf<OrderLib.Ports.OrderLibMigrationException>());
+        Assert.That(() => PostgresOrderLibMigrations.Create(unreachable, schema).MigrateUp(), Throws.InstanceOf<OrderLib.OrderLibMigrationException>());
     }
 
     private static string AdapterConnectionString(string database, string searchPath) =>

@@ -4,7 +4,6 @@ using NUnit.Framework;
 using OrderLib.Adapters.Sqlite;
 using OrderLib.Migrations;
 using OrderLib.Ports;
-using OrderLib.Ports.Migrations;
 
 namespace OrderLib.Tests.Migrations;
 
@@ -28,7 +27,7 @@ public sealed class SqliteMigrationTests : MigrationTests
     }
 
     protected override IOrderLibMigrator CreateMigratorForSameDatabase() =>
-        OrderLibMigrations.ForSqlite($"Data Source={_file ?? throw new InvalidOperationException("No database yet.")}");
+        SqliteOrderLibMigrations.Create($"Data Source={_file ?? throw new InvalidOperationException("No database yet.")}");
 
     protected override Task DropDatabaseAsync()
     {
@@ -112,15 +111,15 @@ public sealed class SqliteMigrationTests : MigrationTests
     [Test]
     public void ForSqlite_refuses_an_empty_or_malformed_connection_string()
     {
-        Assert.That(() => OrderLibMigrations.ForSqlite(""), Throws.InstanceOf<ArgumentException>());
-        Assert.That(() => OrderLibMigrations.ForSqlite("Data Source=x.db;Bogus Keyword=1"), Throws.InstanceOf<ArgumentException>());
+        Assert.That(() => SqliteOrderLibMigrations.Create(""), Throws.InstanceOf<ArgumentException>());
+        Assert.That(() => SqliteOrderLibMigrations.Create("Data Source=x.db;Bogus Keyword=1"), Throws.InstanceOf<ArgumentException>());
     }
 
     [Test]
     public void A_database_that_cannot_be_opened_gives_OrderLibMigrationException()
     {
-        var migrator = OrderLibMigrations.ForSqlite($"Data Source={Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing-dir", "x.db")}");
+        var migrator = SqliteOrderLibMigrations.Create($"Data Source={Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing-dir", "x.db")}");
 
-        Assert.That(() => migrator.MigrateUp(), Throws.InstanceOf<OrderLib.Ports.OrderLibMigrationException>());
+        Assert.That(() => migrator.MigrateUp(), Throws.InstanceOf<OrderLib.OrderLibMigrationException>());
     }
 }

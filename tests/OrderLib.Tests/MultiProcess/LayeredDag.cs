@@ -1,5 +1,4 @@
 using System.Globalization;
-using OrderLib.Domain;
 
 namespace OrderLib.Tests.MultiProcess;
 

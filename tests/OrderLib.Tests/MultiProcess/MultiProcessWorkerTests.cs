@@ -3,8 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using OrderLib.Domain;
-using OrderLib.Ports.Migrations;
+using OrderLib.Ports;
 
 namespace OrderLib.Tests.MultiProcess;
 

@@ -1,8 +1,9 @@
+using OrderLib.Adapters.Postgres;
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OrderLib.Migrations;
-using OrderLib.Ports.Migrations;
+using OrderLib.Ports;
 
 namespace OrderLib.Tests.MultiProcess;
 
@@ -22,7 +23,7 @@ public sealed class PostgresMultiProcessWorkerTests : MultiProcessWorkerTests
 
     protected override void UseStore(OrderLibBuilder builder, string connectionString) => builder.UsePostgres(connectionString);
 
-    protected override IOrderLibMigrator CreateMigrator(string connectionString) => OrderLibMigrations.ForPostgres(connectionString, "public");
+    protected override IOrderLibMigrator CreateMigrator(string connectionString) => PostgresOrderLibMigrations.Create(connectionString, "public");
 
     protected override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
 }

@@ -1,8 +1,9 @@
+using OrderLib.Adapters.Sqlite;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Migrations;
-using OrderLib.Ports.Migrations;
+using OrderLib.Ports;
 
 namespace OrderLib.Tests.MultiProcess;
 
@@ -41,7 +42,7 @@ public sealed class SqliteMultiProcessWorkerTests : MultiProcessWorkerTests
 
     protected override void UseStore(OrderLibBuilder builder, string connectionString) => builder.UseSqlite(connectionString);
 
-    protected override IOrderLibMigrator CreateMigrator(string connectionString) => OrderLibMigrations.ForSqlite(connectionString);
+    protected override IOrderLibMigrator CreateMigrator(string connectionString) => SqliteOrderLibMigrations.Create(connectionString);
 
     protected override DbConnection CreateConnection(string connectionString) => new SqliteConnection(connectionString);
 }

@@ -1,4 +1,3 @@
-using OrderLib.Domain;
 
 namespace OrderLib.Tests.Scheduling;
 

@@ -1,3 +1,4 @@
+using OrderLib.Adapters.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
@@ -18,7 +19,7 @@ public sealed class SqliteTenantIsolationTests : TenantIsolationTests
         _directory = Path.Combine(Path.GetTempPath(), "orderlib-tenancy-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "orderlib.db") }.ToString();
-        OrderLibMigrations.ForSqlite(_connectionString).MigrateUp();
+        SqliteOrderLibMigrations.Create(_connectionString).MigrateUp();
     }
 
     [OneTimeTearDown]

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
-using OrderLib.Domain;
 using OrderLib.Ports;
 
 namespace OrderLib.Tests.Tenancy;

@@ -1,0 +1,148 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OrderLib;
+
+/// <summary>
+/// Settings and job handlers of one <see cref="OrderLibWorker"/>, given to <c>AddWorker</c>. The values are checked when
+/// the worker starts; an invalid one stops the host from starting with an <see cref="OrderLibConfigurationException"/>
+/// that names it.
+/// </summary>
+public sealed class OrderLibWorkerOptions
+{
+    private readonly Dictionary<string, JobHandlerRegistration> _handlers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Who the worker is in the store (the runs it holds carry this id); 1 to 200 characters. Unique per worker instance:
+    /// by default <c>&lt;machine&gt;-&lt;process id&gt;-&lt;8 hex digits&gt;</c>.
+    /// </summary>
+    public string WorkerId { get; set; } = DefaultWorkerId();
+
+    /// <summary>How many runs execute at once, at most; at least 1. <see cref="Environment.ProcessorCount"/> unless set.</summary>
+    public int Concurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>How many runs one claim takes at most (never more than the free slots); 1 to 1000. 10 unless set.</summary>
+    public int BatchSize { get; set; } = 10;
+
+    /// <summary>The clients (tenants) whose runs the worker takes, or null (the default) for every client.</summary>
+    public IReadOnlyCollection<string>? Clients { get; set; }
+
+    /// <summary>The first wait after a claim found no work; it doubles while nothing is found. 50 ms unless set.</summary>
+    public TimeSpan IdlePollIntervalMin { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest wait between claims while idle; at least <see cref="IdlePollIntervalMin"/>. 2 seconds unless set.</summary>
+    public TimeSpan IdlePollIntervalMax { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the worker extends the lease of each run it executes; shorter than the lease. Null (the default) for a third of <see cref="OrderLibOptions.LeaseDuration"/>.</summary>
+    public TimeSpan? HeartbeatInterval { get; set; }
+
+    /// <summary>How often the worker ends runs whose lease expired (their worker is gone); any worker does it. 10 seconds unless set.</summary>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a stopping worker waits for its running handlers before it cancels them; zero or more. Runs still unfinished
+    /// then are not reported: they are rescued once their lease expires. 30 seconds unless set. Keep the host's own
+    /// <c>HostOptions.ShutdownTimeout</c> longer, or the host stops waiting first.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The job names that have a handler.</summary>
+    public IReadOnlyCollection<string> HandledJobNames => _handlers.Keys;
+
+    /// <summary>True when <see cref="HandleAny(Func{JobExecutionContext, CancellationToken, Task})"/> set a handler for jobs without one of their own.</summary>
+    public bool HasFallbackHandler => Fallback is not null;
+
+    internal JobHandlerRegistration? Fallback { get; private set; }
+
+    internal IEnumerable<JobHandlerRegistration> Registrations => Fallback is null ? _handlers.Values : _handlers.Values.Append(Fallback);
+
+    /// <summary>Runs <paramref name="handler"/> for the runs of jobs named <paramref name="jobName"/>.</summary>
+    /// <param name="jobName">The job's name (compared exactly, after trimming).</param>
+    /// <param name="handler">Does the work; see <see cref="IJobHandler"/> for how its ending decides the run's outcome.</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="jobName"/> is blank, or has a handler already.</exception>
+    public OrderLibWorkerOptions Handle(string jobName, Func<JobExecutionContext, CancellationToken, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return Add(jobName, new JobHandlerRegistration(null, (_, context, token) => handler(context, token)));
+    }
+
+    /// <summary>Runs an <typeparamref name="THandler"/>, resolved from a DI scope created for each run, for the runs of jobs named <paramref name="jobName"/>.</summary>
+    /// <typeparam name="THandler">The handler type; <c>AddWorker</c> registers it as scoped unless it is registered already.</typeparam>
+    /// <param name="jobName">The job's name (compared exactly, after trimming).</param>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="jobName"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="jobName"/> is blank, or has a handler already.</exception>
+    public OrderLibWorkerOptions Handle<THandler>(string jobName)
+        where THandler : class, IJobHandler =>
+        Add(jobName, TypedRegistration<THandler>());
+
+    /// <summary>Runs <paramref name="handler"/> for the runs of every job that has no handler of its own.</summary>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="handler"/> is null.</exception>
+    /// <exception cref="ArgumentException">A fallback handler is set already.</exception>
+    public OrderLibWorkerOptions HandleAny(Func<JobExecutionContext, CancellationToken, Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return SetFallback(new JobHandlerRegistration(null, (_, context, token) => handler(context, token)));
+    }
+
+    /// <summary>Runs an <typeparamref name="THandler"/>, resolved from a DI scope created for each run, for every job that has no handler of its own.</summary>
+    /// <typeparam name="THandler">The handler type; <c>AddWorker</c> registers it as scoped unless it is registered already.</typeparam>
+    /// <returns>These options, for chaining.</returns>
+    /// <exception cref="ArgumentException">A fallback handler is set already.</exception>
+    public OrderLibWorkerOptions HandleAny<THandler>()
+        where THandler : class, IJobHandler =>
+        SetFallback(TypedRegistration<THandler>());
+
+    /// <summary>The handler for <paramref name="jobName"/>: its own, else the fallback, else null.</summary>
+    internal JobHandlerRegistration? Find(string jobName) =>
+        _handlers.TryGetValue(jobName, out var registration) ? registration : Fallback;
+
+    private static JobHandlerRegistration TypedRegistration<THandler>()
+        where THandler : class, IJobHandler =>
+        new(typeof(THandler), (services, context, token) => services.GetRequiredService<THandler>().ExecuteAsync(context, token));
+
+    private OrderLibWorkerOptions Add(string jobName, JobHandlerRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(jobName);
+        var name = jobName.Trim();
+        if (name.Length == 0)
+        {
+            throw new ArgumentException("A job name must not be empty or blank.", nameof(jobName));
+        }
+
+        if (!_handlers.TryAdd(name, registration))
+        {
+            throw new ArgumentException($"Job '{name}' has a handler already.", nameof(jobName));
+        }
+
+        return this;
+    }
+
+    private OrderLibWorkerOptions SetFallback(JobHandlerRegistration registration)
+    {
+        if (Fallback is not null)
+        {
+            throw new ArgumentException("A fallback handler (HandleAny) is set already.", nameof(registration));
+        }
+
+        Fallback = registration;
+        return this;
+    }
+
+    private static string DefaultWorkerId()
+    {
+        var machine = Environment.MachineName;
+        if (machine.Length > 150)
+        {
+            machine = machine[..150];
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{machine}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+    }
+}
+
+/// <summary>A handler as registered: the type resolved per run (or null for a delegate), and how to invoke it.</summary>
+internal sealed record JobHandlerRegistration(Type? HandlerType, Func<IServiceProvider, JobExecutionContext, CancellationToken, Task> InvokeAsync);

@@ -1,0 +1,105 @@
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>The checked, frozen settings of a worker, taken from <see cref="OrderLibWorkerOptions"/> when it starts.</summary>
+internal sealed record WorkerSettings(
+    string WorkerId,
+    int Concurrency,
+    int BatchSize,
+    IReadOnlyCollection<ClientId>? Clients,
+    TimeSpan IdleMin,
+    TimeSpan IdleMax,
+    TimeSpan HeartbeatInterval,
+    TimeSpan RescueInterval,
+    TimeSpan ShutdownTimeout)
+{
+    private const string Prefix = "OrderLib worker option ";
+    private const int MaxBatchSize = 1000;
+
+    /// <exception cref="OrderLibConfigurationException">A value is out of range; the message names it.</exception>
+    public static WorkerSettings From(OrderLibWorkerOptions options, TimeSpan leaseDuration)
+    {
+        var workerId = options.WorkerId?.Trim();
+        if (string.IsNullOrEmpty(workerId) || workerId.Length > JobRun.MaxWorkerIdLength)
+        {
+            throw Invalid(nameof(options.WorkerId), $"must be 1 to {JobRun.MaxWorkerIdLength} characters; got '{options.WorkerId}'.");
+        }
+
+        if (options.Concurrency < 1)
+        {
+            throw Invalid(nameof(options.Concurrency), $"must be at least 1; got {options.Concurrency}.");
+        }
+
+        if (options.BatchSize is < 1 or > MaxBatchSize)
+        {
+            throw Invalid(nameof(options.BatchSize), $"must be 1 to {MaxBatchSize}; got {options.BatchSize}.");
+        }
+
+        if (options.IdlePollIntervalMin <= TimeSpan.Zero)
+        {
+            throw Invalid(nameof(options.IdlePollIntervalMin), $"must be positive; got {options.IdlePollIntervalMin}.");
+        }
+
+        if (options.IdlePollIntervalMax < options.IdlePollIntervalMin)
+        {
+            throw Invalid(nameof(options.IdlePollIntervalMax), $"must be at least {nameof(options.IdlePollIntervalMin)} ({options.IdlePollIntervalMin}); got {options.IdlePollIntervalMax}.");
+        }
+
+        var heartbeat = options.HeartbeatInterval ?? leaseDuration / 3;
+        if (heartbeat <= TimeSpan.Zero || heartbeat >= leaseDuration)
+        {
+            throw Invalid(nameof(options.HeartbeatInterval), $"must be positive and shorter than the lease ({OrderLibOptions.SectionName}:{nameof(OrderLibOptions.LeaseDuration)} = {leaseDuration}); got {heartbeat}.");
+        }
+
+        if (options.RescueInterval <= TimeSpan.Zero)
+        {
+            throw Invalid(nameof(options.RescueInterval), $"must be positive; got {options.RescueInterval}.");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.Zero)
+        {
+            throw Invalid(nameof(options.ShutdownTimeout), $"must be zero or more; got {options.ShutdownTimeout}.");
+        }
+
+        if (options.HandledJobNames.Count == 0 && !options.HasFallbackHandler)
+        {
+            throw new OrderLibConfigurationException("The OrderLib worker has no handler: call Handle(\"job name\", ...) or HandleAny(...) on its options in AddWorker.");
+        }
+
+        return new WorkerSettings(
+            workerId,
+            options.Concurrency,
+            options.BatchSize,
+            ParseClients(options.Clients),
+            options.IdlePollIntervalMin,
+            options.IdlePollIntervalMax,
+            heartbeat,
+            options.RescueInterval,
+            options.ShutdownTimeout);
+    }
+
+    private static ClientId[]? ParseClients(IReadOnlyCollection<string>? clients)
+    {
+        if (clients is null)
+        {
+            return null;
+        }
+
+        if (clients.Count == 0)
+        {
+            throw Invalid(nameof(OrderLibWorkerOptions.Clients), "must name at least one client, or be null to serve every client.");
+        }
+
+        try
+        {
+            return clients.Select(client => new ClientId(client)).Distinct().ToArray();
+        }
+        catch (OrderLibValidationException exception)
+        {
+            throw new OrderLibConfigurationException(Prefix + nameof(OrderLibWorkerOptions.Clients) + ": " + exception.Message, exception);
+        }
+    }
+
+    private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);
+}

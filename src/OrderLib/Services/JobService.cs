@@ -1,0 +1,81 @@
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>Job definitions of one client. Obtain it from <see cref="IOrderLib.Jobs"/>.</summary>
+public sealed class JobService
+{
+    private readonly OrderLibContext _context;
+
+    internal JobService(OrderLibContext context) => _context = context;
+
+    /// <summary>Creates a job. A job with a schedule is first due at the schedule's next occurrence.</summary>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval (see <see cref="JobScheduleParser"/>).</exception>
+    /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
+    public Task<Job> CreateAsync(JobDefinition definition, CancellationToken cancellationToken = default)
+    {
+        CheckSchedule(definition);
+        return _context.JobStore.CreateJobAsync(_context.Client, definition, _context.Now(), cancellationToken);
+    }
+
+    /// <summary>Returns the job with that id.</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<Job> GetAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        await _context.JobStore.GetJobAsync(_context.Client, jobId, cancellationToken) ?? throw new JobNotFoundException(jobId);
+
+    /// <summary>Returns the job with that name (compared after trimming).</summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<Job> GetByNameAsync(string name, CancellationToken cancellationToken = default) =>
+        await FindByNameAsync(name, cancellationToken) ?? throw new JobNotFoundException(name.Trim());
+
+    /// <summary>Returns the job with that name (compared after trimming), or null when there is none.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public Task<Job?> FindByNameAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _context.JobStore.GetJobByNameAsync(_context.Client, name.Trim(), cancellationToken);
+    }
+
+    /// <summary>Lists the client's jobs in creation (id) order, one page at a time.</summary>
+    /// <param name="after">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the first page.</param>
+    /// <param name="limit">The page size, 1 to 1000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
+    public async Task<Page<Job>> ListAsync(long? after = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        Paging.CheckLimit(limit);
+        var jobs = await _context.JobStore.ListJobsAsync(_context.Client, after is { } id ? new JobId(id) : null, limit + 1, cancellationToken);
+        return Paging.ToPage(jobs, limit, job => job.Id.Value);
+    }
+
+    /// <summary>
+    /// Replaces the job's definition (name, description, priority, max attempts, schedule). A changed schedule is next due
+    /// at its next occurrence from now; an unchanged one keeps its due time.
+    /// </summary>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval.</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
+    public Task<Job> UpdateAsync(JobId jobId, JobDefinition definition, CancellationToken cancellationToken = default)
+    {
+        CheckSchedule(definition);
+        return _context.JobStore.UpdateJobAsync(_context.Client, jobId, definition, _context.Now(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the job with its runs and dependencies. A job that others depend on is refused unless
+    /// <paramref name="cascade"/> is true, which also removes their dependencies on it.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    public Task DeleteAsync(JobId jobId, bool cascade = false, CancellationToken cancellationToken = default) =>
+        _context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken);
+
+    private static void CheckSchedule(JobDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (definition.Schedule is { } schedule)
+        {
+            JobScheduleParser.Parse(schedule);
+        }
+    }
+}

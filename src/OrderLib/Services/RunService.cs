@@ -1,0 +1,110 @@
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>Runs of one client's jobs. Obtain it from <see cref="IOrderLib.Runs"/>.</summary>
+public sealed class RunService
+{
+    private readonly OrderLibContext _context;
+
+    internal RunService(OrderLibContext context) => _context = context;
+
+    /// <summary>
+    /// Asks for a run of the job: creates a pending run, or returns the job's active (Pending or Running) run
+    /// unchanged, so repeated or concurrent calls are harmless.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<EnqueueResult> EnqueueAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.EnqueueRunAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+
+    /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
+    /// <exception cref="OrderLibValidationException"><paramref name="workerId"/> is empty, blank or longer than 200 characters.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="RunNotAvailableException">The run may not start yet.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">A job it depends on has no successful latest run; the error names each with its status.</exception>
+    public Task<JobRun> StartAsync(RunId runId, string workerId, CancellationToken cancellationToken = default)
+    {
+        var worker = WorkerRunService.CheckWorkerId(workerId);
+        var now = _context.Now();
+        return _context.RunStore.StartRunAsync(_context.Client, runId, worker, now, now + _context.Options.LeaseDuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
+    /// pipeline runs in dependency order; jobs with an active run keep it.
+    /// </summary>
+    /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+
+    /// <summary>Finishes the running run as Succeeded, whichever worker holds it (an operator's override; workers use <see cref="WorkerRunService"/>).</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    public Task<RunCompletion> SucceedAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
+
+    /// <summary>
+    /// Finishes the running run as Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
+    /// the next attempt is enqueued after a backoff; otherwise the pending runs of its dependents are cancelled.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    public Task<RunCompletion> FailAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(errorText);
+        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, errorText, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
+    }
+
+    /// <summary>
+    /// Cancels the run: a Pending run at once (and the pending runs of its dependents with it); a Running run is marked so
+    /// that its worker learns it at the next heartbeat, stops and reports it Cancelled.
+    /// </summary>
+    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run has already ended.</exception>
+    public Task<JobRun> CancelAsync(RunId runId, string? reason = null, CancellationToken cancellationToken = default) =>
+        _context.RunStore.CancelRunAsync(_context.Client, runId, reason, _context.Now(), cancellationToken);
+
+    /// <summary>Returns the run.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    public async Task<JobRun> GetAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        await _context.RunStore.GetRunAsync(_context.Client, runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+
+    /// <summary>Lists the job's runs, newest first, one page at a time.</summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="before">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the newest runs.</param>
+    /// <param name="limit">The page size, 1 to 1000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
+    public async Task<Page<JobRun>> ListForJobAsync(JobId jobId, long? before = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        Paging.CheckLimit(limit);
+        var runs = await _context.RunStore.ListRunsAsync(_context.Client, jobId, before is { } id ? new RunId(id) : null, limit + 1, cancellationToken);
+        return Paging.ToPage(runs, limit, run => run.Id.Value);
+    }
+
+    /// <summary>Lists the client's jobs in id order, each with its most recent run (null if it never ran).</summary>
+    /// <param name="after">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the first page.</param>
+    /// <param name="limit">The page size, 1 to 1000.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
+    public async Task<Page<JobWithLatestRun>> ListLatestAsync(long? after = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        Paging.CheckLimit(limit);
+        var rows = await _context.RunStore.ListLatestRunsAsync(_context.Client, after is { } id ? new JobId(id) : null, limit + 1, cancellationToken);
+        return Paging.ToPage(rows, limit, row => row.Job.Id.Value);
+    }
+
+    /// <summary>
+    /// The pending runs that may start now (available, and every job they depend on has a successful latest run),
+    /// highest job priority first, then oldest. Reading them reserves nothing.
+    /// </summary>
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range (1 to 1000).</exception>
+    public Task<IReadOnlyList<JobRun>> ListReadyAsync(int limit = 100, CancellationToken cancellationToken = default) =>
+        _context.RunStore.ListReadyRunsAsync(_context.Client, _context.Now(), Paging.CheckLimit(limit), cancellationToken);
+
+}

@@ -1,0 +1,55 @@
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>
+/// Turns schedules into runs: call <see cref="EnqueueDueAsync"/> on time (the hosted scheduler in OrderLib.Hosting
+/// does) from one process or several. Registered by <c>AddOrderLib</c>.
+/// </summary>
+public sealed class ScheduleService
+{
+    private readonly IScheduleStore _store;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Creates the service over the registered store; host apps resolve it from DI instead.</summary>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public ScheduleService(IScheduleStore store, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _store = store;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>
+    /// Enqueues a run for every scheduled job due now (up to <paramref name="limit"/>), each occurrence once even with
+    /// concurrent callers; occurrences missed during downtime collapse into one run; a job with an active run keeps it.
+    /// </summary>
+    /// <param name="limit">How many due jobs at most, 1 to 1000; call again while the result is full.</param>
+    /// <param name="clients">The clients served, or null for all.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range or <paramref name="clients"/> is empty.</exception>
+    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int limit = 100, IReadOnlyCollection<ClientId>? clients = null, CancellationToken cancellationToken = default)
+    {
+        Paging.CheckLimit(limit);
+        CheckClients(clients);
+        return _store.EnqueueDueRunsAsync(OrderLibClock.Now(_timeProvider), clients, limit, cancellationToken);
+    }
+
+    /// <summary>The earliest time a scheduled job of the clients (null: all) is due, or null when none is scheduled.</summary>
+    /// <exception cref="OrderLibValidationException"><paramref name="clients"/> is empty.</exception>
+    public Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients = null, CancellationToken cancellationToken = default)
+    {
+        CheckClients(clients);
+        return _store.GetEarliestDueAtAsync(clients, cancellationToken);
+    }
+
+    /// <summary>Refuses an empty client set (null means all clients).</summary>
+    internal static void CheckClients(IReadOnlyCollection<ClientId>? clients)
+    {
+        if (clients is { Count: 0 })
+        {
+            throw new OrderLibValidationException(nameof(clients), "Serve at least one client; pass null to serve all.");
+        }
+    }
+}
