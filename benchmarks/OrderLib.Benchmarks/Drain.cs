@@ -20,7 +20,7 @@ internal static class Drain
         {
             try
             {
-                await WorkAsync(queue, $"bench-w{i + 1:00}", batch, budget, log, cancellation.Token);
+                await WorkAsync(queue, new WorkerId($"bench-w{i + 1:00}"), batch, budget, log, cancellation.Token);
             }
             catch
             {
@@ -58,7 +58,7 @@ internal static class Drain
             LatencyStats.Of(logs.SelectMany(l => l.CompleteTicks)));
     }
 
-    private static async Task WorkAsync(WorkerRunService queue, string workerId, int batch, ClaimBudget budget, WorkerLog log, CancellationToken cancellationToken)
+    private static async Task WorkAsync(WorkerRunService queue, WorkerId workerId, int batch, ClaimBudget budget, WorkerLog log, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -87,7 +87,7 @@ internal static class Drain
             foreach (var run in claimed)
             {
                 started = Stopwatch.GetTimestamp();
-                await queue.SucceedAsync(run.Run.Id, workerId, cancellationToken);
+                await queue.ReportSucceededAsync(run.Run.Id, workerId, cancellationToken);
                 log.CompleteTicks.Add(Stopwatch.GetTimestamp() - started);
                 log.RunIds.Add(run.Run.Id.Value);
             }

@@ -299,10 +299,10 @@ internal sealed class PostgresBench : BenchDatabase
         var (claimed, runId) = await WithServicesAsync(database, async services =>
         {
             var queue = services.GetRequiredService<WorkerRunService>();
-            var runs = await queue.ClaimAsync("bench-explain", limit, null, cancellationToken);
+            var runs = await queue.ClaimAsync(new WorkerId("bench-explain"), limit, null, cancellationToken);
             if (runs.Count > 0)
             {
-                await queue.SucceedAsync(runs[0].Run.Id, "bench-explain", cancellationToken);
+                await queue.ReportSucceededAsync(runs[0].Run.Id, new WorkerId("bench-explain"), cancellationToken);
             }
 
             return (runs.Count, runs.Count > 0 ? runs[0].Run.Id.Value : 0L);

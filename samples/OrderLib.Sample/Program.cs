@@ -12,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 using OrderLib;
 using OrderLib.Sample;
 
-const string Worker = "sample-worker";
+var Worker = new WorkerId("sample-worker");
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
@@ -103,7 +103,7 @@ catch (DependenciesNotSatisfiedException refused)
 // 4. Work as one worker of this client: claim the ready runs (highest priority first), do each job's work, report
 //    the outcome. A failure with no attempts left cancels everything downstream, so nothing waits forever.
 var failed = 0;
-var clients = new[] { orderLib.ClientId };
+var clients = Clients.Only(orderLib.ClientId);
 while (await AnyActiveAsync())
 {
     var claimed = await workers.ClaimAsync(Worker, 10, clients, stopping);
@@ -127,12 +127,12 @@ while (await AnyActiveAsync())
             }
 
             var did = await step.Work(stopping);
-            await workers.SucceedAsync(run.Id, Worker, stopping);
+            await workers.ReportSucceededAsync(run.Id, Worker, stopping);
             Console.WriteLine($"succeeded {jobName,-18} {did}");
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            var completion = await workers.FailAsync(run.Id, Worker, error.Message, stopping);
+            var completion = await workers.ReportFailedAsync(run.Id, Worker, error.Message, stopping);
             Console.WriteLine($"FAILED    {jobName,-18} {error.Message} (cancelled downstream: {completion.CancelledDownstream.Count} run(s))");
             failed++;
         }
@@ -142,19 +142,19 @@ while (await AnyActiveAsync())
 // 6. The history: every job with its latest run.
 Console.WriteLine();
 Console.WriteLine($"{"job",-18} {"status",-10} {"attempt",7}  {"started (UTC)",-23}  {"finished (UTC)",-23}  worker");
-long? nextAfter = null;
+PageCursor? nextPage = null;
 do
 {
-    var page = await orderLib.Runs.ListLatestAsync(nextAfter, cancellationToken: stopping);
+    var page = await orderLib.Runs.ListLatestAsync(nextPage, cancellationToken: stopping);
     foreach (var (job, latest) in page.Items)
     {
         Console.WriteLine(
-            $"{job.Name,-18} {latest?.Status.ToString() ?? "never ran",-10} {latest?.Attempt,7}  {Time(latest?.StartedAt),-23}  {Time(latest?.FinishedAt),-23}  {latest?.WorkerId ?? "-"}");
+            $"{job.Name,-18} {latest?.Status.ToString() ?? "never ran",-10} {latest?.Attempt,7}  {Time(latest?.StartedAt),-23}  {Time(latest?.FinishedAt),-23}  {latest?.WorkerId?.Value ?? "-"}");
     }
 
-    nextAfter = page.NextAfter;
+    nextPage = page.Next;
 }
-while (nextAfter is not null);
+while (nextPage is not null);
 
 Console.WriteLine();
 Console.WriteLine(failed == 0 ? $"Pipeline succeeded; output in {outputDirectory}" : $"Pipeline failed: {failed} run(s) failed.");

@@ -22,27 +22,20 @@ public abstract partial class RelationalOrderLibStore
     /// </summary>
     /// <returns>The claimed runs in claim order.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
-    /// <exception cref="ArgumentException">The worker id is blank or longer than <see cref="JobRun.MaxWorkerIdLength"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The limit is less than 1.</exception>
     public async Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        CheckWorkerId(request.WorkerId, nameof(request));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
-        if (request.Clients is { Count: 0 })
-        {
-            return [];
-        }
-
         var param = new
         {
-            workerId = request.WorkerId,
-            clients = request.Clients?.Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray() ?? [],
+            workerId = request.WorkerId.Value,
+            clients = ClientValues(request.Clients),
             limit = request.Limit,
             now = _dialect.ToDb(request.Now),
             leaseExpiresAt = _dialect.ToDb(request.LeaseExpiresAt),
         };
-        var sql = request.Clients is null ? _sql.ClaimRuns : _sql.ClaimClientRuns;
+        var sql = request.Clients.IsAll ? _sql.ClaimRuns : _sql.ClaimClientRuns;
         return await WriteAsync(
             async (connection, transaction) =>
             {
@@ -61,13 +54,11 @@ public abstract partial class RelationalOrderLibStore
 
     /// <summary>Extends the worker's lease on the run to <paramref name="leaseExpiresAt"/>, only while the worker holds it.</summary>
     /// <returns>The run with its new lease, and whether cancellation was requested.</returns>
-    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or too long.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
-        CheckWorkerId(workerId, nameof(workerId));
-        var param = new { runId = runId.Value, workerId, leaseExpiresAt = _dialect.ToDb(leaseExpiresAt) };
+        var param = new { runId = runId.Value, workerId = workerId.Value, leaseExpiresAt = _dialect.ToDb(leaseExpiresAt) };
         return WriteAsync(
             async (connection, transaction) =>
             {
@@ -88,14 +79,12 @@ public abstract partial class RelationalOrderLibStore
     /// dependents' pending runs wait for one job fewer), Failed with <paramref name="errorText"/> (retried after a backoff
     /// while attempts remain, otherwise its transitive dependents' pending runs are cancelled) or Cancelled (cascades the same way).
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or too long.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
-        CheckWorkerId(workerId, nameof(workerId));
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
         {
@@ -126,15 +115,6 @@ public abstract partial class RelationalOrderLibStore
 
     // ---------------------------------------------------------------- ending one run
 
-    private static void CheckWorkerId(string workerId, string paramName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(workerId, paramName);
-        if (workerId.Length > JobRun.MaxWorkerIdLength)
-        {
-            throw new ArgumentException($"A worker id must be at most {JobRun.MaxWorkerIdLength} characters; got {workerId.Length}.", paramName);
-        }
-    }
-
     // Ends one Running run — client-scoped (FinishRun: Client set) or fenced on the worker (CompleteRun: WorkerId set) —
     // then retries or cascades. One round trip for a success, two for a failure or cancellation.
     private Task<RunCompletion> EndRunAsync(RunEnd end, CancellationToken cancellationToken)
@@ -154,7 +134,7 @@ public abstract partial class RelationalOrderLibStore
         {
             client = end.Client?.Value,
             runId = end.RunId.Value,
-            workerId = end.WorkerId,
+            workerId = end.WorkerId?.Value,
             outcome = StatusText.Of(end.Outcome),
             error = end.Error,
             now = _dialect.ToDb(end.Now),
@@ -189,7 +169,7 @@ public abstract partial class RelationalOrderLibStore
                     // Throws; the transaction rolls back whatever the batch's other statements did.
                     throw clientScoped
                         ? await IllegalEndAsync(connection, transaction, end.Client!.Value, end.RunId, end.Outcome, cancellationToken)
-                        : await LeaseLostAsync(connection, transaction, end.RunId, end.WorkerId!, cancellationToken);
+                        : await LeaseLostAsync(connection, transaction, end.RunId, end.WorkerId!.Value, cancellationToken);
                 }
 
                 var run = row.ToRun(_dialect);
@@ -253,7 +233,7 @@ public abstract partial class RelationalOrderLibStore
     }));
 
     // Why a fenced call changed nothing: the run is gone, or it is not (any more) Running under this worker.
-    private async Task<Exception> LeaseLostAsync(DbConnection connection, DbTransaction transaction, RunId runId, string workerId, CancellationToken cancellationToken)
+    private async Task<Exception> LeaseLostAsync(DbConnection connection, DbTransaction transaction, RunId runId, WorkerId workerId, CancellationToken cancellationToken)
     {
         var current = await connection.QuerySingleOrDefaultAsync<RunHolderRow>(Command(
             _sql.GetRunHolder, new { runId = runId.Value }, transaction, cancellationToken));
@@ -263,7 +243,7 @@ public abstract partial class RelationalOrderLibStore
         }
 
         var status = StatusText.Parse(current.Status);
-        return new LeaseLostException(runId, workerId, status, status == RunStatus.Running ? current.WorkerId : null);
+        return new LeaseLostException(runId, workerId, status, status == RunStatus.Running && current.WorkerId is { } holder ? new WorkerId(holder) : null);
     }
 
     // Why a client-scoped end changed nothing: the client has no such run, or the run is not Running.
@@ -546,7 +526,7 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <summary>How one run is ended: client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
-    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, string? WorkerId);
+    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, WorkerId? WorkerId);
 
     /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
     private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);

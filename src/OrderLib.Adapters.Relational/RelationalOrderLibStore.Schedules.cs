@@ -25,35 +25,27 @@ public abstract partial class RelationalOrderLibStore
     /// </remarks>
     /// <returns>One entry per consumed occurrence, earliest due first, then job id.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
-    public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(clients);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        if (clients is { Count: 0 })
-        {
-            return [];
-        }
-
         now = now.ToUniversalTime();
         var clientIds = ClientValues(clients);
         return await WriteAsync((connection, transaction) => EnqueueDueAsync(connection, transaction, now, clientIds, limit, cancellationToken), cancellationToken);
     }
 
-    /// <summary>The earliest due time among the scheduled jobs of the clients (null: all), or null when none is due ever.</summary>
-    public async Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken)
+    /// <summary>The earliest due time among the scheduled jobs of the clients, or null when none is due ever.</summary>
+    public async Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
-        if (clients is { Count: 0 })
-        {
-            return null;
-        }
-
-        var sql = clients is null ? _sql.EarliestDueAt : _sql.EarliestClientDueAt;
+        ArgumentNullException.ThrowIfNull(clients);
+        var sql = clients.IsAll ? _sql.EarliestDueAt : _sql.EarliestClientDueAt;
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var value = await connection.ExecuteScalarAsync<object?>(Command(sql, new { clients = ClientValues(clients) }, null, cancellationToken));
         return value is null or DBNull ? null : _dialect.FromDb(value);
     }
 
-    private static string[] ClientValues(IReadOnlyCollection<ClientId>? clients) =>
-        clients?.Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray() ?? [];
+    private static string[] ClientValues(Clients clients) =>
+        clients.Ids?.Select(c => c.Value).ToArray() ?? [];
 
     // Three round trips: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
     // they are now, their active runs, their upstream jobs share-locked (SKIP LOCKED) with the upstream statuses, and the

@@ -332,24 +332,17 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     /// Starts the run for <paramref name="workerId"/> when it is pending, available and waits on nothing, holding it until
     /// <paramref name="leaseExpiresAt"/>.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="workerId"/> is blank or longer than <see cref="JobRun.MaxWorkerIdLength"/>.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
     /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
-    public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
-        if (workerId.Length > JobRun.MaxWorkerIdLength)
-        {
-            throw new ArgumentException($"A worker id must be at most {JobRun.MaxWorkerIdLength} characters; got {workerId.Length}.", nameof(workerId));
-        }
-
         var param = new
         {
             client = client.Value,
             runId = runId.Value,
-            workerId,
+            workerId = workerId.Value,
             now = _dialect.ToDb(now),
             leaseExpiresAt = _dialect.ToDb(leaseExpiresAt),
         };

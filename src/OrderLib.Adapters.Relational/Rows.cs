@@ -95,7 +95,7 @@ internal sealed class RunRow
         dialect.FromDb(AvailableAt),
         StartedAt is null ? null : dialect.FromDb(StartedAt),
         FinishedAt is null ? null : dialect.FromDb(FinishedAt),
-        WorkerId,
+        WorkerId is null ? null : new WorkerId(WorkerId),
         LeaseExpiresAt is null ? null : dialect.FromDb(LeaseExpiresAt),
         Error)
     {

@@ -229,7 +229,7 @@ public sealed class RunNotAvailableException : OrderLibException
 public sealed class LeaseLostException : OrderLibException
 {
     /// <summary>Creates the error.</summary>
-    public LeaseLostException(RunId runId, string workerId, RunStatus status, string? holder)
+    public LeaseLostException(RunId runId, WorkerId workerId, RunStatus status, WorkerId? holder)
         : base($"Worker '{workerId}' no longer holds run {runId}: it is {status}{(holder is null ? "" : $" and held by '{holder}'")}.")
     {
         RunId = runId;
@@ -242,13 +242,13 @@ public sealed class LeaseLostException : OrderLibException
     public RunId RunId { get; }
 
     /// <summary>The worker that reported.</summary>
-    public string WorkerId { get; }
+    public WorkerId WorkerId { get; }
 
     /// <summary>The run's status now.</summary>
     public RunStatus Status { get; }
 
     /// <summary>The worker holding the run now, if any.</summary>
-    public string? Holder { get; }
+    public WorkerId? Holder { get; }
 }
 
 /// <summary>Thrown when a schema migration fails; the failing migration's changes are rolled back.</summary>
@@ -266,6 +266,19 @@ public sealed class OrderLibConfigurationException : OrderLibException
 {
     /// <summary>Creates the error.</summary>
     public OrderLibConfigurationException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Thrown when a write kept colliding with concurrent writers (the same rows changed under it on every try) until
+/// OrderLib's retry limit ran out; nothing was written. Calling again later is safe.
+/// </summary>
+public sealed class OrderLibConcurrencyException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    public OrderLibConcurrencyException(string message, Exception? innerException = null)
         : base(message, innerException)
     {
     }

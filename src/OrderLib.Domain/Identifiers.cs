@@ -54,3 +54,75 @@ public readonly record struct ClientId
     /// <summary>Returns <see cref="Value"/>.</summary>
     public override string ToString() => Value;
 }
+
+/// <summary>
+/// Identifies a worker: who holds a run while it is Running. Every heartbeat and outcome proves ownership with it
+/// (fencing), so give each worker process (or each worker in one) its own id.
+/// </summary>
+public readonly record struct WorkerId
+{
+    /// <summary>The longest worker id accepted.</summary>
+    public const int MaxLength = 200;
+
+    private readonly string? _value;
+
+    /// <summary>Creates a worker id from its trimmed text.</summary>
+    /// <exception cref="OrderLibValidationException">The text is empty, blank or longer than <see cref="MaxLength"/>.</exception>
+    public WorkerId(string value)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxLength)
+        {
+            throw new OrderLibValidationException("workerId", $"A worker id must be 1 to {MaxLength} characters; got {trimmed?.Length ?? 0}.");
+        }
+
+        _value = trimmed;
+    }
+
+    /// <summary>The id's text.</summary>
+    /// <exception cref="InvalidOperationException">The value was never initialised (<c>default(WorkerId)</c>).</exception>
+    public string Value => _value ?? throw new InvalidOperationException("default(WorkerId) holds no id; create it with new WorkerId(text).");
+
+    /// <summary>Returns <see cref="Value"/>.</summary>
+    public override string ToString() => Value;
+}
+
+/// <summary>
+/// The clients (tenants) a worker or scheduler serves: <see cref="All"/>, or a non-empty set built with <see cref="Only"/>.
+/// </summary>
+public sealed class Clients
+{
+    private readonly HashSet<ClientId>? _ids;
+
+    private Clients(HashSet<ClientId>? ids) => _ids = ids;
+
+    /// <summary>Every client, present and future.</summary>
+    public static Clients All { get; } = new(null);
+
+    /// <summary>True for <see cref="All"/>.</summary>
+    public bool IsAll => _ids is null;
+
+    /// <summary>The served clients in text order, or null for <see cref="All"/>.</summary>
+    public IReadOnlyList<ClientId>? Ids => _ids?.OrderBy(id => id.Value, StringComparer.Ordinal).ToList();
+
+    /// <summary>The given clients only (duplicates collapse).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="clients"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="clients"/> is empty: serve at least one client, or use <see cref="All"/>.</exception>
+    public static Clients Only(params IEnumerable<ClientId> clients)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
+        var ids = clients.ToHashSet();
+        if (ids.Count == 0)
+        {
+            throw new OrderLibValidationException(nameof(clients), "Serve at least one client, or use Clients.All to serve all.");
+        }
+
+        return new Clients(ids);
+    }
+
+    /// <summary>True when <paramref name="client"/> is served.</summary>
+    public bool Contains(ClientId client) => _ids is null || _ids.Contains(client);
+
+    /// <summary>"all", or the client ids separated by commas.</summary>
+    public override string ToString() => Ids is { } ids ? string.Join(",", ids) : "all";
+}

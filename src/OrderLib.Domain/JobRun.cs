@@ -21,13 +21,10 @@ public sealed record JobRun(
     DateTimeOffset AvailableAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
-    string? WorkerId,
+    WorkerId? WorkerId,
     DateTimeOffset? LeaseExpiresAt,
     string? Error)
 {
-    /// <summary>The longest worker id accepted.</summary>
-    public const int MaxWorkerIdLength = 200;
-
     /// <summary>True when someone asked to cancel this Running run; its worker learns it at its next heartbeat and stops.</summary>
     public bool CancelRequested { get; init; }
 
@@ -37,7 +34,7 @@ public sealed record JobRun(
 
     /// <summary>Returns the run started by <paramref name="workerId"/>, held until <paramref name="leaseExpiresAt"/>.</summary>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
-    public JobRun Start(string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt)
+    public JobRun Start(WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt)
     {
         RunTransitions.Ensure(Id, Status, RunStatus.Running);
         return this with { Status = RunStatus.Running, StartedAt = now, WorkerId = workerId, LeaseExpiresAt = leaseExpiresAt };

@@ -27,7 +27,7 @@ public interface IRunQueueStore
     /// <summary>Extends the worker's lease on the run to <paramref name="leaseExpiresAt"/> and tells whether cancellation was requested.</summary>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
+    Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
     /// Ends the worker's run as <paramref name="outcome"/> (Succeeded, Failed with <paramref name="errorText"/>, or Cancelled
@@ -36,7 +36,7 @@ public interface IRunQueueStore
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
+    Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
     /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>: as Failed with the
@@ -48,12 +48,12 @@ public interface IRunQueueStore
 }
 
 /// <summary>A worker's request for work.</summary>
-/// <param name="WorkerId">Who claims; 1 to 200 characters.</param>
-/// <param name="Clients">The clients the worker serves, or null for every client.</param>
+/// <param name="WorkerId">Who claims.</param>
+/// <param name="Clients">The clients the worker serves.</param>
 /// <param name="Limit">How many runs at most; at least 1.</param>
 /// <param name="Now">The time of the claim.</param>
 /// <param name="LeaseExpiresAt">Until when the claimed runs are held unless heartbeats extend it.</param>
-public sealed record ClaimRequest(string WorkerId, IReadOnlyCollection<ClientId>? Clients, int Limit, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+public sealed record ClaimRequest(WorkerId WorkerId, Clients Clients, int Limit, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
 
 /// <summary>A run a worker claimed, with what the worker needs to execute it.</summary>
 /// <param name="Run">The run, now Running and held by the worker.</param>

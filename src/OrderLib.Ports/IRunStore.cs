@@ -22,7 +22,7 @@ public interface IRunStore
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
     /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">Some job it depends on has no successful latest run; the error names each.</exception>
-    Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
+    Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
     /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure),

@@ -19,14 +19,14 @@ public interface IScheduleStore
     /// serialises writers; the in-memory store locks).
     /// </summary>
     /// <param name="now">The time the scheduler runs at.</param>
-    /// <param name="clients">The clients served, or null for all.</param>
+    /// <param name="clients">The clients served.</param>
     /// <param name="limit">How many due jobs at most; at least 1.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>One entry per consumed occurrence, in the order handled.</returns>
-    Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The earliest next due time among the scheduled jobs of the clients (null: all), or null when none is scheduled.</summary>
-    Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken);
+    /// <summary>The earliest next due time among the scheduled jobs of the clients, or null when none is scheduled.</summary>
+    Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken);
 }
 
 /// <summary>What one due occurrence of a scheduled job did.</summary>

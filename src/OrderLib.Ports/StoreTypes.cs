@@ -16,9 +16,3 @@ public sealed record EnqueueResult(JobRun Run, bool Created);
 /// <param name="Job">The job.</param>
 /// <param name="LatestRun">Its newest run, or null.</param>
 public sealed record JobWithLatestRun(Job Job, JobRun? LatestRun);
-
-/// <summary>One page of a keyset-paged listing.</summary>
-/// <typeparam name="T">The item type.</typeparam>
-/// <param name="Items">The items, in listing order.</param>
-/// <param name="NextAfter">The cursor for the next page (pass it as <c>after</c>), or null when this is the last page.</param>
-public sealed record Page<T>(IReadOnlyList<T> Items, long? NextAfter);

@@ -276,9 +276,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
     /// <exception cref="RunNotAvailableException">The run is available only after <paramref name="now"/>.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
-    public Task<JobRun> StartRunAsync(ClientId client, RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    public Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
@@ -457,16 +456,14 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrWhiteSpace(request.WorkerId, nameof(request));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             var now = Utc(request.Now);
             var lease = Utc(request.LeaseExpiresAt);
-            var clients = request.Clients is null ? null : new HashSet<ClientId>(request.Clients);
             var ready = _jobs.Values
-                .Where(job => clients is null || clients.Contains(job.ClientId))
+                .Where(job => request.Clients.Contains(job.ClientId))
                 .Select(job => (job, run: LatestRun(job.Id.Value)))
                 .Where(x => x.run is { Status: RunStatus.Pending } run
                     && run.AvailableAt <= now
@@ -489,12 +486,10 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     }
 
     /// <summary>Moves the lease of the worker's running run to <paramref name="leaseExpiresAt"/>; the result carries the run's cancel request.</summary>
-    /// <exception cref="ArgumentException"><paramref name="workerId"/> is null, empty or blank.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
@@ -510,14 +505,12 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     /// a failure with attempts left, or cancels the pending runs of the job's transitive dependents after a failure for
     /// good or a cancellation.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="workerId"/> is null, empty or blank.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(workerId);
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
         {
@@ -576,16 +569,15 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     /// included, do not change.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
-    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             now = Utc(now);
-            var served = clients is null ? null : new HashSet<ClientId>(clients);
             var due = _jobs.Values
-                .Where(job => job.NextDueAt is { } dueAt && dueAt <= now && (served is null || served.Contains(job.ClientId)))
+                .Where(job => job.NextDueAt is { } dueAt && dueAt <= now && clients.Contains(job.ClientId))
                 .OrderBy(job => job.NextDueAt)
                 .ThenBy(job => job.Id.Value)
                 .Take(limit)
@@ -604,15 +596,14 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The earliest next due time among the scheduled jobs of the given clients (null: all), or null when none is scheduled.</summary>
-    public Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken)
+    /// <summary>The earliest next due time among the scheduled jobs of the given clients, or null when none is scheduled.</summary>
+    public Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            var served = clients is null ? null : new HashSet<ClientId>(clients);
             var earliest = _jobs.Values
-                .Where(job => job.NextDueAt is not null && (served is null || served.Contains(job.ClientId)))
+                .Where(job => job.NextDueAt is not null && clients.Contains(job.ClientId))
                 .Min(job => job.NextDueAt);
             return Task.FromResult(earliest);
         }
@@ -650,10 +641,10 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         _runs.TryGetValue(runId.Value, out var run) ? run : throw new RunNotFoundException(runId);
 
     // The run, when it is Running and carries the worker's id; otherwise the worker lost it.
-    private JobRun RequireHeldRun(RunId runId, string workerId)
+    private JobRun RequireHeldRun(RunId runId, WorkerId workerId)
     {
         var run = RequireAnyRun(runId);
-        if (run.Status != RunStatus.Running || !string.Equals(run.WorkerId, workerId, StringComparison.Ordinal))
+        if (run.Status != RunStatus.Running || run.WorkerId != workerId)
         {
             throw new LeaseLostException(runId, workerId, run.Status, run.Status == RunStatus.Running ? run.WorkerId : null);
         }

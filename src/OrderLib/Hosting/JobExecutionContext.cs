@@ -11,10 +11,9 @@ public sealed class JobExecutionContext
     /// <param name="services">The services of the DI scope created for this run.</param>
     /// <param name="workerStopping">Fires when the worker begins to shut down (before the handler's own token, which fires only when the grace period runs out).</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    public JobExecutionContext(ClaimedRun claimedRun, string workerId, IServiceProvider services, CancellationToken workerStopping = default)
+    public JobExecutionContext(ClaimedRun claimedRun, WorkerId workerId, IServiceProvider services, CancellationToken workerStopping = default)
     {
         ArgumentNullException.ThrowIfNull(claimedRun);
-        ArgumentNullException.ThrowIfNull(workerId);
         ArgumentNullException.ThrowIfNull(services);
         ClaimedRun = claimedRun;
         WorkerId = workerId;
@@ -47,7 +46,7 @@ public sealed class JobExecutionContext
     public bool IsLastAttempt => Attempt >= MaxAttempts;
 
     /// <summary>The id of the worker that holds the run.</summary>
-    public string WorkerId { get; }
+    public WorkerId WorkerId { get; }
 
     /// <summary>The services of the DI scope created for this run; disposed when the handler ends.</summary>
     public IServiceProvider Services { get; }

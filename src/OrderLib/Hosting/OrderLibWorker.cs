@@ -66,7 +66,7 @@ public sealed class OrderLibWorker : BackgroundService
     }
 
     /// <summary>The worker id the runs it holds carry.</summary>
-    public string WorkerId => _settings?.WorkerId ?? _options.WorkerId;
+    public string WorkerId => _settings?.WorkerId.Value ?? _options.WorkerId;
 
     /// <summary>How many runs the worker is executing now.</summary>
     public int RunningCount => Volatile.Read(ref _running);
@@ -346,9 +346,9 @@ public sealed class OrderLibWorker : BackgroundService
             {
                 var completion = outcome switch
                 {
-                    RunStatus.Succeeded => await Queue.SucceedAsync(claimed.Run.Id, settings.WorkerId, CancellationToken.None).ConfigureAwait(false),
-                    RunStatus.Cancelled => await Queue.CancelledAsync(claimed.Run.Id, settings.WorkerId, null, CancellationToken.None).ConfigureAwait(false),
-                    _ => await Queue.FailAsync(claimed.Run.Id, settings.WorkerId, error ?? "failed", CancellationToken.None).ConfigureAwait(false),
+                    RunStatus.Succeeded => await Queue.ReportSucceededAsync(claimed.Run.Id, settings.WorkerId, CancellationToken.None).ConfigureAwait(false),
+                    RunStatus.Cancelled => await Queue.ReportCancelledAsync(claimed.Run.Id, settings.WorkerId, null, CancellationToken.None).ConfigureAwait(false),
+                    _ => await Queue.ReportFailedAsync(claimed.Run.Id, settings.WorkerId, error ?? "failed", CancellationToken.None).ConfigureAwait(false),
                 };
                 _logger.LogDebug(
                     "OrderLib worker {WorkerId}: run {RunId} of job '{JobName}' ended {Status}{Retry}",

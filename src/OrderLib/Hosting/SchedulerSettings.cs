@@ -3,7 +3,7 @@ using OrderLib.Ports;
 namespace OrderLib;
 
 /// <summary>The checked, frozen settings of a scheduler, taken from <see cref="OrderLibSchedulerOptions"/> when it starts.</summary>
-internal sealed record SchedulerSettings(IReadOnlyCollection<ClientId>? Clients, int BatchSize, TimeSpan MinSleep, TimeSpan MaxSleep)
+internal sealed record SchedulerSettings(Clients Clients, int BatchSize, TimeSpan MinSleep, TimeSpan MaxSleep)
 {
     private const string Prefix = "OrderLib scheduler option ";
     private const int MaxBatchSize = 1000;
@@ -27,7 +27,7 @@ internal sealed record SchedulerSettings(IReadOnlyCollection<ClientId>? Clients,
             throw Invalid(nameof(options.MaxSleep), $"must be at least {nameof(options.MinSleep)} ({options.MinSleep}) and at most {LongestSleep}; got {options.MaxSleep}.");
         }
 
-        return new SchedulerSettings(ParseClients(options.Clients), options.BatchSize, options.MinSleep, options.MaxSleep);
+        return new SchedulerSettings(ClientsOption.Parse(Prefix + nameof(OrderLibSchedulerOptions.Clients), options.Clients), options.BatchSize, options.MinSleep, options.MaxSleep);
     }
 
     /// <summary>
@@ -55,28 +55,6 @@ internal sealed record SchedulerSettings(IReadOnlyCollection<ClientId>? Clients,
     /// <summary>The wait after <paramref name="previous"/> (null: none yet) after a failed pass: <see cref="MinSleep"/>, doubling up to <see cref="MaxSleep"/>.</summary>
     public TimeSpan BackoffAfterFailure(TimeSpan? previous) =>
         previous is not { } last ? MinSleep : last * 2 < MaxSleep ? last * 2 : MaxSleep;
-
-    private static ClientId[]? ParseClients(IReadOnlyCollection<string>? clients)
-    {
-        if (clients is null)
-        {
-            return null;
-        }
-
-        if (clients.Count == 0)
-        {
-            throw Invalid(nameof(OrderLibSchedulerOptions.Clients), "must name at least one client, or be null to serve every client.");
-        }
-
-        try
-        {
-            return clients.Select(client => new ClientId(client)).Distinct().ToArray();
-        }
-        catch (OrderLibValidationException exception)
-        {
-            throw new OrderLibConfigurationException(Prefix + nameof(OrderLibSchedulerOptions.Clients) + ": " + exception.Message, exception);
-        }
-    }
 
     private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);
 }

@@ -4,10 +4,10 @@ namespace OrderLib;
 
 /// <summary>The checked, frozen settings of a worker, taken from <see cref="OrderLibWorkerOptions"/> when it starts.</summary>
 internal sealed record WorkerSettings(
-    string WorkerId,
+    WorkerId WorkerId,
     int Concurrency,
     int BatchSize,
-    IReadOnlyCollection<ClientId>? Clients,
+    Clients Clients,
     TimeSpan IdleMin,
     TimeSpan IdleMax,
     TimeSpan HeartbeatInterval,
@@ -21,9 +21,9 @@ internal sealed record WorkerSettings(
     public static WorkerSettings From(OrderLibWorkerOptions options, TimeSpan leaseDuration)
     {
         var workerId = options.WorkerId?.Trim();
-        if (string.IsNullOrEmpty(workerId) || workerId.Length > JobRun.MaxWorkerIdLength)
+        if (string.IsNullOrEmpty(workerId) || workerId.Length > WorkerId.MaxLength)
         {
-            throw Invalid(nameof(options.WorkerId), $"must be 1 to {JobRun.MaxWorkerIdLength} characters; got '{options.WorkerId}'.");
+            throw Invalid(nameof(options.WorkerId), $"must be 1 to {WorkerId.MaxLength} characters; got '{options.WorkerId}'.");
         }
 
         if (options.Concurrency < 1)
@@ -68,37 +68,15 @@ internal sealed record WorkerSettings(
         }
 
         return new WorkerSettings(
-            workerId,
+            new WorkerId(workerId),
             options.Concurrency,
             options.BatchSize,
-            ParseClients(options.Clients),
+            ClientsOption.Parse(Prefix + nameof(OrderLibWorkerOptions.Clients), options.Clients),
             options.IdlePollIntervalMin,
             options.IdlePollIntervalMax,
             heartbeat,
             options.RescueInterval,
             options.ShutdownTimeout);
-    }
-
-    private static ClientId[]? ParseClients(IReadOnlyCollection<string>? clients)
-    {
-        if (clients is null)
-        {
-            return null;
-        }
-
-        if (clients.Count == 0)
-        {
-            throw Invalid(nameof(OrderLibWorkerOptions.Clients), "must name at least one client, or be null to serve every client.");
-        }
-
-        try
-        {
-            return clients.Select(client => new ClientId(client)).Distinct().ToArray();
-        }
-        catch (OrderLibValidationException exception)
-        {
-            throw new OrderLibConfigurationException(Prefix + nameof(OrderLibWorkerOptions.Clients) + ": " + exception.Message, exception);
-        }
     }
 
     private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);

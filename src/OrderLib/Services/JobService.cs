@@ -37,14 +37,14 @@ public sealed class JobService
     }
 
     /// <summary>Lists the client's jobs in creation (id) order, one page at a time.</summary>
-    /// <param name="after">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the first page.</param>
+    /// <param name="cursor">The <see cref="Page{T}.Next"/> of the previous page, or null for the first page.</param>
     /// <param name="limit">The page size, 1 to 1000.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
-    public async Task<Page<Job>> ListAsync(long? after = null, int limit = 100, CancellationToken cancellationToken = default)
+    public async Task<Page<Job>> ListAsync(PageCursor? cursor = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        var jobs = await _context.JobStore.ListJobsAsync(_context.Client, after is { } id ? new JobId(id) : null, limit + 1, cancellationToken);
+        var jobs = await _context.JobStore.ListJobsAsync(_context.Client, cursor is { } next ? new JobId(next.Key) : null, limit + 1, cancellationToken);
         return Paging.ToPage(jobs, limit, job => job.Id.Value);
     }
 

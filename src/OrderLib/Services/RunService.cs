@@ -18,16 +18,14 @@ public sealed class RunService
         _context.RunStore.EnqueueRunAsync(_context.Client, jobId, _context.Now(), cancellationToken);
 
     /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
-    /// <exception cref="OrderLibValidationException"><paramref name="workerId"/> is empty, blank or longer than 200 characters.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
     /// <exception cref="RunNotAvailableException">The run may not start yet.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">A job it depends on has no successful latest run; the error names each with its status.</exception>
-    public Task<JobRun> StartAsync(RunId runId, string workerId, CancellationToken cancellationToken = default)
+    public Task<JobRun> StartAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default)
     {
-        var worker = WorkerRunService.CheckWorkerId(workerId);
         var now = _context.Now();
-        return _context.RunStore.StartRunAsync(_context.Client, runId, worker, now, now + _context.Options.LeaseDuration, cancellationToken);
+        return _context.RunStore.StartRunAsync(_context.Client, runId, workerId, now, now + _context.Options.LeaseDuration, cancellationToken);
     }
 
     /// <summary>
@@ -39,20 +37,23 @@ public sealed class RunService
     public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
         _context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken);
 
-    /// <summary>Finishes the running run as Succeeded, whichever worker holds it (an operator's override; workers use <see cref="WorkerRunService"/>).</summary>
+    /// <summary>
+    /// An operator's override: marks the running run Succeeded, whichever worker holds it (its worker's own later report is
+    /// then refused). Workers report their runs through <see cref="WorkerRunService.ReportSucceededAsync"/> instead.
+    /// </summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<RunCompletion> SucceedAsync(RunId runId, CancellationToken cancellationToken = default) =>
+    public Task<RunCompletion> MarkSucceededAsync(RunId runId, CancellationToken cancellationToken = default) =>
         _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
 
     /// <summary>
-    /// Finishes the running run as Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
+    /// An operator's override: marks the running run Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
     /// the next attempt is enqueued after a backoff; otherwise the pending runs of its dependents are cancelled.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public Task<RunCompletion> FailAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
+    public Task<RunCompletion> MarkFailedAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
         return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, errorText, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
@@ -75,27 +76,27 @@ public sealed class RunService
 
     /// <summary>Lists the job's runs, newest first, one page at a time.</summary>
     /// <param name="jobId">The job.</param>
-    /// <param name="before">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the newest runs.</param>
+    /// <param name="cursor">The <see cref="Page{T}.Next"/> of the previous page, or null for the newest runs.</param>
     /// <param name="limit">The page size, 1 to 1000.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
-    public async Task<Page<JobRun>> ListForJobAsync(JobId jobId, long? before = null, int limit = 100, CancellationToken cancellationToken = default)
+    public async Task<Page<JobRun>> ListForJobAsync(JobId jobId, PageCursor? cursor = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        var runs = await _context.RunStore.ListRunsAsync(_context.Client, jobId, before is { } id ? new RunId(id) : null, limit + 1, cancellationToken);
+        var runs = await _context.RunStore.ListRunsAsync(_context.Client, jobId, cursor is { } next ? new RunId(next.Key) : null, limit + 1, cancellationToken);
         return Paging.ToPage(runs, limit, run => run.Id.Value);
     }
 
     /// <summary>Lists the client's jobs in id order, each with its most recent run (null if it never ran).</summary>
-    /// <param name="after">The <see cref="Page{T}.NextAfter"/> of the previous page, or null for the first page.</param>
+    /// <param name="cursor">The <see cref="Page{T}.Next"/> of the previous page, or null for the first page.</param>
     /// <param name="limit">The page size, 1 to 1000.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
-    public async Task<Page<JobWithLatestRun>> ListLatestAsync(long? after = null, int limit = 100, CancellationToken cancellationToken = default)
+    public async Task<Page<JobWithLatestRun>> ListLatestAsync(PageCursor? cursor = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        var rows = await _context.RunStore.ListLatestRunsAsync(_context.Client, after is { } id ? new JobId(id) : null, limit + 1, cancellationToken);
+        var rows = await _context.RunStore.ListLatestRunsAsync(_context.Client, cursor is { } next ? new JobId(next.Key) : null, limit + 1, cancellationToken);
         return Paging.ToPage(rows, limit, row => row.Job.Id.Value);
     }
 

@@ -26,30 +26,16 @@ public sealed class ScheduleService
     /// concurrent callers; occurrences missed during downtime collapse into one run; a job with an active run keeps it.
     /// </summary>
     /// <param name="limit">How many due jobs at most, 1 to 1000; call again while the result is full.</param>
-    /// <param name="clients">The clients served, or null for all.</param>
+    /// <param name="clients">The clients served; null for <see cref="Clients.All"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range or <paramref name="clients"/> is empty.</exception>
-    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int limit = 100, IReadOnlyCollection<ClientId>? clients = null, CancellationToken cancellationToken = default)
+    /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range.</exception>
+    public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int limit = 100, Clients? clients = null, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        CheckClients(clients);
-        return _store.EnqueueDueRunsAsync(OrderLibClock.Now(_timeProvider), clients, limit, cancellationToken);
+        return _store.EnqueueDueRunsAsync(OrderLibClock.Now(_timeProvider), clients ?? Clients.All, limit, cancellationToken);
     }
 
-    /// <summary>The earliest time a scheduled job of the clients (null: all) is due, or null when none is scheduled.</summary>
-    /// <exception cref="OrderLibValidationException"><paramref name="clients"/> is empty.</exception>
-    public Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients = null, CancellationToken cancellationToken = default)
-    {
-        CheckClients(clients);
-        return _store.GetEarliestDueAtAsync(clients, cancellationToken);
-    }
-
-    /// <summary>Refuses an empty client set (null means all clients).</summary>
-    internal static void CheckClients(IReadOnlyCollection<ClientId>? clients)
-    {
-        if (clients is { Count: 0 })
-        {
-            throw new OrderLibValidationException(nameof(clients), "Serve at least one client; pass null to serve all.");
-        }
-    }
+    /// <summary>The earliest time a scheduled job of the clients (null: <see cref="Clients.All"/>) is due, or null when none is scheduled.</summary>
+    public Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients? clients = null, CancellationToken cancellationToken = default) =>
+        _store.GetEarliestDueAtAsync(clients ?? Clients.All, cancellationToken);
 }

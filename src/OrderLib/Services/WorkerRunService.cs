@@ -29,69 +29,54 @@ public sealed class WorkerRunService
     public TimeSpan LeaseDuration => _options.LeaseDuration;
 
     /// <summary>Claims up to <paramref name="limit"/> ready runs (highest job priority first, then oldest) for the worker, leased for <see cref="LeaseDuration"/>.</summary>
-    /// <param name="workerId">Who claims; 1 to 200 characters.</param>
+    /// <param name="workerId">Who claims.</param>
     /// <param name="limit">How many runs at most, 1 to 1000.</param>
-    /// <param name="clients">The clients served, or null for all.</param>
+    /// <param name="clients">The clients served; null for <see cref="Clients.All"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="OrderLibValidationException">The worker id or the limit is out of range, or <paramref name="clients"/> is empty.</exception>
-    public Task<IReadOnlyList<ClaimedRun>> ClaimAsync(string workerId, int limit, IReadOnlyCollection<ClientId>? clients = null, CancellationToken cancellationToken = default)
+    /// <exception cref="OrderLibValidationException">The limit is out of range.</exception>
+    public Task<IReadOnlyList<ClaimedRun>> ClaimAsync(WorkerId workerId, int limit, Clients? clients = null, CancellationToken cancellationToken = default)
     {
-        var worker = CheckWorkerId(workerId);
         Paging.CheckLimit(limit);
-        ScheduleService.CheckClients(clients);
-
         var now = OrderLibClock.Now(_timeProvider);
-        return _store.ClaimRunsAsync(new ClaimRequest(worker, clients, limit, now, now + _options.LeaseDuration), cancellationToken);
+        return _store.ClaimRunsAsync(new ClaimRequest(workerId, clients ?? Clients.All, limit, now, now + _options.LeaseDuration), cancellationToken);
     }
 
     /// <summary>Extends the worker's lease on the run by <see cref="LeaseDuration"/> from now; the result says whether to stop.</summary>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; it must stop working on it.</exception>
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, CancellationToken cancellationToken = default)
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default)
     {
         var now = OrderLibClock.Now(_timeProvider);
-        return _store.HeartbeatAsync(runId, CheckWorkerId(workerId), now, now + _options.LeaseDuration, cancellationToken);
+        return _store.HeartbeatAsync(runId, workerId, now, now + _options.LeaseDuration, cancellationToken);
     }
 
-    /// <summary>Reports the worker's run Succeeded.</summary>
+    /// <summary>The worker reports its run Succeeded.</summary>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
-    public Task<RunCompletion> SucceedAsync(RunId runId, string workerId, CancellationToken cancellationToken = default) =>
-        Complete(runId, workerId, RunStatus.Succeeded, null, cancellationToken);
+    public Task<RunCompletion> ReportSucceededAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default) =>
+        Report(runId, workerId, RunStatus.Succeeded, null, cancellationToken);
 
-    /// <summary>Reports the worker's run Failed; it is retried after a backoff while attempts remain.</summary>
+    /// <summary>The worker reports its run Failed; it is retried after a backoff while attempts remain.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
-    public Task<RunCompletion> FailAsync(RunId runId, string workerId, string errorText, CancellationToken cancellationToken = default)
+    public Task<RunCompletion> ReportFailedAsync(RunId runId, WorkerId workerId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
-        return Complete(runId, workerId, RunStatus.Failed, errorText, cancellationToken);
+        return Report(runId, workerId, RunStatus.Failed, errorText, cancellationToken);
     }
 
-    /// <summary>Reports that the worker stopped the run because cancellation was requested (or for its own reason).</summary>
+    /// <summary>The worker reports that it stopped the run because cancellation was requested (or for its own reason).</summary>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
-    public Task<RunCompletion> CancelledAsync(RunId runId, string workerId, string? reason = null, CancellationToken cancellationToken = default) =>
-        Complete(runId, workerId, RunStatus.Cancelled, reason ?? "cancelled on request", cancellationToken);
+    public Task<RunCompletion> ReportCancelledAsync(RunId runId, WorkerId workerId, string? reason = null, CancellationToken cancellationToken = default) =>
+        Report(runId, workerId, RunStatus.Cancelled, reason ?? "cancelled on request", cancellationToken);
 
     /// <summary>Ends up to <paramref name="limit"/> runs whose lease expired ("worker lost"), retrying those with attempts left.</summary>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range (1 to 1000).</exception>
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredAsync(int limit = 100, CancellationToken cancellationToken = default) =>
         _store.RescueExpiredRunsAsync(OrderLibClock.Now(_timeProvider), _options.RetryPolicy, Paging.CheckLimit(limit), cancellationToken);
 
-    /// <summary>Trims a worker id and checks its length.</summary>
-    internal static string CheckWorkerId(string workerId)
-    {
-        var trimmed = workerId?.Trim();
-        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > JobRun.MaxWorkerIdLength)
-        {
-            throw new OrderLibValidationException(nameof(workerId), $"A worker id must be 1 to {JobRun.MaxWorkerIdLength} characters.");
-        }
-
-        return trimmed;
-    }
-
-    private Task<RunCompletion> Complete(RunId runId, string workerId, RunStatus outcome, string? errorText, CancellationToken cancellationToken) =>
-        _store.CompleteRunAsync(runId, CheckWorkerId(workerId), outcome, errorText, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
+    private Task<RunCompletion> Report(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, CancellationToken cancellationToken) =>
+        _store.CompleteRunAsync(runId, workerId, outcome, errorText, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
 }

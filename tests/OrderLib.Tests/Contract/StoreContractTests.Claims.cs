@@ -21,9 +21,9 @@ public abstract partial class StoreContractTests
         var highOlderRun = await EnqueueAsync(highOlder, at: 4);
         var midRun = await EnqueueAsync(mid, at: 5);
 
-        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest("host-a/worker-7", [Client], 10, At(6), At(36)), None);
+        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("host-a/worker-7"), Clients.Only(Client), 10, At(6), At(36)), None);
 
-        JobRun Started(JobRun run) => run with { Status = RunStatus.Running, StartedAt = At(6), WorkerId = "host-a/worker-7", LeaseExpiresAt = At(36) };
+        JobRun Started(JobRun run) => run with { Status = RunStatus.Running, StartedAt = At(6), WorkerId = new WorkerId("host-a/worker-7"), LeaseExpiresAt = At(36) };
         var expected = new[]
         {
             new ClaimedRun(Started(highNewerRun), Client, "high-newer", 1),
@@ -66,7 +66,7 @@ public abstract partial class StoreContractTests
             Assert.That(second, Is.EqualTo(new[] { ids[2], ids[3] }));
             Assert.That(third, Is.EqualTo(new[] { ids[4] }));
             Assert.That(fourth, Is.Empty);
-            Assert.That((await GetRunAsync(runs[3]))!.WorkerId, Is.EqualTo("w2"));
+            Assert.That((await GetRunAsync(runs[3]))!.WorkerId, Is.EqualTo(new WorkerId("w2")));
         }
     }
 
@@ -156,14 +156,14 @@ public abstract partial class StoreContractTests
         var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
         var thirdRun = (await Runs.EnqueueRunAsync(thirdClient, third.Id, At(1), None)).Run;
 
-        var forOther = await ClaimAsync(at: 2, clients: [OtherClient]);
-        var forMe = await ClaimAsync(at: 3, clients: [Client]);
+        var forOther = await ClaimAsync(at: 2, clients: Clients.Only(OtherClient));
+        var forMe = await ClaimAsync(at: 3, clients: Clients.Only(Client));
 
         var mine2 = await CreateJobAsync("mine-2");
         var theirs2 = await CreateJobAsync("theirs-2", priority: 100, client: OtherClient);
         var myRun2 = await EnqueueAsync(mine2, at: 4);
         var theirRun2 = (await Runs.EnqueueRunAsync(OtherClient, theirs2.Id, At(4), None)).Run;
-        var forBoth = await ClaimAsync(at: 5, clients: [Client, OtherClient]);
+        var forBoth = await ClaimAsync(at: 5, clients: Clients.Only(Client, OtherClient));
 
         using (Assert.EnterMultipleScope())
         {
@@ -183,7 +183,7 @@ public abstract partial class StoreContractTests
         var myRun = await EnqueueAsync(mine, at: 1);
         var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
 
-        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest("w-all", null, 2, At(2), At(62)), None);
+        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("w-all"), Clients.All, 2, At(2), At(62)), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -228,7 +228,7 @@ public abstract partial class StoreContractTests
                 // Each call takes at least one run until none is left; more calls than runs means runs are handed out twice.
                 for (var call = 0; call <= runsPerRound; call++)
                 {
-                    var batch = await Queue.ClaimRunsAsync(new ClaimRequest($"worker-{i}", [Client], 2, At(at), At(at + 60)), None);
+                    var batch = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId($"worker-{i}"), Clients.Only(Client), 2, At(at), At(at + 60)), None);
                     if (batch.Count == 0)
                     {
                         return;
@@ -252,7 +252,7 @@ public abstract partial class StoreContractTests
                 {
                     var stored = await Runs.GetRunAsync(Client, claim.Run.Id, None);
                     Assert.That(stored, Is.EqualTo(claim.Run), $"round {round}: run {claim.Run.Id} is stored as worker-{i} claimed it");
-                    Assert.That(stored!.WorkerId, Is.EqualTo($"worker-{i}"));
+                    Assert.That(stored!.WorkerId, Is.EqualTo(new WorkerId($"worker-{i}")));
                 }
             }
         }

@@ -62,7 +62,7 @@ public abstract partial class StoreContractTests
             var started = new JobRun?[Racers];
 
             var outcomes = await RaceAsync(Racers, async i =>
-                started[i] = await Runs.StartRunAsync(Client, run.Id, $"worker-{i}", At(2), At(62), None));
+                started[i] = await Runs.StartRunAsync(Client, run.Id, new WorkerId($"worker-{i}"), At(2), At(62), None));
 
             var winner = Array.FindIndex(outcomes, o => o is null);
             using (Assert.EnterMultipleScope())
@@ -76,7 +76,7 @@ public abstract partial class StoreContractTests
 
             var stored = await GetRunAsync(run);
             Assert.That(stored, Is.EqualTo(started[winner]), $"round {round}: the stored run is the winner's");
-            Assert.That(stored!.WorkerId, Is.EqualTo($"worker-{winner}"));
+            Assert.That(stored!.WorkerId, Is.EqualTo(new WorkerId($"worker-{winner}")));
         }
     }
 

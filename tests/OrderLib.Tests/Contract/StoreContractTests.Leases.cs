@@ -66,9 +66,9 @@ public abstract partial class StoreContractTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ex.RunId, Is.EqualTo(claimed.Id));
-            Assert.That(ex.WorkerId, Is.EqualTo("intruder"));
+            Assert.That(ex.WorkerId, Is.EqualTo(new WorkerId("intruder")));
             Assert.That(ex.Status, Is.EqualTo(RunStatus.Running));
-            Assert.That(ex.Holder, Is.EqualTo("w1"));
+            Assert.That(ex.Holder, Is.EqualTo(new WorkerId("w1")));
             Assert.That(await GetRunAsync(claimed), Is.EqualTo(claimed));
         }
     }
@@ -89,9 +89,9 @@ public abstract partial class StoreContractTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ex.RunId, Is.EqualTo(claimed.Id));
-            Assert.That(ex.WorkerId, Is.EqualTo("intruder"));
+            Assert.That(ex.WorkerId, Is.EqualTo(new WorkerId("intruder")));
             Assert.That(ex.Status, Is.EqualTo(RunStatus.Running));
-            Assert.That(ex.Holder, Is.EqualTo("w1"));
+            Assert.That(ex.Holder, Is.EqualTo(new WorkerId("w1")));
             Assert.That(await GetRunAsync(claimed), Is.EqualTo(claimed));
             Assert.That(await Runs.ListRunsAsync(Client, job.Id, null, 10, None), Has.Count.EqualTo(1), "no retry was created");
             Assert.That(await GetRunAsync(waiting), Is.EqualTo(waiting), "no cascade");
@@ -111,8 +111,8 @@ public abstract partial class StoreContractTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((beat.Status, beat.Holder), Is.EqualTo((RunStatus.Failed, (string?)null)));
-            Assert.That((complete.Status, complete.Holder), Is.EqualTo((RunStatus.Failed, (string?)null)));
+            Assert.That((beat.Status, beat.Holder), Is.EqualTo((RunStatus.Failed, (WorkerId?)null)));
+            Assert.That((complete.Status, complete.Holder), Is.EqualTo((RunStatus.Failed, (WorkerId?)null)));
             Assert.That(await GetRunAsync(claimed), Is.EqualTo(rescued.Run), "the rescued outcome stands");
             Assert.That(await GetRunAsync(retry), Is.EqualTo(retry), "the next attempt belongs to its own worker");
         }
@@ -132,8 +132,8 @@ public abstract partial class StoreContractTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((beat.Status, beat.Holder, beat.WorkerId), Is.EqualTo((outcome, (string?)null, "worker-1")));
-            Assert.That((again.Status, again.Holder), Is.EqualTo((outcome, (string?)null)));
+            Assert.That((beat.Status, beat.Holder, beat.WorkerId), Is.EqualTo((outcome, (WorkerId?)null, new WorkerId("worker-1"))));
+            Assert.That((again.Status, again.Holder), Is.EqualTo((outcome, (WorkerId?)null)));
             Assert.That(await GetRunAsync(claimed), Is.EqualTo(ended));
         }
     }
@@ -167,8 +167,8 @@ public abstract partial class StoreContractTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That((beat.Status, beat.Holder), Is.EqualTo((RunStatus.Pending, (string?)null)));
-            Assert.That((complete.Status, complete.Holder), Is.EqualTo((RunStatus.Pending, (string?)null)));
+            Assert.That((beat.Status, beat.Holder), Is.EqualTo((RunStatus.Pending, (WorkerId?)null)));
+            Assert.That((complete.Status, complete.Holder), Is.EqualTo((RunStatus.Pending, (WorkerId?)null)));
             Assert.That(await GetRunAsync(pending), Is.EqualTo(pending));
         }
     }
@@ -178,8 +178,8 @@ public abstract partial class StoreContractTests
     {
         var unknown = new RunId(long.MaxValue);
 
-        var beat = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.HeartbeatAsync(unknown, "w", At(1), At(61), None));
-        var complete = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.CompleteRunAsync(unknown, "w", RunStatus.Succeeded, null, At(1), NoDelay, None));
+        var beat = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.HeartbeatAsync(unknown, new WorkerId("w"), At(1), At(61), None));
+        var complete = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.CompleteRunAsync(unknown, new WorkerId("w"), RunStatus.Succeeded, null, At(1), NoDelay, None));
 
         using (Assert.EnterMultipleScope())
         {
@@ -216,7 +216,7 @@ public abstract partial class StoreContractTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await GetRunAsync(claimed), Is.EqualTo(done.Run));
-            Assert.That(done.Run.WorkerId, Is.EqualTo("w1"), "the worker that ran it is kept");
+            Assert.That(done.Run.WorkerId, Is.EqualTo(new WorkerId("w1")), "the worker that ran it is kept");
             Assert.That(await ClaimIdsAsync(at: 6), Is.EqualTo(new[] { waiting.Id }));
         }
     }

@@ -91,9 +91,9 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var pending = await EnqueueAsync(job, at: 1);
 
-        var running = await Runs.StartRunAsync(Client, pending.Id, "host-a/worker-7", At(4), At(34), None);
+        var running = await Runs.StartRunAsync(Client, pending.Id, new WorkerId("host-a/worker-7"), At(4), At(34), None);
 
-        var expected = pending with { Status = RunStatus.Running, StartedAt = At(4), WorkerId = "host-a/worker-7", LeaseExpiresAt = At(34) };
+        var expected = pending with { Status = RunStatus.Running, StartedAt = At(4), WorkerId = new WorkerId("host-a/worker-7"), LeaseExpiresAt = At(34) };
         using (Assert.EnterMultipleScope())
         {
             Assert.That(running, Is.EqualTo(expected));
@@ -117,7 +117,7 @@ public abstract partial class StoreContractTests
             Assert.That(finished.Retry, Is.Null);
             Assert.That(finished.CancelledDownstream, Is.Empty);
             Assert.That(await GetRunAsync(running), Is.EqualTo(expected));
-            Assert.That(finished.Run.WorkerId, Is.EqualTo("w1"));
+            Assert.That(finished.Run.WorkerId, Is.EqualTo(new WorkerId("w1")));
             Assert.That(finished.Run.StartedAt, Is.EqualTo(At(2)));
         }
     }
@@ -275,15 +275,15 @@ public abstract partial class StoreContractTests
     {
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
         var theirPending = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
-        var theirRunning = await Runs.StartRunAsync(OtherClient, (await Runs.EnqueueRunAsync(OtherClient, (await CreateJobAsync("theirs-2", client: OtherClient)).Id, At(1), None)).Run.Id, "w", At(2), At(60), None);
+        var theirRunning = await Runs.StartRunAsync(OtherClient, (await Runs.EnqueueRunAsync(OtherClient, (await CreateJobAsync("theirs-2", client: OtherClient)).Id, At(1), None)).Run.Id, new WorkerId("w"), At(2), At(60), None);
         var unknown = new RunId(long.MaxValue);
 
         var errors = new[]
         {
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, unknown, "w", At(3), At(60), None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, unknown, new WorkerId("w"), At(3), At(60), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, unknown, RunStatus.Succeeded, null, At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, unknown, "x", At(3), None)),
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, theirPending.Id, "w", At(3), At(60), None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, theirPending.Id, new WorkerId("w"), At(3), At(60), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirPending.Id, "x", At(3), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, theirRunning.Id, RunStatus.Failed, "x", At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirRunning.Id, "x", At(3), None)),

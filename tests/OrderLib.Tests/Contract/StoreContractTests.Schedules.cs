@@ -50,7 +50,7 @@ public abstract partial class StoreContractTests
         {
             Assert.That(job.NextDueAt, Is.Null);
             Assert.That(await EnqueueDueAsync(100 * Day), Is.Empty);
-            Assert.That(await Schedules.GetEarliestDueAtAsync([Client], None), Is.Null);
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.Null);
         }
     }
 
@@ -116,7 +116,7 @@ public abstract partial class StoreContractTests
             Assert.That(updated, Is.EqualTo(job with { Schedule = null, UpdatedAt = At(700), NextDueAt = null }));
             Assert.That(await EnqueueDueAsync(100 * Day), Is.Empty);
             Assert.That(await Runs.ListRunsAsync(Client, job.Id, null, 100, None), Is.Empty);
-            Assert.That(await Schedules.GetEarliestDueAtAsync([Client], None), Is.Null);
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.Null);
         }
     }
 
@@ -130,7 +130,7 @@ public abstract partial class StoreContractTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(await EnqueueDueAsync(100 * Day), Is.Empty);
-            Assert.That(await Schedules.GetEarliestDueAtAsync([Client], None), Is.Null);
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.Null);
         }
     }
 
@@ -253,7 +253,7 @@ public abstract partial class StoreContractTests
         var mine = await CreateJobAsync("extract", at: 1, schedule: "every 10m");
         var theirs = await CreateJobAsync("extract", client: OtherClient, at: 1, schedule: "every 10m");
 
-        var forThem = await EnqueueDueAsync(600, clients: [OtherClient]);
+        var forThem = await EnqueueDueAsync(600, clients: Clients.Only(OtherClient));
 
         using (Assert.EnterMultipleScope())
         {
@@ -262,7 +262,7 @@ public abstract partial class StoreContractTests
             Assert.That(await Runs.ListRunsAsync(Client, mine.Id, null, 100, None), Is.Empty, "nor enqueued");
         }
 
-        var forBoth = await EnqueueDueAsync(600, clients: [Client, OtherClient]);
+        var forBoth = await EnqueueDueAsync(600, clients: Clients.Only(Client, OtherClient));
 
         Assert.That(forBoth.Select(e => (e.ClientId, e.JobId)), Is.EqualTo(new[] { (Client, mine.Id) }));
     }
@@ -275,8 +275,8 @@ public abstract partial class StoreContractTests
         var mine = await CreateJobAsync("extract", at: monthBefore + 1, schedule: "every 10m");
         var theirs = await CreateJobAsync("extract", client: OtherClient, at: monthBefore + 1, schedule: "every 10m");
 
-        var earliest = await Schedules.GetEarliestDueAtAsync(null, None);
-        var enqueued = await Schedules.EnqueueDueRunsAsync(At(monthBefore + TenMinutes), null, 100, None);
+        var earliest = await Schedules.GetEarliestDueAtAsync(Clients.All, None);
+        var enqueued = await Schedules.EnqueueDueRunsAsync(At(monthBefore + TenMinutes), Clients.All, 100, None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -296,15 +296,15 @@ public abstract partial class StoreContractTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(await Schedules.GetEarliestDueAtAsync([Client], None), Is.EqualTo(At(300)));
-            Assert.That(await Schedules.GetEarliestDueAtAsync([OtherClient], None), Is.EqualTo(At(120)));
-            Assert.That(await Schedules.GetEarliestDueAtAsync([Client, OtherClient], None), Is.EqualTo(At(120)));
-            Assert.That(await Schedules.GetEarliestDueAtAsync([nobody], None), Is.Null);
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.EqualTo(At(300)));
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(OtherClient), None), Is.EqualTo(At(120)));
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client, OtherClient), None), Is.EqualTo(At(120)));
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(nobody), None), Is.Null);
         }
 
         await EnqueueDueAsync(300);
 
-        Assert.That(await Schedules.GetEarliestDueAtAsync([Client], None), Is.EqualTo(At(600)), "every-5 advanced to 600, every-10 is due at 600");
+        Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.EqualTo(At(600)), "every-5 advanced to 600, every-10 is due at 600");
     }
 
     [Test]
@@ -369,8 +369,8 @@ public abstract partial class StoreContractTests
     // ---------------------------------------------------------------- helpers
 
     /// <summary>Enqueues the runs due at <paramref name="at"/> for this test's client (unless <paramref name="clients"/> says otherwise).</summary>
-    private Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int at, int limit = 100, IReadOnlyCollection<ClientId>? clients = null) =>
-        Schedules.EnqueueDueRunsAsync(At(at), clients ?? [Client], limit, None);
+    private Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int at, int limit = 100, Clients? clients = null) =>
+        Schedules.EnqueueDueRunsAsync(At(at), clients ?? Clients.Only(Client), limit, None);
 
     /// <summary>Checks that every read that returns jobs returns them exactly as expected, next due time included.</summary>
     private async Task AssertEveryReadShowsAsync(Job upstream, Job dependent)

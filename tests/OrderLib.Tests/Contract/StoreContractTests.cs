@@ -131,7 +131,7 @@ public abstract partial class StoreContractTests
         (await Runs.EnqueueRunAsync(Client, job.Id, At(at), None)).Run;
 
     private Task<JobRun> StartAsync(JobRun run, int at = 0, string worker = "worker-1") =>
-        Runs.StartRunAsync(Client, run.Id, worker, At(at), At(at + 60), None);
+        Runs.StartRunAsync(Client, run.Id, new WorkerId(worker), At(at), At(at + 60), None);
 
     private async Task<JobRun> FinishAsync(JobRun run, RunStatus outcome, int at = 0, string? error = null) =>
         (await Runs.FinishRunAsync(Client, run.Id, outcome, error, At(at), NoDelay, None)).Run;
@@ -175,8 +175,8 @@ public abstract partial class StoreContractTests
         new(TimeSpan.FromSeconds(baseSeconds), TimeSpan.FromSeconds(maxSeconds), jitter);
 
     /// <summary>Claims for this test's client (unless <paramref name="clients"/> says otherwise), leased for <paramref name="lease"/> seconds.</summary>
-    private Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60, IReadOnlyCollection<ClientId>? clients = null) =>
-        Queue.ClaimRunsAsync(new ClaimRequest(worker, clients ?? [Client], limit, At(at), At(at + lease)), None);
+    private Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60, Clients? clients = null) =>
+        Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId(worker), clients ?? Clients.Only(Client), limit, At(at), At(at + lease)), None);
 
     private async Task<RunId[]> ClaimIdsAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60) =>
         (await ClaimAsync(at, worker, limit, lease)).Select(c => c.Run.Id).ToArray();
@@ -190,10 +190,10 @@ public abstract partial class StoreContractTests
     }
 
     private Task<RunCompletion> CompleteAsync(JobRun run, RunStatus outcome, int at, string worker = "worker-1", string? error = null, RetryPolicy? policy = null) =>
-        Queue.CompleteRunAsync(run.Id, worker, outcome, error, At(at), policy ?? NoDelay, None);
+        Queue.CompleteRunAsync(run.Id, new WorkerId(worker), outcome, error, At(at), policy ?? NoDelay, None);
 
     private Task<HeartbeatResult> HeartbeatAsync(JobRun run, int at, int lease = 60, string worker = "worker-1") =>
-        Queue.HeartbeatAsync(run.Id, worker, At(at), At(at + lease), None);
+        Queue.HeartbeatAsync(run.Id, new WorkerId(worker), At(at), At(at + lease), None);
 
     /// <summary>
     /// Rescues every run whose lease expired before <paramref name="at"/> (the queue serves every client, and on PostgreSQL

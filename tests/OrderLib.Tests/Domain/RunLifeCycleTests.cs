@@ -47,14 +47,14 @@ public class RunLifeCycleTests
     public void A_run_goes_pending_running_succeeded_and_records_times_and_worker()
     {
         var run = JobRun.CreatePending(new RunId(7), new JobId(3), 1, T0);
-        var started = run.Start("w1", T0.AddSeconds(1), T0.AddMinutes(5));
+        var started = run.Start(new WorkerId("w1"), T0.AddSeconds(1), T0.AddMinutes(5));
         var finished = started.Finish(RunStatus.Succeeded, "ignored", T0.AddSeconds(2));
         Assert.Multiple(() =>
         {
             Assert.That(run.Status, Is.EqualTo(RunStatus.Pending));
             Assert.That(run.AvailableAt, Is.EqualTo(T0));
             Assert.That(started.Status, Is.EqualTo(RunStatus.Running));
-            Assert.That(started.WorkerId, Is.EqualTo("w1"));
+            Assert.That(started.WorkerId, Is.EqualTo(new WorkerId("w1")));
             Assert.That(started.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(5)));
             Assert.That(finished.Status, Is.EqualTo(RunStatus.Succeeded));
             Assert.That(finished.FinishedAt, Is.EqualTo(T0.AddSeconds(2)));
@@ -66,14 +66,14 @@ public class RunLifeCycleTests
     [Test]
     public void A_failure_keeps_its_error_text()
     {
-        var failed = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start("w", T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "boom", T0.AddSeconds(3));
+        var failed = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start(new WorkerId("w"), T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "boom", T0.AddSeconds(3));
         Assert.That(failed.Error, Is.EqualTo("boom"));
     }
 
     [Test]
     public void Finish_with_a_non_final_outcome_is_refused()
     {
-        var running = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start("w", T0, T0.AddMinutes(1));
+        var running = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start(new WorkerId("w"), T0, T0.AddMinutes(1));
         Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Cancelled, null, T0));
         Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Pending, null, T0));
     }
@@ -86,7 +86,7 @@ public class RunLifeCycleTests
         var cancelled = pending.Cancel("stop", T0);
         Assert.That(cancelled.Error, Is.EqualTo("stop"));
         Assert.Throws<IllegalRunTransitionException>(() => cancelled.Cancel("again", T0));
-        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Start("w", T0, T0));
+        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Start(new WorkerId("w"), T0, T0));
     }
 }
 
@@ -134,7 +134,7 @@ public class RetryPolicyTests
     {
         var pending = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0);
         Assert.Throws<InvalidOperationException>(() => pending.NextAttempt(new RunId(2), T0, T0));
-        var failed = pending.Start("w", T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "x", T0);
+        var failed = pending.Start(new WorkerId("w"), T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "x", T0);
         var next = failed.NextAttempt(new RunId(2), T0.AddSeconds(1), T0.AddSeconds(30));
         Assert.Multiple(() =>
         {

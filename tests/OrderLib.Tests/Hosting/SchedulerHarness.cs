@@ -114,10 +114,10 @@ internal sealed class SchedulerHarness : IAsyncDisposable
     /// <summary>Claims every ready run and reports it Succeeded, so the job's next occurrence gets a run of its own.</summary>
     public async Task<int> FinishReadyRunsAsync()
     {
-        var claimed = await Queue.ClaimAsync("test", 1000);
+        var claimed = await Queue.ClaimAsync(new WorkerId("test"), 1000);
         foreach (var run in claimed)
         {
-            await Queue.SucceedAsync(run.Run.Id, "test");
+            await Queue.ReportSucceededAsync(run.Run.Id, new WorkerId("test"));
         }
 
         return claimed.Count;
@@ -257,7 +257,7 @@ internal sealed class RecordingScheduleStore(IScheduleStore inner) : IScheduleSt
     /// <summary>When set, every enqueue finds nothing and the earliest due time is this.</summary>
     public DateTimeOffset? StuckDueAt { get; set; }
 
-    public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, IReadOnlyCollection<ClientId>? clients, int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _enqueueCalls);
         await Task.Yield();
@@ -276,7 +276,7 @@ internal sealed class RecordingScheduleStore(IScheduleStore inner) : IScheduleSt
         return handled;
     }
 
-    public async Task<DateTimeOffset?> GetEarliestDueAtAsync(IReadOnlyCollection<ClientId>? clients, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _earliestCalls);
         await Task.Yield();

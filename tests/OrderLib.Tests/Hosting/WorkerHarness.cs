@@ -159,10 +159,10 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
         return inner.ClaimRunsAsync(request, cancellationToken);
     }
 
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, string workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
         inner.HeartbeatAsync(runId, workerId, now, leaseExpiresAt, cancellationToken);
 
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, string workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
         inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
 
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>

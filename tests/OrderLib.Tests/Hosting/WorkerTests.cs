@@ -56,8 +56,8 @@ public sealed class WorkerTests
             Assert.That(context.Attempt, Is.EqualTo(1));
             Assert.That(context.MaxAttempts, Is.EqualTo(2));
             Assert.That(context.IsLastAttempt, Is.False);
-            Assert.That(context.WorkerId, Is.EqualTo("host-worker"));
-            Assert.That(finished.WorkerId, Is.EqualTo("host-worker"));
+            Assert.That(context.WorkerId, Is.EqualTo(new WorkerId("host-worker")));
+            Assert.That(finished.WorkerId, Is.EqualTo(new WorkerId("host-worker")));
             Assert.That(finished.Status, Is.EqualTo(RunStatus.Succeeded));
         });
     }
@@ -262,7 +262,7 @@ public sealed class WorkerTests
         {
             Assert.That(tokenFired, Is.True);
             Assert.That(runs, Has.Count.EqualTo(1), "a cancelled run is not retried");
-            Assert.That(runs[0].WorkerId, Is.EqualTo("test-worker"));
+            Assert.That(runs[0].WorkerId, Is.EqualTo(new WorkerId("test-worker")));
         });
     }
 
@@ -288,7 +288,7 @@ public sealed class WorkerTests
 
         await harness.StartAsync();
         await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        await harness.OrderLib.Runs.FailAsync(run.Id, "an operator ended it"); // the worker no longer holds the run
+        await harness.OrderLib.Runs.MarkFailedAsync(run.Id, "an operator ended it"); // the worker no longer holds the run
         await stopped.Task.WaitAsync(TimeSpan.FromSeconds(5));
         await harness.Eventually(() => Task.FromResult(harness.Worker.RunningCount == 0), "the handler to end");
 
@@ -371,7 +371,7 @@ public sealed class WorkerTests
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)));
             Assert.That(tokenFired, Is.True);
             Assert.That(left.Status, Is.EqualTo(RunStatus.Running), "an abandoned run is not reported");
-            Assert.That(left.WorkerId, Is.EqualTo("test-worker"));
+            Assert.That(left.WorkerId, Is.EqualTo(new WorkerId("test-worker")));
         });
     }
 
@@ -457,17 +457,17 @@ public sealed class WorkerTests
             orderLib: options => options.LeaseDuration = TimeSpan.FromMilliseconds(300));
         var job = await harness.CreateJobAsync("orphaned", maxAttempts: 2);
         await harness.EnqueueAsync(job);
-        var ghostClaim = await harness.Queue.ClaimAsync("ghost", 1);
+        var ghostClaim = await harness.Queue.ClaimAsync(new WorkerId("ghost"), 1);
         Assert.That(ghostClaim, Has.Count.EqualTo(1));
 
         await harness.StartAsync();
         await harness.AllSucceededAsync([job]);
 
         var runs = await harness.RunsOfAsync(job);
-        Assert.That(runs.Select(r => (r.Attempt, r.Status, r.WorkerId, r.Error)), Is.EqualTo(new (int, RunStatus, string?, string?)[]
+        Assert.That(runs.Select(r => (r.Attempt, r.Status, r.WorkerId, r.Error)), Is.EqualTo(new (int, RunStatus, WorkerId?, string?)[]
         {
-            (1, RunStatus.Failed, "ghost", "worker lost"),
-            (2, RunStatus.Succeeded, "test-worker", null),
+            (1, RunStatus.Failed, new WorkerId("ghost"), "worker lost"),
+            (2, RunStatus.Succeeded, new WorkerId("test-worker"), null),
         }));
     }
 

@@ -367,7 +367,7 @@ public abstract class MultiProcessWorkerTests
                     // Includes the handler's own check: "InvalidOperationException: dependency rule violated: ..."
                     problems.Add($"{name}: run {run.Id} ended {run.Status} '{run.Error}', expected only successes and 'worker lost' failures");
                 }
-                else if (run.WorkerId != victim)
+                else if (run.WorkerId?.Value != victim)
                 {
                     lostBySurvivors++; // legal (its heartbeats fell behind its lease), but reported
                 }

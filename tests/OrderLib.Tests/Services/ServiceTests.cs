@@ -44,10 +44,10 @@ public class ServiceTests
         var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
         var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
         _time.Advance(TimeSpan.FromSeconds(10));
-        var started = await _orderLib.Runs.StartAsync(run.Id, " worker-1 ");
+        var started = await _orderLib.Runs.StartAsync(run.Id, new WorkerId(" worker-1 "));
         Assert.Multiple(() =>
         {
-            Assert.That(started.WorkerId, Is.EqualTo("worker-1"));
+            Assert.That(started.WorkerId, Is.EqualTo(new WorkerId("worker-1")));
             Assert.That(started.StartedAt, Is.EqualTo(T0.AddSeconds(10)));
             Assert.That(started.LeaseExpiresAt, Is.EqualTo(T0.AddSeconds(10).AddMinutes(2)));
         });
@@ -59,7 +59,7 @@ public class ServiceTests
     {
         var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
         var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
-        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Runs.StartAsync(run.Id, workerId));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Runs.StartAsync(run.Id, new WorkerId(workerId)));
         Assert.That((await _orderLib.Runs.GetAsync(run.Id)).Status, Is.EqualTo(RunStatus.Pending));
     }
 
@@ -72,14 +72,34 @@ public class ServiceTests
         }
 
         var first = await _orderLib.Jobs.ListAsync(limit: 2);
-        var second = await _orderLib.Jobs.ListAsync(first.NextAfter, 2);
-        var third = await _orderLib.Jobs.ListAsync(second.NextAfter, 2);
+        var second = await _orderLib.Jobs.ListAsync(first.Next, 2);
+        var third = await _orderLib.Jobs.ListAsync(second.Next, 2);
         Assert.Multiple(() =>
         {
             Assert.That(first.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-0", "job-1" }));
             Assert.That(second.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-2", "job-3" }));
             Assert.That(third.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-4" }));
-            Assert.That(third.NextAfter, Is.Null);
+            Assert.That(third.Next, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task A_cursor_carried_as_text_continues_the_listing_and_foreign_text_is_refused()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await _orderLib.Jobs.CreateAsync(new JobDefinition($"job-{i}"));
+        }
+
+        var first = await _orderLib.Jobs.ListAsync(limit: 2);
+        var text = first.Next!.Value.ToString();
+        var second = await _orderLib.Jobs.ListAsync(PageCursor.Parse(text), 2);
+        Assert.Multiple(() =>
+        {
+            Assert.That(Uri.EscapeDataString(text), Is.EqualTo(text), "the text is URL-safe");
+            Assert.That(second.Items.Select(j => j.Name), Is.EqualTo(new[] { "job-2" }));
+            Assert.That(() => PageCursor.Parse("42"), Throws.TypeOf<OrderLibValidationException>().With.Message.Contains("not a page cursor"));
+            Assert.That(() => PageCursor.Parse(""), Throws.TypeOf<OrderLibValidationException>());
         });
     }
 
@@ -90,7 +110,7 @@ public class ServiceTests
         await _orderLib.Jobs.CreateAsync(new JobDefinition("b"));
         var page = await _orderLib.Jobs.ListAsync(limit: 2);
         Assert.That(page.Items, Has.Count.EqualTo(2));
-        Assert.That(page.NextAfter, Is.Null);
+        Assert.That(page.Next, Is.Null);
     }
 
     [TestCase(0)]
@@ -125,7 +145,7 @@ public class ServiceTests
             Assert.That(_orderLib.ClientId, Is.EqualTo(ClientId.Default));
             Assert.ThrowsAsync<JobNotFoundException>(() => _orderLib.Jobs.GetAsync(job.Id));
             Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.GetAsync(run.Id));
-            Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.StartAsync(run.Id, "w"));
+            Assert.ThrowsAsync<RunNotFoundException>(() => _orderLib.Runs.StartAsync(run.Id, new WorkerId("w")));
         });
         Assert.That((await _orderLib.Jobs.ListAsync()).Items, Is.Empty);
         Assert.That((await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"))).Id, Is.Not.EqualTo(job.Id));
@@ -141,14 +161,14 @@ public class ServiceTests
         var extractRun = (await _orderLib.Runs.EnqueueAsync(extract.Id)).Run;
 
         Assert.That((await _orderLib.Runs.ListReadyAsync()).Select(r => r.Id), Is.EqualTo(new[] { extractRun.Id }));
-        var refused = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => _orderLib.Runs.StartAsync(reportRun.Id, "w"));
+        var refused = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => _orderLib.Runs.StartAsync(reportRun.Id, new WorkerId("w")));
         Assert.That(refused!.Message, Does.Contain("'extract' (latest run Pending)"));
 
-        await _orderLib.Runs.StartAsync(extractRun.Id, "w");
-        await _orderLib.Runs.SucceedAsync(extractRun.Id);
+        await _orderLib.Runs.StartAsync(extractRun.Id, new WorkerId("w"));
+        await _orderLib.Runs.MarkSucceededAsync(extractRun.Id);
         Assert.That((await _orderLib.Runs.ListReadyAsync()).Select(r => r.Id), Is.EqualTo(new[] { reportRun.Id }));
-        await _orderLib.Runs.StartAsync(reportRun.Id, "w");
-        var failed = await _orderLib.Runs.FailAsync(reportRun.Id, "smtp down");
+        await _orderLib.Runs.StartAsync(reportRun.Id, new WorkerId("w"));
+        var failed = await _orderLib.Runs.MarkFailedAsync(reportRun.Id, "smtp down");
 
         var latest = await _orderLib.Runs.ListLatestAsync();
         Assert.That(latest.Items.Select(r => (r.Job.Name, r.LatestRun!.Status)), Is.EqualTo(new[] { ("extract", RunStatus.Succeeded), ("report", RunStatus.Failed) }));
@@ -163,8 +183,8 @@ public class ServiceTests
     {
         var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("flaky") { MaxAttempts = 2 });
         var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
-        await _orderLib.Runs.StartAsync(run.Id, "w");
-        var completion = await _orderLib.Runs.FailAsync(run.Id, "timeout");
+        await _orderLib.Runs.StartAsync(run.Id, new WorkerId("w"));
+        var completion = await _orderLib.Runs.MarkFailedAsync(run.Id, "timeout");
         Assert.That(completion.Retry, Is.Not.Null);
         Assert.Multiple(() =>
         {
@@ -189,14 +209,14 @@ public class ServiceTests
         var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
         var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
         var workers = _provider.GetRequiredService<WorkerRunService>();
-        var claimed = await workers.ClaimAsync(" w1 ", 10);
+        var claimed = await workers.ClaimAsync(new WorkerId(" w1 "), 10);
         Assert.That(claimed.Select(c => c.Run.Id), Is.EqualTo(new[] { run.Id }));
         Assert.That(claimed[0].Run.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(2)));
         _time.Advance(TimeSpan.FromMinutes(1));
-        var beat = await workers.HeartbeatAsync(run.Id, "w1");
+        var beat = await workers.HeartbeatAsync(run.Id, new WorkerId("w1"));
         Assert.That(beat.Run.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(3)));
-        Assert.ThrowsAsync<LeaseLostException>(() => workers.SucceedAsync(run.Id, "w2"));
-        var done = await workers.SucceedAsync(run.Id, "w1");
+        Assert.ThrowsAsync<LeaseLostException>(() => workers.ReportSucceededAsync(run.Id, new WorkerId("w2")));
+        var done = await workers.ReportSucceededAsync(run.Id, new WorkerId("w1"));
         Assert.That(done.Run.Status, Is.EqualTo(RunStatus.Succeeded));
     }
 
@@ -204,16 +224,16 @@ public class ServiceTests
     public void Worker_service_refuses_bad_arguments()
     {
         var workers = _provider.GetRequiredService<WorkerRunService>();
-        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync(" ", 1));
-        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync("w", 0));
-        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync("w", 1, []));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync(new WorkerId(" "), 1));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync(new WorkerId("w"), 0));
+        Assert.ThrowsAsync<OrderLibValidationException>(() => workers.ClaimAsync(new WorkerId("w"), 1, Clients.Only()));
         Assert.ThrowsAsync<OrderLibValidationException>(() => workers.RescueExpiredAsync(0));
-        Assert.ThrowsAsync<ArgumentNullException>(() => workers.FailAsync(new RunId(1), "w", null!));
+        Assert.ThrowsAsync<ArgumentNullException>(() => workers.ReportFailedAsync(new RunId(1), new WorkerId("w"), null!));
     }
 
     [Test]
     public void Fail_requires_error_text()
     {
-        Assert.ThrowsAsync<ArgumentNullException>(() => _orderLib.Runs.FailAsync(new RunId(1), null!));
+        Assert.ThrowsAsync<ArgumentNullException>(() => _orderLib.Runs.MarkFailedAsync(new RunId(1), null!));
     }
 }

@@ -82,11 +82,11 @@ public abstract partial class TenantIsolationTests
         await A.Jobs.CreateAsync(new JobDefinition("report") { Schedule = "every 10m" });
 
         var finished = await A.Runs.EnqueueAsync(load.Id);
-        await A.Runs.StartAsync(finished.Run.Id, "a-worker");
-        await A.Runs.SucceedAsync(finished.Run.Id);
+        await A.Runs.StartAsync(finished.Run.Id, new WorkerId("a-worker"));
+        await A.Runs.MarkSucceededAsync(finished.Run.Id);
         await A.Dependencies.AddAsync(transform.Id, extract.Id);
         await A.Dependencies.AddAsync(load.Id, transform.Id);
-        var running = await A.Runs.StartAsync((await A.Runs.EnqueueAsync(extract.Id)).Run.Id, "a-worker");
+        var running = await A.Runs.StartAsync((await A.Runs.EnqueueAsync(extract.Id)).Run.Id, new WorkerId("a-worker"));
         var waiting = (await A.Runs.EnqueueAsync(transform.Id)).Run;
         var ready = (await A.Runs.EnqueueAsync(solo.Id)).Run;
         _foreign = new Targets(extract.Id, transform.Id, load.Id, "transform", waiting.Id, ready.Id, running.Id, finished.Run.Id);
@@ -158,12 +158,12 @@ public abstract partial class TenantIsolationTests
         ["Runs.Enqueue (job without an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.IdleJob), t => t.IdleJob),
         ["Runs.Trigger"] = Job((b, t, _) => b.Runs.TriggerAsync(t.Job), t => t.Job),
         ["Runs.ListForJob"] = Job((b, t, _) => b.Runs.ListForJobAsync(t.Job), t => t.Job),
-        ["Runs.Start (ready run)"] = Run((b, t, _) => b.Runs.StartAsync(t.ReadyRun, "b-worker"), t => t.ReadyRun),
-        ["Runs.Start (waiting run)"] = Run((b, t, _) => b.Runs.StartAsync(t.WaitingRun, "b-worker"), t => t.WaitingRun),
-        ["Runs.Start (running run)"] = Run((b, t, _) => b.Runs.StartAsync(t.RunningRun, "b-worker"), t => t.RunningRun),
-        ["Runs.Succeed (running run)"] = Run((b, t, _) => b.Runs.SucceedAsync(t.RunningRun), t => t.RunningRun),
-        ["Runs.Succeed (finished run)"] = Run((b, t, _) => b.Runs.SucceedAsync(t.FinishedRun), t => t.FinishedRun),
-        ["Runs.Fail (running run)"] = Run((b, t, _) => b.Runs.FailAsync(t.RunningRun, "sabotage"), t => t.RunningRun),
+        ["Runs.Start (ready run)"] = Run((b, t, _) => b.Runs.StartAsync(t.ReadyRun, new WorkerId("b-worker")), t => t.ReadyRun),
+        ["Runs.Start (waiting run)"] = Run((b, t, _) => b.Runs.StartAsync(t.WaitingRun, new WorkerId("b-worker")), t => t.WaitingRun),
+        ["Runs.Start (running run)"] = Run((b, t, _) => b.Runs.StartAsync(t.RunningRun, new WorkerId("b-worker")), t => t.RunningRun),
+        ["Runs.Succeed (running run)"] = Run((b, t, _) => b.Runs.MarkSucceededAsync(t.RunningRun), t => t.RunningRun),
+        ["Runs.Succeed (finished run)"] = Run((b, t, _) => b.Runs.MarkSucceededAsync(t.FinishedRun), t => t.FinishedRun),
+        ["Runs.Fail (running run)"] = Run((b, t, _) => b.Runs.MarkFailedAsync(t.RunningRun, "sabotage"), t => t.RunningRun),
         ["Runs.Cancel (ready run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.ReadyRun, "sabotage"), t => t.ReadyRun),
         ["Runs.Cancel (running run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.RunningRun, "sabotage"), t => t.RunningRun),
         ["Runs.Cancel (finished run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.FinishedRun, "sabotage"), t => t.FinishedRun),
@@ -225,10 +225,10 @@ public abstract partial class TenantIsolationTests
     {
         var before = await SnapshotAsync(A);
 
-        var forB = await Workers.ClaimAsync("b-worker", 100, [B.ClientId]);
-        var forBAgain = await Workers.ClaimAsync("b-worker", 100, [B.ClientId]);
+        var forB = await Workers.ClaimAsync(new WorkerId("b-worker"), 100, Clients.Only(B.ClientId));
+        var forBAgain = await Workers.ClaimAsync(new WorkerId("b-worker"), 100, Clients.Only(B.ClientId));
         var afterB = await SnapshotAsync(A);
-        var forA = await Workers.ClaimAsync("a-worker", 100, [A.ClientId]);
+        var forA = await Workers.ClaimAsync(new WorkerId("a-worker"), 100, Clients.Only(A.ClientId));
 
         using (Assert.EnterMultipleScope())
         {
@@ -246,11 +246,11 @@ public abstract partial class TenantIsolationTests
         var before = await SnapshotAsync(A);
         var bDue = _bExtract!.NextDueAt;
 
-        var earliestForB = await Scheduler.GetEarliestDueAtAsync([B.ClientId]);
-        var forB = await Scheduler.EnqueueDueAsync(100, [B.ClientId]);
-        var forBAgain = await Scheduler.EnqueueDueAsync(100, [B.ClientId]);
+        var earliestForB = await Scheduler.GetEarliestDueAtAsync(Clients.Only(B.ClientId));
+        var forB = await Scheduler.EnqueueDueAsync(100, Clients.Only(B.ClientId));
+        var forBAgain = await Scheduler.EnqueueDueAsync(100, Clients.Only(B.ClientId));
         var afterB = await SnapshotAsync(A);
-        var forA = await Scheduler.EnqueueDueAsync(100, [A.ClientId]);
+        var forA = await Scheduler.EnqueueDueAsync(100, Clients.Only(A.ClientId));
 
         using (Assert.EnterMultipleScope())
         {
