@@ -188,7 +188,7 @@ public abstract partial class StoreContractTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(claimed.Select(c => (c.Run.Id, c.ClientId, c.JobName)), Is.EqualTo(new[] { (myRun.Id, Client, "mine"), (theirRun.Id, OtherClient, "theirs") }));
-            Assert.That(claimed.Select(c => c.Run.WorkerId), Is.All.EqualTo("w-all"));
+            Assert.That(claimed.Select(c => c.Run.WorkerId), Is.All.EqualTo(new WorkerId("w-all")));
         }
     }
 
