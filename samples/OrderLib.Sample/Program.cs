@@ -9,6 +9,7 @@ using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OrderLib;
 using OrderLib.Sample;
 
@@ -34,11 +35,13 @@ if (!string.IsNullOrWhiteSpace(builder.Configuration["DATABASE_URL"]))
 IHost host;
 try
 {
-    builder.Services.AddOrderLib(builder.Configuration); // a missing or wrong setting throws, naming the key to fix
+    // Configuration picks one of the registered stores; a missing setting or an unregistered provider throws here,
+    // naming the key to fix.
+    builder.Services.AddOrderLib(builder.Configuration, providers => providers.AddSqlite().AddPostgres());
     host = builder.Build();
-    await host.StartAsync(); // applies pending migrations: OrderLib:ApplyMigrationsAtStartup is true in appsettings.json
+    await host.StartAsync(); // validates the options (naming a wrong key) and applies pending migrations: OrderLib:ApplyMigrationsAtStartup is true in appsettings.json
 }
-catch (OrderLibException error)
+catch (Exception error) when (error is OrderLibException or OptionsValidationException)
 {
     await Console.Error.WriteLineAsync($"OrderLib could not start: {error.Message}");
     return 1;

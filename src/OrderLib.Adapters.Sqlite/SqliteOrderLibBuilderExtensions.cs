@@ -3,7 +3,7 @@ using OrderLib.Adapters.Sqlite;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the SQLite store on the builder that <c>AddOrderLib</c> returns.</summary>
+/// <summary>Registers the SQLite store on the builder that <c>AddOrderLib</c> returns, or as a provider configuration can pick.</summary>
 public static class SqliteOrderLibBuilderExtensions
 {
     /// <summary>
@@ -18,8 +18,21 @@ public static class SqliteOrderLibBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         return builder.UseStore(
-            "Sqlite",
+            DatabaseUrl.Sqlite,
             _ => new SqliteOrderLibStore(connectionString),
             _ => SqliteOrderLibMigrations.Create(connectionString));
+    }
+
+    /// <summary>
+    /// Lets <c>AddOrderLib(configuration, providers =&gt; providers.AddSqlite())</c> pick SQLite with <c>OrderLib:Provider=Sqlite</c>
+    /// or a <c>sqlite:///</c> <c>DATABASE_URL</c>; the store is then <see cref="UseSqlite"/> with the configured connection string.
+    /// </summary>
+    /// <returns><paramref name="providers"/>, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="providers"/> is null.</exception>
+    /// <exception cref="ArgumentException">A provider named <c>Sqlite</c> is registered already.</exception>
+    public static OrderLibProviders AddSqlite(this OrderLibProviders providers)
+    {
+        ArgumentNullException.ThrowIfNull(providers);
+        return providers.Add(DatabaseUrl.Sqlite, static (builder, context) => builder.UseSqlite(context.RequireConnectionString()));
     }
 }

@@ -5,7 +5,7 @@
 //       --OrderLib:LeaseDuration=00:00:03 --OrderLib:RetryBaseDelay=00:00:00.2 --Worker:WorkerId=w1 --Worker:Concurrency=4
 //       --Worker:RescueInterval=00:00:00.5 --Handler:SlowMarker=slow --Handler:SlowMilliseconds=800 --StopOnStdinClose=true
 //
-// Sections: OrderLib (AddOrderLib(configuration): provider, connection string, lease, retry delays), Worker (binds
+// Sections: OrderLib (AddOrderLib(configuration, providers => providers.AddSqlite().AddPostgres()): provider, connection string, lease, retry delays), Worker (binds
 // OrderLibWorkerOptions: WorkerId, Concurrency, BatchSize, IdlePollIntervalMin/Max, HeartbeatInterval, RescueInterval,
 // ShutdownTimeout) and Handler (HandlerSettings). Every job is handled by one HandleAny handler that keeps nothing in
 // memory: with CheckUpstream=true it first checks in the database that the latest run of every job its job depends on
@@ -15,6 +15,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OrderLib;
 using OrderLib.Tests.WorkerProcess;
 
@@ -23,7 +24,7 @@ try
     await RunAsync(args);
     return 0;
 }
-catch (OrderLibConfigurationException exception)
+catch (Exception exception) when (exception is OrderLibConfigurationException or OptionsValidationException)
 {
     await Console.Error.WriteLineAsync("worker process: " + exception.Message);
     return 2;
@@ -35,7 +36,7 @@ static async Task RunAsync(string[] args)
     var handler = builder.Configuration.GetSection("Handler").Get<HandlerSettings>() ?? new HandlerSettings();
     handler.Validate();
 
-    builder.Services.AddOrderLib(builder.Configuration).AddWorker(options =>
+    builder.Services.AddOrderLib(builder.Configuration, providers => providers.AddSqlite().AddPostgres()).AddWorker(options =>
     {
         builder.Configuration.GetSection("Worker").Bind(options);
         options.HandleAny(async (context, cancellationToken) =>

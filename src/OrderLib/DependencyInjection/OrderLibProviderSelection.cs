@@ -1,25 +1,25 @@
-using System.Reflection;
 using Microsoft.Extensions.Configuration;
-using OrderLib.Ports;
 
 namespace OrderLib;
 
-/// <summary>Turns <c>OrderLib:Provider</c>, <c>ConnectionStrings:OrderLib</c> and <c>DATABASE_URL</c> into a provider and a connection string.</summary>
-internal sealed record OrderLibProviderSelection(IOrderLibProvider Provider, string ConnectionString)
+/// <summary>Turns <c>OrderLib:Provider</c>, <c>ConnectionStrings:OrderLib</c> and <c>DATABASE_URL</c> into a registered provider and its context.</summary>
+internal static class OrderLibProviderSelection
 {
-    private const string ProviderKey = OrderLibOptions.SectionName + ":Provider";
-    private const string ConnectionStringKey = "ConnectionStrings:OrderLib";
-    private const string DatabaseUrlKey = "DATABASE_URL";
+    public const string ProviderKey = OrderLibOptions.SectionName + ":Provider";
+    public const string ConnectionStringKey = "ConnectionStrings:OrderLib";
+    public const string DatabaseUrlKey = "DATABASE_URL";
 
-    /// <summary>The providers configuration can name, with the assembly that implements each.</summary>
-    private static readonly Dictionary<string, string> AssemblyByProvider = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>The call that registers each of OrderLib's own providers, for the message when one is configured but not registered.</summary>
+    private static readonly Dictionary<string, string> RegistrationByProvider = new(StringComparer.OrdinalIgnoreCase)
     {
-        [DatabaseUrl.Sqlite] = "OrderLib.Adapters.Sqlite",
-        [DatabaseUrl.Postgres] = "OrderLib.Adapters.Postgres",
-        ["InMemory"] = "OrderLib.Testing",
+        [DatabaseUrl.Sqlite] = "providers.AddSqlite() from OrderLib.Adapters.Sqlite",
+        [DatabaseUrl.Postgres] = "providers.AddPostgres() from OrderLib.Adapters.Postgres",
+        ["InMemory"] = "providers.AddInMemory() from OrderLib.Testing",
     };
 
-    public static OrderLibProviderSelection FromConfiguration(IConfiguration configuration)
+    /// <summary>Picks the configured provider among <paramref name="providers"/>.</summary>
+    /// <exception cref="OrderLibConfigurationException">No provider is configured, or the configured one is not registered, or the provider and <c>DATABASE_URL</c> disagree.</exception>
+    public static (Action<OrderLibBuilder, OrderLibProviderContext> Use, OrderLibProviderContext Context) Select(IConfiguration configuration, OrderLibProviders providers)
     {
         var providerName = NullIfBlank(configuration[ProviderKey]);
         var connectionString = NullIfBlank(configuration.GetConnectionString("OrderLib"));
@@ -38,39 +38,27 @@ internal sealed record OrderLibProviderSelection(IOrderLibProvider Provider, str
 
         if (providerName is null)
         {
-            throw new OrderLibConfigurationException($"No OrderLib store configured: set {ProviderKey} to Sqlite, Postgres or InMemory (with {ConnectionStringKey}), or set {DatabaseUrlKey}.");
+            throw new OrderLibConfigurationException($"No OrderLib store configured: set {ProviderKey} to {Registered(providers)} (with {ConnectionStringKey}), or set {DatabaseUrlKey}.");
         }
 
-        if (!AssemblyByProvider.TryGetValue(providerName, out var assemblyName))
+        var use = providers.Find(providerName);
+        if (use is null)
         {
-            throw new OrderLibConfigurationException($"{ProviderKey} is '{providerName}', which is not a known provider: set it to Sqlite, Postgres or InMemory.");
+            throw new OrderLibConfigurationException(RegistrationByProvider.TryGetValue(providerName, out var registration)
+                ? $"{ProviderKey} is '{providerName}', but that provider is not registered: add {registration} to AddOrderLib(configuration, providers => ...)."
+                : $"{ProviderKey} is '{providerName}', which is not a known provider: set it to {Registered(providers)}, or register it with providers.Add(\"{providerName}\", ...).");
         }
 
-        var isInMemory = assemblyName == "OrderLib.Testing";
-        if (connectionString is null && !isInMemory)
-        {
-            throw new OrderLibConfigurationException($"{ProviderKey} is '{providerName}' but no connection string is set: set {ConnectionStringKey} or {DatabaseUrlKey}.");
-        }
-
-        return new OrderLibProviderSelection(LoadProvider(providerName, assemblyName), connectionString ?? "");
+        return (use, new OrderLibProviderContext(providerName, connectionString, configuration.GetSection(OrderLibOptions.SectionName)));
     }
 
-    private static IOrderLibProvider LoadProvider(string providerName, string assemblyName)
+    /// <summary>"Sqlite, Postgres or InMemory" for the registered names.</summary>
+    private static string Registered(OrderLibProviders providers) => providers.Names switch
     {
-        Assembly assembly;
-        try
-        {
-            assembly = Assembly.Load(new AssemblyName(assemblyName));
-        }
-        catch (Exception exception) when (exception is FileNotFoundException or FileLoadException or BadImageFormatException)
-        {
-            throw new OrderLibConfigurationException($"{ProviderKey} is '{providerName}', but the assembly {assemblyName} is not available: add a reference to the {assemblyName} package.", exception);
-        }
-
-        var attribute = assembly.GetCustomAttribute<OrderLibProviderAttribute>()
-            ?? throw new OrderLibConfigurationException($"The assembly {assemblyName} declares no [OrderLibProvider].");
-        return (IOrderLibProvider)Activator.CreateInstance(attribute.ProviderType)!;
-    }
+        [] => "a registered provider (none is registered: add providers.AddSqlite(), providers.AddPostgres() or providers.AddInMemory())",
+        [var only] => only,
+        var names => string.Join(", ", names[..^1]) + " or " + names[^1],
+    };
 
     private static string? NullIfBlank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrderLib;
 using OrderLib.Ports;
@@ -12,7 +14,8 @@ public static class OrderLibServiceCollectionExtensions
 {
     /// <summary>
     /// Registers OrderLib's services (<see cref="IOrderLib"/>, <see cref="WorkerRunService"/>, <see cref="ScheduleService"/>) and lets <paramref name="configure"/> pick a store,
-    /// e.g. <c>services.AddOrderLib(o =&gt; o.UseSqlite("Data Source=app.db"))</c>.
+    /// e.g. <c>services.AddOrderLib(o =&gt; o.UseSqlite("Data Source=app.db"))</c>. <see cref="OrderLibOptions"/> are validated when the host
+    /// starts (or when first read), failing with an <see cref="OptionsValidationException"/> whose message names the key to fix.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Picks the store and options; when given, it must choose a store.</param>
@@ -23,11 +26,8 @@ public static class OrderLibServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var builder = new OrderLibBuilder(services);
-        services.AddOptions<OrderLibOptions>().Validate(options =>
-        {
-            options.Validate();
-            return true;
-        });
+        services.AddOptions<OrderLibOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderLibOptions>, OrderLibOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOrderLib>(CreateOrderLib);
         services.TryAddSingleton(sp => new WorkerRunService(
@@ -35,7 +35,10 @@ public static class OrderLibServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<OrderLibOptions>>().Value));
         services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibMigrationHostedService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibMigrationHostedService>(sp => new OrderLibMigrationHostedService(
+            sp.GetService<IOrderLibMigrator>(),
+            sp.GetRequiredService<IOptions<OrderLibOptions>>(),
+            sp.GetService<ILogger<OrderLibMigrationHostedService>>() ?? NullLogger<OrderLibMigrationHostedService>.Instance)));
         if (configure is not null)
         {
             configure(builder);
@@ -49,36 +52,44 @@ public static class OrderLibServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers OrderLib with the store named by configuration: <c>OrderLib:Provider</c> (<c>Sqlite</c> | <c>Postgres</c> |
-    /// <c>InMemory</c>) and <c>ConnectionStrings:OrderLib</c>, or a <c>DATABASE_URL</c> in URL form
+    /// Registers OrderLib with the store named by configuration, among the ones <paramref name="providers"/> registers,
+    /// e.g. <c>services.AddOrderLib(configuration, providers =&gt; providers.AddSqlite().AddPostgres())</c>:
+    /// <c>OrderLib:Provider</c> (<c>Sqlite</c> | <c>Postgres</c> | <c>InMemory</c> | a name given to <see cref="OrderLibProviders.Add"/>)
+    /// and <c>ConnectionStrings:OrderLib</c>, or a <c>DATABASE_URL</c> in URL form
     /// (<c>postgresql://user:pass@host:5432/db</c>, <c>sqlite:///relative.db</c>, <c>sqlite:////absolute.db</c>).
-    /// Options bind from the <c>OrderLib</c> section and are checked at once.
+    /// The store is chosen now; options bind from the <c>OrderLib</c> section and are validated when the host starts
+    /// (or when first read), failing with an <see cref="OptionsValidationException"/> whose message names the key to fix.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The host's configuration root.</param>
+    /// <param name="providers">Registers the stores configuration may pick, e.g. <c>providers =&gt; providers.AddSqlite()</c>.</param>
     /// <returns>The builder, for further <c>Configure</c> calls.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="OrderLibConfigurationException">The provider is unknown or missing, the connection string is missing, an option is invalid, or the provider's assembly is not referenced; the message names the key to set.</exception>
-    public static OrderLibBuilder AddOrderLib(this IServiceCollection services, IConfiguration configuration)
+    /// <exception cref="OrderLibConfigurationException">No provider is configured, the configured provider is not registered, the connection string is missing, or <c>DATABASE_URL</c> is invalid or disagrees with <c>OrderLib:Provider</c>; the message names the key to set or the provider to add.</exception>
+    public static OrderLibBuilder AddOrderLib(this IServiceCollection services, IConfiguration configuration, Action<OrderLibProviders> providers)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(OrderLibOptions.SectionName);
-        var options = new OrderLibOptions();
-        section.Bind(options);
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(providers);
+        var registry = new OrderLibProviders();
+        providers(registry);
+        var (use, context) = OrderLibProviderSelection.Select(configuration, registry);
 
-        var selection = OrderLibProviderSelection.FromConfiguration(configuration);
         var builder = services.AddOrderLib();
-        services.Configure<OrderLibOptions>(section);
-        selection.Provider.Use(builder, selection.ConnectionString, section);
+        services.AddOptions<OrderLibOptions>().Bind(context.Section);
+        use(builder, context);
+        if (builder.ProviderName is null)
+        {
+            throw new OrderLibConfigurationException($"The provider registered as '{context.ProviderName}' chose no store: it must call UseSqlite, UsePostgres, UseInMemory or UseStore on the builder.");
+        }
+
         return builder;
     }
 
     private static IOrderLib CreateOrderLib(IServiceProvider services)
     {
         var jobStore = services.GetService<IJobStore>() ?? throw new OrderLibConfigurationException(
-            "OrderLib has no store: call UseSqlite, UsePostgres or UseInMemory on AddOrderLib(), or use AddOrderLib(configuration).");
+            "OrderLib has no store: call UseSqlite, UsePostgres or UseInMemory on AddOrderLib(), or use AddOrderLib(configuration, providers => ...).");
         var options = services.GetRequiredService<IOptions<OrderLibOptions>>().Value;
         var context = new OrderLibContext(
             jobStore,

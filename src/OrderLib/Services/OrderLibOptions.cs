@@ -27,28 +27,4 @@ public sealed class OrderLibOptions
 
     /// <summary>When true, a hosted service applies pending migrations when the host starts; false unless set.</summary>
     public bool ApplyMigrationsAtStartup { get; set; }
-
-    /// <summary>Checks the values and says which key to fix.</summary>
-    /// <exception cref="OrderLibConfigurationException">A value is out of range.</exception>
-    public void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(DefaultClientId) || DefaultClientId.Trim().Length > ClientId.MaxLength)
-        {
-            throw new OrderLibConfigurationException($"{SectionName}:{nameof(DefaultClientId)} must be 1 to {ClientId.MaxLength} characters.");
-        }
-
-        if (LeaseDuration <= TimeSpan.Zero)
-        {
-            throw new OrderLibConfigurationException($"{SectionName}:{nameof(LeaseDuration)} must be positive; got {LeaseDuration}.");
-        }
-
-        try
-        {
-            RetryPolicy.Validate();
-        }
-        catch (OrderLibValidationException exception)
-        {
-            throw new OrderLibConfigurationException($"{SectionName}:{nameof(RetryBaseDelay)}, {nameof(RetryMaxDelay)} and {nameof(RetryJitter)}: {exception.Message}", exception);
-        }
-    }
 }
