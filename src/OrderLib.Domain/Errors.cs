@@ -283,3 +283,28 @@ public sealed class OrderLibConcurrencyException : OrderLibException
     {
     }
 }
+
+/// <summary>
+/// Thrown when the database's OrderLib schema does not match this library: it is behind (migrations not applied yet)
+/// or newer (it holds migrations this library does not know, applied by a newer OrderLib). Nothing was written.
+/// </summary>
+public sealed class OrderLibSchemaVersionException : OrderLibException
+{
+    /// <summary>Creates the error from what is missing and what is unknown.</summary>
+    public OrderLibSchemaVersionException(IReadOnlyList<long> missingVersions, IReadOnlyList<long> unknownVersions)
+        : base(Describe(missingVersions, unknownVersions))
+    {
+        MissingVersions = missingVersions;
+        UnknownVersions = unknownVersions;
+    }
+
+    /// <summary>Migrations the database lacks, oldest first.</summary>
+    public IReadOnlyList<long> MissingVersions { get; }
+
+    /// <summary>Migrations the database has that this library does not know, oldest first.</summary>
+    public IReadOnlyList<long> UnknownVersions { get; }
+
+    private static string Describe(IReadOnlyList<long> missing, IReadOnlyList<long> unknown) => unknown.Count > 0
+        ? $"The database is newer than this OrderLib: it has migrations {string.Join(", ", unknown)} applied, which this version does not know. Use the OrderLib version that applied them (or newer); this one refuses to run against it."
+        : $"The database's OrderLib schema is behind this library: migrations {string.Join(", ", missing)} are not applied. Apply them with IOrderLibMigrator.MigrateUp(), or set OrderLib:ApplyMigrationsAtStartup=true.";
+}

@@ -38,6 +38,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
                 {
                     using var session = target.OpenSession(forMigrateUp: true);
                     before = VersionState.Of(session.ReadAppliedVersions());
+                    RefuseNewerSchema(before.Applied);
                     Run((runner, _) => runner.MigrateUp());
                     session.AfterMigrateUp();
                 });
@@ -131,6 +132,33 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
             .ToList();
     }
 
+    /// <inheritdoc />
+    public SchemaStatus CheckSchema()
+    {
+        var known = KnownMigrations();
+        IReadOnlySet<long> applied = new HashSet<long>();
+        Guarded("reading the applied OrderLib migrations", () =>
+        {
+            using var session = target.OpenSession(forMigrateUp: false);
+            applied = session.ReadAppliedVersions() ?? applied;
+        });
+
+        return new SchemaStatus(
+            known.Keys.Where(v => !applied.Contains(v)).ToList(),
+            applied.Where(v => !known.ContainsKey(v)).Order().ToList());
+    }
+
+    /// <summary>Refuses to migrate up a database that holds migrations this library does not know.</summary>
+    private void RefuseNewerSchema(IReadOnlySet<long>? applied)
+    {
+        var known = KnownMigrations();
+        var unknown = (applied ?? new HashSet<long>()).Where(v => !known.ContainsKey(v)).Order().ToList();
+        if (unknown.Count > 0)
+        {
+            throw new OrderLibSchemaVersionException([], unknown);
+        }
+    }
+
     /// <summary>Every migration in this assembly, by version, as FluentMigrator discovers them.</summary>
     private SortedList<long, IMigrationInfo> KnownMigrations()
     {
@@ -208,7 +236,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         {
             action();
         }
-        catch (Exception ex) when (ex is not OrderLibMigrationException) // argument checks happen before, outside
+        catch (Exception ex) when (ex is not (OrderLibMigrationException or OrderLibSchemaVersionException)) // argument checks happen before, outside
         {
             throw new OrderLibMigrationException($"{char.ToUpperInvariant(what[0])}{what[1..]} failed: {Innermost(ex).Message}", ex);
         }

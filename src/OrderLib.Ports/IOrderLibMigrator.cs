@@ -24,6 +24,29 @@ public interface IOrderLibMigrator
 
     /// <summary>Lists every migration the library knows, oldest first, each marked applied or pending.</summary>
     IReadOnlyList<MigrationInfo> ListMigrations();
+
+    /// <summary>Compares the database's applied migrations with the ones this library knows, changing nothing.</summary>
+    /// <exception cref="OrderLibMigrationException">The database could not be read.</exception>
+    SchemaStatus CheckSchema();
+}
+
+/// <summary>How the database's schema compares with this library's migrations.</summary>
+/// <param name="Missing">Migrations this library knows that the database has not applied, oldest first (the database is behind).</param>
+/// <param name="Unknown">Migrations the database has applied that this library does not know, oldest first (the database is newer than the library).</param>
+public sealed record SchemaStatus(IReadOnlyList<long> Missing, IReadOnlyList<long> Unknown)
+{
+    /// <summary>True when the database has exactly this library's migrations.</summary>
+    public bool IsCurrent => Missing.Count == 0 && Unknown.Count == 0;
+
+    /// <summary>Throws unless the schema is current, saying what to do.</summary>
+    /// <exception cref="OrderLibSchemaVersionException">The database is newer than the library, or behind it.</exception>
+    public void EnsureCurrent()
+    {
+        if (!IsCurrent)
+        {
+            throw new OrderLibSchemaVersionException(Missing, Unknown);
+        }
+    }
 }
 
 /// <summary>One migration known to the library and whether the database has it.</summary>

@@ -39,6 +39,20 @@ public interface IRunQueueStore
     Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records many outcomes in one transaction with a constant number of statements, whatever their number: each run ends
+    /// exactly as <see cref="CompleteRunAsync"/> would end it (retry or cascade as described on the interface), fenced on the
+    /// outcome's own worker. An outcome whose run that worker no longer holds (not Running, held by another worker, or no
+    /// such run) changes nothing and comes back with <see cref="OutcomeResult.Lost"/> set; the others commit. The final
+    /// state does not depend on the order of the outcomes; where several outcomes cascade to the same pending run, it is
+    /// cancelled once, by the earliest of them in the list (whose reason and <see cref="RunCompletion.CancelledDownstream"/>
+    /// name it).
+    /// </summary>
+    /// <returns>One result per outcome, in the order given.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> or <paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, or an outcome's status is Pending or Running; nothing changed.</exception>
+    Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>: as Failed with the
     /// error "worker lost" (retried when attempts remain), or as Cancelled when cancellation had been requested. A run that
     /// completed in the meantime is never touched.
@@ -72,3 +86,44 @@ public sealed record HeartbeatResult(JobRun Run, bool CancelRequested);
 /// <param name="Retry">The next attempt, created because the run failed with attempts left; otherwise null.</param>
 /// <param name="CancelledDownstream">The pending runs of dependent jobs cancelled because this run failed for good or was cancelled.</param>
 public sealed record RunCompletion(JobRun Run, JobRun? Retry, IReadOnlyList<RunId> CancelledDownstream);
+
+/// <summary>What a worker reports about one run it holds.</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="WorkerId">The worker that holds it.</param>
+/// <param name="Status">Succeeded, Failed, or Cancelled (the worker stopped on request).</param>
+/// <param name="Error">The error text of a failure or the reason of a cancellation; ignored for a success.</param>
+public sealed record RunOutcome(RunId RunId, WorkerId WorkerId, RunStatus Status, string? Error)
+{
+    /// <summary>Checks a batch for <see cref="IRunQueueStore.CompleteRunsAsync"/>: every status an outcome, no run twice.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> or one of its items is null.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, or a status is Pending or Running.</exception>
+    public static void CheckBatch(IReadOnlyList<RunOutcome> outcomes)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var seen = new HashSet<RunId>();
+        foreach (var outcome in outcomes)
+        {
+            ArgumentNullException.ThrowIfNull(outcome, nameof(outcomes));
+            if (outcome.Status is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
+            {
+                throw new ArgumentException($"Run {outcome.RunId}: a worker reports Succeeded, Failed or Cancelled, not {outcome.Status}.", nameof(outcomes));
+            }
+
+            if (!seen.Add(outcome.RunId))
+            {
+                throw new ArgumentException($"Run {outcome.RunId} has two outcomes in one batch.", nameof(outcomes));
+            }
+        }
+    }
+}
+
+/// <summary>What recording one outcome of a batch did: exactly one of <see cref="Completion"/> and <see cref="Lost"/> is set.</summary>
+/// <param name="Outcome">The outcome as given.</param>
+/// <param name="Completion">How the run ended, when the worker still held it.</param>
+/// <param name="Lost">Why nothing changed, when the worker no longer held the run.</param>
+public sealed record OutcomeResult(RunOutcome Outcome, RunCompletion? Completion, LostRun? Lost);
+
+/// <summary>Why an outcome was not recorded: the worker no longer holds the run.</summary>
+/// <param name="Status">The run's status now, or null when no run has that id.</param>
+/// <param name="Holder">The worker holding the run now, if it is Running under another worker.</param>
+public sealed record LostRun(RunStatus? Status, WorkerId? Holder);

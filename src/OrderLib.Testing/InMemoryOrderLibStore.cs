@@ -527,6 +527,38 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>Applies the outcomes one by one in list order under the store's lock, which is what the database stores' set-based batch is defined to match.</remarks>
+    public Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        RunOutcome.CheckBatch(outcomes);
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            now = Utc(now);
+            var results = new List<OutcomeResult>(outcomes.Count);
+            foreach (var outcome in outcomes)
+            {
+                if (!_runs.TryGetValue(outcome.RunId.Value, out var run))
+                {
+                    results.Add(new OutcomeResult(outcome, null, new LostRun(null, null)));
+                }
+                else if (run.Status != RunStatus.Running || run.WorkerId != outcome.WorkerId)
+                {
+                    results.Add(new OutcomeResult(outcome, null, new LostRun(run.Status, run.Status == RunStatus.Running ? run.WorkerId : null)));
+                }
+                else
+                {
+                    var ended = outcome.Status == RunStatus.Cancelled ? run.Cancel(outcome.Error, now) : run.Finish(outcome.Status, outcome.Error, now);
+                    results.Add(new OutcomeResult(outcome, End(ended, now, retryPolicy), null));
+                }
+            }
+
+            return Task.FromResult<IReadOnlyList<OutcomeResult>>(results);
+        }
+    }
+
     /// <summary>
     /// Ends up to <paramref name="limit"/> running runs whose lease expired before <paramref name="now"/>, earliest lease
     /// first (then run id): Cancelled "cancelled; worker lost" when cancellation was requested, otherwise Failed

@@ -5,7 +5,10 @@ using OrderLib.Ports;
 
 namespace OrderLib;
 
-/// <summary>Applies pending migrations when the host starts, if <see cref="OrderLibOptions.ApplyMigrationsAtStartup"/> is set, and logs what it applied.</summary>
+/// <summary>
+/// When the host starts: applies pending migrations if <see cref="OrderLibOptions.ApplyMigrationsAtStartup"/> is set and logs what
+/// it applied; otherwise checks that the schema is current. Either way a database newer than the library stops the start.
+/// </summary>
 internal sealed class OrderLibMigrationHostedService : IHostedService
 {
     private readonly IOrderLibMigrator? _migrator;
@@ -24,14 +27,19 @@ internal sealed class OrderLibMigrationHostedService : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_options.Value.ApplyMigrationsAtStartup)
+        if (_migrator is null)
         {
+            if (_options.Value.ApplyMigrationsAtStartup)
+            {
+                _logger.LogInformation("OrderLib: the store has no schema; nothing to migrate.");
+            }
+
             return Task.CompletedTask;
         }
 
-        if (_migrator is null)
+        if (!_options.Value.ApplyMigrationsAtStartup)
         {
-            _logger.LogInformation("OrderLib: the store has no schema; nothing to migrate.");
+            _migrator.CheckSchema().EnsureCurrent();
             return Task.CompletedTask;
         }
 
