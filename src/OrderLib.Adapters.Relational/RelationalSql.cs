@@ -671,18 +671,18 @@ internal sealed class RelationalSql
     // (whose predicate tests the status) for a better path than the key: with statistics that think few runs are
     // Running — after a bulk load, or on a large table between analyses — PostgreSQL would otherwise scan every
     // Running run through ix_job_runs_running_lease to update one.
-    private static string StatusIs(string column, string status) => $"({column} = '{status}') IS TRUE";
+    internal static string StatusIs(string column, string status) => $"({column} = '{status}') IS TRUE";
 
     // The job of the run @runId (a run never changes job).
     private const string JobOfRun = "(SELECT s.job_id FROM job_runs s WHERE s.id = @runId)";
 
-    private static string JobColumns(string prefix) =>
+    internal static string JobColumns(string prefix) =>
         $"{prefix}id AS Id, {prefix}client_id AS ClientId, {prefix}name AS Name, {prefix}description AS Description, " +
         $"{prefix}priority AS Priority, {prefix}max_attempts AS MaxAttempts, {prefix}schedule AS Schedule, " +
         $"{prefix}latest_run_id AS LatestRunId, {prefix}latest_status AS LatestStatus, " +
         $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt, {prefix}next_due_at AS NextDueAt";
 
-    private static string RunColumns(string prefix) =>
+    internal static string RunColumns(string prefix) =>
         $"{prefix}id AS Id, {prefix}job_id AS JobId, {prefix}status AS Status, {prefix}attempt AS Attempt, " +
         $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
         $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -281,17 +282,69 @@ public class AddOrderLibTests
     }
 
     [Test]
-    public async Task Start_up_migration_does_nothing_when_disabled()
+    public async Task Start_up_without_migrations_refuses_a_database_that_is_behind_and_changes_nothing()
     {
         var path = Path.Combine(_directory, "untouched.db");
+        await using var provider = SqliteServices(path, applyMigrations: false);
+
+        var error = Assert.ThrowsAsync<OrderLibSchemaVersionException>(() => StartHostedServicesAsync(provider));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.Message, Does.Contain("behind").And.Contain("MigrateUp").And.Contain("ApplyMigrationsAtStartup"));
+            Assert.That(error.MissingVersions, Is.Not.Empty);
+            Assert.That(provider.GetRequiredService<IOrderLibMigrator>().ListMigrations(), Has.None.Property(nameof(MigrationInfo.IsApplied)).True);
+        });
+    }
+
+    [Test]
+    public async Task Start_up_without_migrations_accepts_a_current_database()
+    {
+        var path = Path.Combine(_directory, "current.db");
+        SqliteOrderLibMigrations.Create($"Data Source={path}").MigrateUp();
+        await using var provider = SqliteServices(path, applyMigrations: false);
+
+        await StartHostedServicesAsync(provider);
+
+        Assert.That(provider.GetRequiredService<IOrderLibMigrator>().CheckSchema().IsCurrent, Is.True);
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Start_up_refuses_a_database_newer_than_the_library(bool applyMigrations)
+    {
+        var path = Path.Combine(_directory, "newer.db");
+        SqliteOrderLibMigrations.Create($"Data Source={path}").MigrateUp();
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO orderlib_version_info (version, description, applied_on) VALUES (2999010101, 'from the future', '2999-01-01T00:00:00')";
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var provider = SqliteServices(path, applyMigrations);
+
+        var error = Assert.ThrowsAsync<OrderLibSchemaVersionException>(() => StartHostedServicesAsync(provider));
+        Assert.Multiple(() =>
+        {
+            Assert.That(error!.UnknownVersions, Is.EqualTo(new[] { 2999010101L }));
+            Assert.That(error.Message, Does.Contain("newer than this OrderLib").And.Contain("2999010101"));
+        });
+    }
+
+    private static ServiceProvider SqliteServices(string path, bool applyMigrations)
+    {
         var services = new ServiceCollection();
-        services.AddOrderLib(o => o.UseSqlite($"Data Source={path}"));
-        await using var provider = services.BuildServiceProvider();
+        services.AddOrderLib(o => o.UseSqlite($"Data Source={path}").Configure(options => options.ApplyMigrationsAtStartup = applyMigrations));
+        return services.BuildServiceProvider();
+    }
+
+    private static async Task StartHostedServicesAsync(IServiceProvider provider)
+    {
         foreach (var hosted in provider.GetServices<IHostedService>())
         {
             await hosted.StartAsync(CancellationToken.None);
         }
-
-        Assert.That(provider.GetRequiredService<IOrderLibMigrator>().ListMigrations(), Has.None.Property(nameof(MigrationInfo.IsApplied)).True);
     }
 }

@@ -165,6 +165,9 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
     public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
         inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
 
+    public Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
+        inner.CompleteRunsAsync(outcomes, now, retryPolicy, cancellationToken);
+
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>
         inner.RescueExpiredRunsAsync(now, retryPolicy, limit, cancellationToken);
 }

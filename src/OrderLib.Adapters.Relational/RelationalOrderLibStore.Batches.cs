@@ -1,0 +1,260 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+public abstract partial class RelationalOrderLibStore
+{
+    private BatchSql? _batchSql;
+
+    private BatchSql Batch => _batchSql ??= new BatchSql(_dialect);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two round trips whatever the number of outcomes (a third only when the batch must start again because an edge
+    /// was added to a retried job while the transaction waited for its locks): (1) the jobs of the runs and, for the
+    /// failures, their upstream jobs, locked in id order (the order every writer that ends a run locks job rows in),
+    /// then the runs with their jobs, the upstream statuses the retries count, and the jobs downstream of every failure
+    /// or cancellation; (2) every write in one batch: the held runs ended, the retries inserted, the successes'
+    /// dependents shifted (each pending run by the number of its upstream jobs that succeeded here), the jobs' latest
+    /// statuses synced, the cascades' targets cancelled.
+    /// </remarks>
+    public Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        RunOutcome.CheckBatch(outcomes);
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        if (outcomes.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<OutcomeResult>>([]);
+        }
+
+        now = now.ToUniversalTime();
+        var outcomesJson = JsonSerializer.Serialize(outcomes.Select((o, i) => new { ord = i, run_id = o.RunId.Value, status = StatusText.Of(o.Status) }));
+        return WriteOrRetryAsync<IReadOnlyList<OutcomeResult>>(
+            (connection, transaction) => CompleteBatchAsync(connection, transaction, outcomes, outcomesJson, now, retryPolicy, cancellationToken),
+            $"A batch of {outcomes.Count} outcomes could not be recorded: the dependencies of the jobs it retries kept changing.",
+            cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<OutcomeResult>?> CompleteBatchAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<RunOutcome> outcomes, string outcomesJson, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        // (1) Result sets in order: locked job ids; the runs; their jobs; upstream edges of the failures' jobs; descendants.
+        var locked = new HashSet<long>();
+        Dictionary<long, (RunRow Run, JobRow Job)> found;
+        UpstreamEdgeRow[] upstream;
+        DescendantRow[] descendants;
+        await using (var grid = await connection.QueryMultipleAsync(Command(Batch.Prepare, new { outcomes = outcomesJson }, transaction, cancellationToken)))
+        {
+            locked.UnionWith(await grid.ReadAsync<long>());
+            var runs = (await grid.ReadAsync<RunRow>()).ToArray();
+            var jobs = (await grid.ReadAsync<JobRow>()).ToDictionary(j => j.Id);
+            found = runs.ToDictionary(r => r.Id, r => (r, jobs[r.JobId]));
+            upstream = (await grid.ReadAsync<UpstreamEdgeRow>()).ToArray();
+            descendants = (await grid.ReadAsync<DescendantRow>()).ToArray();
+        }
+
+        var results = new OutcomeResult?[outcomes.Count];
+        var held = new List<int>();
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var outcome = outcomes[i];
+            if (!found.TryGetValue(outcome.RunId.Value, out var row))
+            {
+                results[i] = new OutcomeResult(outcome, null, new LostRun(null, null));
+                continue;
+            }
+
+            var status = StatusText.Parse(row.Run.Status);
+            var holder = row.Run.WorkerId is { } text ? new WorkerId(text) : (WorkerId?)null;
+            if (status != RunStatus.Running || holder != outcome.WorkerId)
+            {
+                results[i] = new OutcomeResult(outcome, null, new LostRun(status, status == RunStatus.Running ? holder : null));
+                continue;
+            }
+
+            held.Add(i);
+        }
+
+        if (held.Count == 0)
+        {
+            return results!;
+        }
+
+        bool Retries(int i) => outcomes[i].Status == RunStatus.Failed && found[outcomes[i].RunId.Value].Run.Attempt < found[outcomes[i].RunId.Value].Job.MaxAttempts;
+        JobRow JobOf(int i) => found[outcomes[i].RunId.Value].Job;
+
+        // A retried job's next attempt counts its upstream statuses like an enqueue; an upstream job that is not locked
+        // came through an edge added while this transaction waited: start again.
+        var upstreamOf = upstream.ToLookup(u => u.JobId);
+        var retried = held.Where(Retries).ToArray();
+        if (retried.Any(i => upstreamOf[JobOf(i).Id].Any(u => !locked.Contains(u.Id))))
+        {
+            return null;
+        }
+
+        var retries = retried.Select(i =>
+        {
+            var (run, job) = found[outcomes[i].RunId.Value];
+            var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
+            var availableAt = retryPolicy.NextAttemptAt(run.Attempt, now, Random.Shared.NextDouble());
+            return new NewRun(i, job.Id, run.Attempt + 1, job.Priority, waitingOn, availableAt);
+        }).ToArray();
+
+        // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order (the rule
+        // the rescue follows too): the earliest source above a job cancels its pending run; a retry created here is
+        // pending only for the sources after it; a job whose run this batch ends has nothing else pending.
+        var sources = held.Where(i => outcomes[i].Status != RunStatus.Succeeded && !Retries(i)).ToHashSet();
+        var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
+        var batchJobs = held.Select(i => JobOf(i).Id).ToHashSet();
+        var targets = new Dictionary<long, int>();
+        foreach (var d in descendants.Where(d => sources.Contains(d.Source)))
+        {
+            var pendingFrom = retryOrdinal.TryGetValue(d.JobId, out var k) ? k : batchJobs.Contains(d.JobId) ? int.MaxValue : -1;
+            if (d.Source > pendingFrom && (!targets.TryGetValue(d.JobId, out var first) || d.Source < first))
+            {
+                targets[d.JobId] = d.Source;
+            }
+        }
+
+        var succeededJobs = held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => new { job_id = JobOf(i).Id }).ToArray();
+
+        // (2) Result sets in order: the ended runs; the retries (when any); the cancelled targets (when any).
+        var write = Batch.End
+            + (retries.Length > 0 ? _sql.InsertRuns : "")
+            + (succeededJobs.Length > 0 ? Batch.ShiftSucceeded : "")
+            + Batch.SyncStatus
+            + (targets.Count > 0 ? _sql.CancelTargets : "");
+        var param = new
+        {
+            now = _dialect.ToDb(now),
+            held = JsonSerializer.Serialize(held.Select(i => new
+            {
+                run_id = outcomes[i].RunId.Value,
+                status = StatusText.Of(outcomes[i].Status),
+                error = outcomes[i].Status == RunStatus.Succeeded ? null : outcomes[i].Error,
+            })),
+            runs = NewRunsJson(retries),
+            succeeded = JsonSerializer.Serialize(succeededJobs),
+            ended = JsonSerializer.Serialize(batchJobs.Select(id => new { job_id = id })),
+            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = UpstreamReason(JobOf(t.Value).Name, outcomes[t.Value].Status) })),
+        };
+        Dictionary<long, JobRun> endedRuns;
+        Dictionary<long, JobRun> retryRuns = [];
+        RunOfJobRow[] cancelled = [];
+        await using (var grid = await connection.QueryMultipleAsync(Command(write, param, transaction, cancellationToken)))
+        {
+            endedRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
+            if (retries.Length > 0)
+            {
+                retryRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+            }
+
+            if (targets.Count > 0)
+            {
+                cancelled = (await grid.ReadAsync<RunOfJobRow>()).ToArray();
+            }
+        }
+
+        if (endedRuns.Count != held.Count)
+        {
+            // Cannot happen while this transaction holds the runs' job rows (PostgreSQL) or the database (SQLite).
+            throw new InvalidOperationException($"A batch ended {endedRuns.Count} of the {held.Count} runs it had found held.");
+        }
+
+        var cancelledBySource = cancelled.ToLookup(c => targets[c.JobId], c => c.Id);
+        foreach (var i in held)
+        {
+            var job = JobOf(i).Id;
+            results[i] = new OutcomeResult(
+                outcomes[i],
+                new RunCompletion(
+                    endedRuns[outcomes[i].RunId.Value],
+                    retryRuns.GetValueOrDefault(job),
+                    cancelledBySource[i].Order().Select(id => new RunId(id)).ToArray()),
+                null);
+        }
+
+        return results!;
+    }
+
+    /// <summary>The statements of <see cref="CompleteRunsAsync"/>, beside the code that reads their results.</summary>
+    private sealed class BatchSql
+    {
+        public BatchSql(SqlDialect dialect)
+        {
+            var outcomes = dialect.JsonRows("@outcomes", "o", "ord integer", "run_id bigint", "status text");
+            var held = dialect.JsonRows("@held", "o", "run_id bigint", "status text", "error text");
+            var succeeded = dialect.JsonRows("@succeeded", "s", "job_id bigint");
+            var ended = dialect.JsonRows("@ended", "e", "job_id bigint");
+
+            // The jobs of the runs, and the upstream jobs of the failures' jobs (a failure may retry, and the next attempt
+            // counts its upstream statuses), locked in id order; then, seeing the rows as they are once locked, the runs,
+            // their jobs, the failures' upstream edges with each upstream job's latest status, and every job
+            // downstream of each failure or cancellation with the outcome's ordinal (the caller keeps the ones that end
+            // for good).
+            Prepare = $"""
+                SELECT j.id FROM jobs j
+                WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id)
+                   OR j.id IN (SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
+                               JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
+                ORDER BY j.id{dialect.ForUpdateOf("j")};
+                SELECT {RelationalSql.RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
+                SELECT {RelationalSql.JobColumns("j.")} FROM jobs j
+                WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id);
+                SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
+                FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
+                JOIN job_dependencies d ON d.job_id = r.job_id JOIN jobs u ON u.id = d.depends_on_job_id
+                WHERE o.status = 'Failed';
+                WITH RECURSIVE down(src, id) AS (
+                    SELECT o.ord, d.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
+                    JOIN job_dependencies d ON d.depends_on_job_id = r.job_id
+                    WHERE o.status <> 'Succeeded'
+                    UNION
+                    SELECT down.src, d.job_id FROM down JOIN job_dependencies d ON d.depends_on_job_id = down.id
+                )
+                SELECT src AS Source, id AS JobId FROM down;
+                """;
+
+            // Ends the held runs with their outcomes (re-checking that each is still Running).
+            End = $"""
+                UPDATE job_runs SET
+                    status = (SELECT o.status FROM {held} WHERE o.run_id = job_runs.id),
+                    error = (SELECT o.error FROM {held} WHERE o.run_id = job_runs.id),
+                    finished_at = @now, lease_expires_at = NULL
+                WHERE id IN (SELECT o.run_id FROM {held}) AND {RelationalSql.StatusIs("status", "Running")}
+                RETURNING {RelationalSql.RunColumns("")};
+                """;
+
+            // Each pending run of a job downstream of the succeeded jobs waits for as many jobs fewer as it has upstream
+            // jobs among them; rows locked in id order first, like every other set-based shift.
+            ShiftSucceeded = $"""
+                UPDATE job_runs SET waiting_on = waiting_on - (
+                    SELECT COUNT(*) FROM job_dependencies d
+                    WHERE d.job_id = job_runs.job_id AND d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded}))
+                WHERE status = 'Pending' AND id IN (
+                    SELECT r.id FROM job_dependencies d
+                    JOIN jobs dj ON dj.id = d.job_id
+                    JOIN job_runs r ON r.id = dj.latest_run_id
+                    WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded}) AND r.status = 'Pending'
+                    ORDER BY r.id{dialect.ForUpdateOf("r")});
+                """;
+
+            // After End (and InsertRuns for the retries): each job of the batch gets its latest run's status.
+            SyncStatus = $"""
+                UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
+                WHERE id IN (SELECT e.job_id FROM {ended});
+                """;
+        }
+
+        public string Prepare { get; }
+
+        public string End { get; }
+
+        public string ShiftSucceeded { get; }
+
+        public string SyncStatus { get; }
+    }
+}
