@@ -72,6 +72,27 @@ public sealed class WorkerRunService
     public Task<RunCompletion> ReportCancelledAsync(RunId runId, WorkerId workerId, string? reason = null, CancellationToken cancellationToken = default) =>
         Report(runId, workerId, RunStatus.Cancelled, reason ?? "cancelled on request", cancellationToken);
 
+    /// <summary>
+    /// Records many outcomes, of one worker or several, in one transaction and a constant number of statements: each run
+    /// ends as its single report would end it (retry, cascade). An outcome whose run its worker no longer holds changes
+    /// nothing and comes back with <see cref="OutcomeResult.Lost"/> set; the others are recorded. The hosted worker
+    /// reports through this in batches.
+    /// </summary>
+    /// <returns>One result per outcome, in the order given.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> is null.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, or a status is not Succeeded, Failed or Cancelled; nothing changed.</exception>
+    /// <exception cref="OrderLibValidationException">More than 1000 outcomes.</exception>
+    public Task<IReadOnlyList<OutcomeResult>> ReportOutcomesAsync(IReadOnlyList<RunOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        RunOutcome.CheckBatch(outcomes);
+        if (outcomes.Count > Paging.MaxLimit)
+        {
+            throw new OrderLibValidationException(nameof(outcomes), $"A batch holds at most {Paging.MaxLimit} outcomes; got {outcomes.Count}.");
+        }
+
+        return _store.CompleteRunsAsync(outcomes, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
+    }
+
     /// <summary>Ends up to <paramref name="limit"/> runs whose lease expired ("worker lost"), retrying those with attempts left.</summary>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range (1 to 1000).</exception>
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredAsync(int limit = 100, CancellationToken cancellationToken = default) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using OrderLib.Ports;
 
 namespace OrderLib.Tests.Services;
 
@@ -218,6 +219,33 @@ public class ServiceTests
         Assert.ThrowsAsync<LeaseLostException>(() => workers.ReportSucceededAsync(run.Id, new WorkerId("w2")));
         var done = await workers.ReportSucceededAsync(run.Id, new WorkerId("w1"));
         Assert.That(done.Run.Status, Is.EqualTo(RunStatus.Succeeded));
+    }
+
+    [Test]
+    public async Task Worker_service_reports_a_batch_of_outcomes_at_the_clock_time_and_refuses_an_oversized_one()
+    {
+        var a = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        var b = await _orderLib.Jobs.CreateAsync(new JobDefinition("b"));
+        await _orderLib.Runs.EnqueueAsync(a.Id);
+        await _orderLib.Runs.EnqueueAsync(b.Id);
+        var workers = _provider.GetRequiredService<WorkerRunService>();
+        var worker = new WorkerId("w1");
+        var claimed = await workers.ClaimAsync(worker, 10);
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        var results = await workers.ReportOutcomesAsync([
+            new RunOutcome(claimed[0].Run.Id, worker, RunStatus.Succeeded, null),
+            new RunOutcome(claimed[1].Run.Id, new WorkerId("someone-else"), RunStatus.Failed, "not mine"),
+        ]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(results[0].Completion!.Run.FinishedAt, Is.EqualTo(T0.AddSeconds(30)));
+            Assert.That(results[1].Lost, Is.EqualTo(new LostRun(RunStatus.Running, worker)));
+            Assert.That(
+                () => workers.ReportOutcomesAsync(Enumerable.Range(1, 1001).Select(i => new RunOutcome(new RunId(i), worker, RunStatus.Succeeded, null)).ToArray()),
+                Throws.TypeOf<OrderLibValidationException>().With.Message.Contains("1000"));
+        });
     }
 
     [Test]
