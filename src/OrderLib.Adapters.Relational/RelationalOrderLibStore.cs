@@ -409,7 +409,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
         }
 
-        return EndRunAsync(new RunEnd(runId, outcome, outcome == RunStatus.Failed ? errorText : null, now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
     }
 
     /// <summary>
@@ -450,7 +450,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
                 var cancelled = (await connection.QueryAsync<RunRow>(Command(
                     _sql.CancelPendingRun,
-                    param with { upstreamReason = UpstreamReason(job.Name, RunStatus.Cancelled) },
+                    param with { upstreamReason = RunEnding.Of(RunStatus.Cancelled, row.Attempt, job.MaxAttempts, job.Name).CascadeReason },
                     transaction,
                     cancellationToken))).ToArray();
 

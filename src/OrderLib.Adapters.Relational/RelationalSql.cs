@@ -409,11 +409,12 @@ internal sealed class RelationalSql
             SELECT src AS Source, id AS JobId FROM down;
             """;
 
-        // Ends the rescued runs, re-checking that each is still Running with an expired lease.
+        // Ends the rescued runs, re-checking that each is still Running with an expired lease; status and error text are
+        // RunEnding.RescueStatus/RescueError of cancel_requested (@cancelled… when it is set, @failed… otherwise).
         RescueEnd = $"""
             UPDATE job_runs SET
-                status = CASE WHEN cancel_requested THEN 'Cancelled' ELSE 'Failed' END,
-                error = CASE WHEN cancel_requested THEN @lostCancelled ELSE @lost END,
+                status = CASE WHEN cancel_requested THEN @cancelledStatus ELSE @failedStatus END,
+                error = CASE WHEN cancel_requested THEN @cancelledError ELSE @failedError END,
                 finished_at = @now, lease_expires_at = NULL
             WHERE {dialect.InList("id", "@ended")} AND {StatusIs("status", "Running")} AND lease_expires_at < @now
             RETURNING {RunColumns("")};
