@@ -9,9 +9,6 @@ namespace OrderLib.Adapters.Relational;
 // and triggering a pipeline. The lock discipline is described on the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    // How often a transaction that found its inputs changing under it (an edge added while it waited for a lock) is tried.
-    private const int ChangedInputAttempts = 5;
-
     /// <summary>
     /// Claims up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker in one
     /// statement: highest job priority first, then oldest, started now and leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
@@ -249,32 +246,10 @@ public abstract partial class RelationalOrderLibStore
         }
 
         var from = StatusText.Parse(current.Status);
+        // Allowed now but refused a moment ago: the run changed status (a claim started it) in between.
         return RunTransitions.IsAllowed(from, outcome)
-            ? new InvalidOperationException($"Run {runId} could not move from {from} to {outcome}.")
+            ? new OrderLibConcurrencyException($"Run {runId} could not move to {outcome}: its status changed while it was being ended (it is {from} now).")
             : new IllegalRunTransitionException(runId, from, outcome);
-    }
-
-    // Runs one write transaction; the work returns null when its inputs changed under it, which rolls back and tries again.
-    private async Task<T> WriteOrRetryAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, string failure, CancellationToken cancellationToken)
-        where T : class
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await _dialect.OpenAsync(cancellationToken);
-            await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
-            var result = await work(connection, transaction);
-            if (result is not null)
-            {
-                await transaction.CommitAsync(cancellationToken);
-                return result;
-            }
-
-            await transaction.RollbackAsync(cancellationToken);
-            if (attempt >= ChangedInputAttempts)
-            {
-                throw new InvalidOperationException(failure);
-            }
-        }
     }
 
     // ---------------------------------------------------------------- rescue
@@ -434,6 +409,7 @@ public abstract partial class RelationalOrderLibStore
 
         if (jobs.Count != involved.Length)
         {
+            // Cannot happen: every change to the graph or to the set of jobs waits for the client's graph lock, held here.
             throw new InvalidOperationException($"Job {jobId}'s pipeline changed while its graph was locked.");
         }
 
