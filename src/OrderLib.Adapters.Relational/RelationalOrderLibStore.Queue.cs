@@ -9,12 +9,6 @@ namespace OrderLib.Adapters.Relational;
 // and triggering a pipeline. The lock discipline is described on the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    private const string WorkerLost = "worker lost";
-    private const string WorkerLostCancelled = "cancelled; worker lost";
-
-    // How often a transaction that found its inputs changing under it (an edge added while it waited for a lock) is tried.
-    private const int ChangedInputAttempts = 5;
-
     /// <summary>
     /// Claims up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker in one
     /// statement: highest job priority first, then oldest, started now and leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
@@ -91,8 +85,7 @@ public abstract partial class RelationalOrderLibStore
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A worker completes a run as Succeeded, Failed or Cancelled.");
         }
 
-        var error = outcome == RunStatus.Succeeded ? null : errorText;
-        return EndRunAsync(new RunEnd(runId, outcome, error, now.ToUniversalTime(), retryPolicy, null, workerId), cancellationToken);
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, null, workerId), cancellationToken);
     }
 
     /// <summary>
@@ -173,45 +166,41 @@ public abstract partial class RelationalOrderLibStore
                 }
 
                 var run = row.ToRun(_dialect);
-                switch (run.Status)
+                var ending = RunEnding.Of(run.Status, run.Attempt, job.MaxAttempts, job.Name);
+                if (ending.Retries)
                 {
-                    case RunStatus.Failed when run.Attempt < job.MaxAttempts:
-                        // The next attempt counts its upstream statuses like an enqueue; an upstream job that is not
-                        // locked came through an edge added while this transaction waited: start again.
-                        if (upstream.Any(u => !locked.Contains(u.Id)))
-                        {
-                            return null;
-                        }
+                    // The next attempt counts its upstream statuses like an enqueue; an upstream job that is not
+                    // locked came through an edge added while this transaction waited: start again.
+                    if (upstream.Any(u => !locked.Contains(u.Id)))
+                    {
+                        return null;
+                    }
 
-                        var availableAt = end.RetryPolicy.NextAttemptAt(run.Attempt, end.Now, Random.Shared.NextDouble());
-                        var next = new NewRun(0, job.Id, run.Attempt + 1, job.Priority, upstream.Count(u => !u.Succeeded), availableAt);
-                        var retries = await InsertRunsAsync(connection, transaction, [next], end.Now, cancellationToken);
-                        return new RunCompletion(run, retries[0], []);
-                    case RunStatus.Failed or RunStatus.Cancelled:
-                        return new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run, job, end.Now, cancellationToken));
-                    default:
-                        return new RunCompletion(run, null, []);
+                    var next = ending.Retry(end.RetryPolicy, end.Now, Random.Shared.NextDouble());
+                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt);
+                    var retries = await InsertRunsAsync(connection, transaction, [retry], end.Now, cancellationToken);
+                    return new RunCompletion(run, retries[0], []);
                 }
+
+                return ending.CascadeReason is { } reason
+                    ? new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run.Id, reason, end.Now, cancellationToken))
+                    : new RunCompletion(run, null, []);
             },
             $"Run {end.RunId} could not be ended: the jobs it depends on kept changing.",
             cancellationToken);
     }
 
     // The run ended Failed for good or Cancelled: its job's latest status follows, and the pending runs of its transitive
-    // dependents are cancelled with a reason naming the job. Returns their ids in order.
-    private async Task<IReadOnlyList<RunId>> EndForGoodAsync(DbConnection connection, DbTransaction transaction, JobRun run, JobRow job, DateTimeOffset now, CancellationToken cancellationToken)
+    // dependents are cancelled with the ending's cascade reason. Returns their ids in order.
+    private async Task<IReadOnlyList<RunId>> EndForGoodAsync(DbConnection connection, DbTransaction transaction, RunId runId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ids = await connection.QueryAsync<long>(Command(
             _sql.EndForGood,
-            new { runId = run.Id.Value, reason = UpstreamReason(job.Name, run.Status), now = _dialect.ToDb(now) },
+            new { runId = runId.Value, reason, now = _dialect.ToDb(now) },
             transaction,
             cancellationToken));
         return ids.Order().Select(id => new RunId(id)).ToArray();
     }
-
-    private static string UpstreamReason(string jobName, RunStatus status) => status == RunStatus.Failed
-        ? $"Upstream job '{jobName}' failed"
-        : $"Upstream job '{jobName}' was cancelled";
 
     // Creates the pending runs (in Ord order), each becoming its job's latest run; returns them in the given order.
     private async Task<JobRun[]> InsertRunsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs, DateTimeOffset now, CancellationToken cancellationToken)
@@ -257,32 +246,10 @@ public abstract partial class RelationalOrderLibStore
         }
 
         var from = StatusText.Parse(current.Status);
+        // Allowed now but refused a moment ago: the run changed status (a claim started it) in between.
         return RunTransitions.IsAllowed(from, outcome)
-            ? new InvalidOperationException($"Run {runId} could not move from {from} to {outcome}.")
+            ? new OrderLibConcurrencyException($"Run {runId} could not move to {outcome}: its status changed while it was being ended (it is {from} now).")
             : new IllegalRunTransitionException(runId, from, outcome);
-    }
-
-    // Runs one write transaction; the work returns null when its inputs changed under it, which rolls back and tries again.
-    private async Task<T> WriteOrRetryAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, string failure, CancellationToken cancellationToken)
-        where T : class
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await _dialect.OpenAsync(cancellationToken);
-            await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
-            var result = await work(connection, transaction);
-            if (result is not null)
-            {
-                await transaction.CommitAsync(cancellationToken);
-                return result;
-            }
-
-            await transaction.RollbackAsync(cancellationToken);
-            if (attempt >= ChangedInputAttempts)
-            {
-                throw new InvalidOperationException(failure);
-            }
-        }
     }
 
     // ---------------------------------------------------------------- rescue
@@ -306,9 +273,9 @@ public abstract partial class RelationalOrderLibStore
             return [];
         }
 
-        bool Retries((RunRow Run, JobRow Job) c) => !c.Run.IsCancelRequested && c.Run.Attempt < c.Job.MaxAttempts;
-        var retryJobs = candidates.Where(Retries).Select(c => c.Job.Id).ToArray();
-        var sources = Enumerable.Range(0, candidates.Length).Where(i => !Retries(candidates[i])).ToArray();
+        var endings = candidates.Select(c => RunEnding.Rescue(c.Run.IsCancelRequested, c.Run.Attempt, c.Job.MaxAttempts, c.Job.Name)).ToArray();
+        var retryJobs = Enumerable.Range(0, candidates.Length).Where(i => endings[i].Retries).Select(i => candidates[i].Job.Id).ToArray();
+        var sources = Enumerable.Range(0, candidates.Length).Where(i => !endings[i].Retries).ToArray();
 
         // (2) upstream of the runs to retry, descendants of the runs ending for good.
         var locked = new HashSet<long>();
@@ -339,12 +306,12 @@ public abstract partial class RelationalOrderLibStore
             return [];
         }
 
-        var retries = ended.Where(i => Retries(candidates[i])).Select(i =>
+        var retries = ended.Where(i => endings[i].Retries).Select(i =>
         {
-            var (run, job) = candidates[i];
+            var job = candidates[i].Job;
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
-            var availableAt = retryPolicy.NextAttemptAt(run.Attempt, now, Random.Shared.NextDouble());
-            return new NewRun(i, job.Id, run.Attempt + 1, job.Priority, waitingOn, availableAt);
+            var next = endings[i].Retry(retryPolicy, now, Random.Shared.NextDouble());
+            return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt);
         }).ToArray();
 
         // Which dependent each cascade cancels, as if the runs ended one by one in order: the first source (by ordinal)
@@ -362,19 +329,19 @@ public abstract partial class RelationalOrderLibStore
             }
         }
 
-        string ReasonOf(int ord) => UpstreamReason(candidates[ord].Job.Name, candidates[ord].Run.IsCancelRequested ? RunStatus.Cancelled : RunStatus.Failed);
-
         // (3) every write, one batch.
         var write = _sql.RescueEnd + (retries.Length > 0 ? _sql.InsertRuns : "") + _sql.RescueSyncStatus + (targets.Count > 0 ? _sql.CancelTargets : "");
         var param = new
         {
             now = dbNow,
             ended = ended.Select(i => candidates[i].Run.Id).ToArray(),
-            lost = WorkerLost,
-            lostCancelled = WorkerLostCancelled,
+            failedStatus = StatusText.Of(RunEnding.RescueStatus(cancelRequested: false)),
+            failedError = RunEnding.RescueError(cancelRequested: false),
+            cancelledStatus = StatusText.Of(RunEnding.RescueStatus(cancelRequested: true)),
+            cancelledError = RunEnding.RescueError(cancelRequested: true),
             runs = NewRunsJson(retries),
             endedJobs = ended.Select(i => candidates[i].Job.Id).ToArray(),
-            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = ReasonOf(t.Value) })),
+            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = endings[t.Value].CascadeReason })),
         };
         Dictionary<long, JobRun> endedRuns;
         Dictionary<long, JobRun> retryRuns = [];
@@ -442,6 +409,7 @@ public abstract partial class RelationalOrderLibStore
 
         if (jobs.Count != involved.Length)
         {
+            // Cannot happen: every change to the graph or to the set of jobs waits for the client's graph lock, held here.
             throw new InvalidOperationException($"Job {jobId}'s pipeline changed while its graph was locked.");
         }
 

@@ -20,8 +20,8 @@ public abstract partial class RelationalOrderLibStore
     /// </summary>
     /// <remarks>
     /// A schedule that can no longer be read (a time zone this machine does not know) ends with the occurrence it
-    /// consumed: the job's due time becomes null, as for a schedule with no further occurrence, and saving the job again
-    /// schedules it anew.
+    /// consumed (<see cref="JobSchedules.NextDueAtOrEnd"/>): the job's due time becomes null, as for a schedule with no
+    /// further occurrence, and saving the job again schedules it anew.
     /// </remarks>
     /// <returns>One entry per consumed occurrence, earliest due first, then job id.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
@@ -105,7 +105,7 @@ public abstract partial class RelationalOrderLibStore
             u => upstreamSucceeded[u],
             dependentRuns.Select(d => (d.RunId, d.UpstreamJobId)),
             now);
-        var nextDueAt = consumed.ToDictionary(j => j.Id, j => NextDueAfter(j.Schedule, now));
+        var nextDueAt = consumed.ToDictionary(j => j.Id, j => JobSchedules.NextDueAtOrEnd(j.Schedule, now));
         var advance = JsonSerializer.Serialize(consumed.Select(j => new
         {
             id = j.Id,
@@ -123,19 +123,5 @@ public abstract partial class RelationalOrderLibStore
                 nextDueAt[j.Id],
                 active.TryGetValue(j.Id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[j.Id], Created: true)))
             .ToArray();
-    }
-
-    // The schedule's first occurrence after now; null when it has none, or when it can no longer be read here (a time
-    // zone this machine does not know): the schedule then ends instead of failing every scheduler on every call.
-    private static DateTimeOffset? NextDueAfter(string? schedule, DateTimeOffset now)
-    {
-        try
-        {
-            return JobSchedules.NextDueAt(schedule, now);
-        }
-        catch (OrderLibValidationException)
-        {
-            return null;
-        }
     }
 }

@@ -64,6 +64,9 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private const string JobsUniqueName = "ux_jobs_client_name";
     private const string OneActiveRun = "ux_job_runs_one_active";
 
+    // How often a transaction that found its inputs changing under it is tried (RetryOnChangeAsync).
+    private const int ChangedInputAttempts = 5;
+
     private readonly SqlDialect _dialect;
     private readonly RelationalSql _sql;
 
@@ -247,6 +250,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
                 if (edges.Length > 0)
                 {
                     var upstream = edges.ToLookup(e => new JobId(e.JobId), e => new JobId(e.DependsOnJobId));
+                    // Cannot be null: the edges are the upstream job's ancestry, which reaches the dependent one.
                     var cycle = DependencyGraph.CycleClosedBy(jobId, dependsOnJobId, id => upstream[id])
                                 ?? throw new InvalidOperationException($"Job {dependsOnJobId} reaches job {jobId} but no path was found.");
                     throw new DependencyCycleException(jobId, dependsOnJobId, cycle);
@@ -299,33 +303,24 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };
-        const int attempts = 5;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        return await RetryOnChangeAsync(
+            async () =>
             {
-                var result = await WriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
-                if (result is not null)
+                try
                 {
-                    return result;
+                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
                 }
-
-                if (attempt >= attempts)
+                catch (DbException ex) when (_dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
                 {
-                    throw new InvalidOperationException($"Job {jobId} could not be enqueued: its dependencies kept changing while it was being enqueued.");
+                    // Another caller created the job's active run first (the unique index is the last guard): return theirs,
+                    // or try again when it ended meanwhile.
+                    await using var connection = await _dialect.OpenAsync(cancellationToken);
+                    var winner = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.GetActiveRun, param, null, cancellationToken));
+                    return winner is null ? null : new EnqueueResult(winner.ToRun(_dialect), Created: false);
                 }
-            }
-            catch (DbException ex) when (attempt < attempts && _dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
-            {
-                // Another caller created the job's active run first (the unique index is the last guard): return theirs.
-                await using var connection = await _dialect.OpenAsync(cancellationToken);
-                var winner = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.GetActiveRun, param, null, cancellationToken));
-                if (winner is not null)
-                {
-                    return new EnqueueResult(winner.ToRun(_dialect), Created: false);
-                }
-            }
-        }
+            },
+            $"Job {jobId} could not be enqueued: its dependencies or its active run kept changing while it was being enqueued.",
+            cancellationToken);
     }
 
     /// <summary>
@@ -349,46 +344,34 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
         // A refusal is diagnosed after the fact; if nothing explains it, an upstream job succeeded in between
         // (PostgreSQL, READ COMMITTED), so the start is tried again.
-        for (var attempt = 1; ; attempt++)
-        {
-            var started = await WriteAsync(
-                async (connection, transaction) =>
+        return await WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var run = await ChangeRunAsync(connection, transaction, _sql.StartRun, param, cancellationToken);
+                if (run is not null)
                 {
-                    var run = await ChangeRunAsync(connection, transaction, _sql.StartRun, param, cancellationToken);
-                    if (run is not null)
-                    {
-                        return run;
-                    }
+                    return run;
+                }
 
-                    await using var grid = await connection.QueryMultipleAsync(Command(_sql.DiagnoseStart, param, transaction, cancellationToken));
-                    var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
-                    var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
-                    var found = current.ToRun(_dialect);
-                    RunTransitions.Ensure(runId, found.Status, RunStatus.Running);
-                    if (found.AvailableAt > now)
-                    {
-                        throw new RunNotAvailableException(runId, found.AvailableAt);
-                    }
+                await using var grid = await connection.QueryMultipleAsync(Command(_sql.DiagnoseStart, param, transaction, cancellationToken));
+                var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
+                var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
+                var found = current.ToRun(_dialect);
+                RunTransitions.Ensure(runId, found.Status, RunStatus.Running);
+                if (found.AvailableAt > now)
+                {
+                    throw new RunNotAvailableException(runId, found.AvailableAt);
+                }
 
-                    if (unsatisfied.Length > 0)
-                    {
-                        throw new DependenciesNotSatisfiedException(runId, unsatisfied);
-                    }
+                if (unsatisfied.Length > 0)
+                {
+                    throw new DependenciesNotSatisfiedException(runId, unsatisfied);
+                }
 
-                    return null;
-                },
-                cancellationToken);
-            if (started is not null)
-            {
-                return started;
-            }
-
-            if (attempt >= 3)
-            {
-                throw new InvalidOperationException(
-                    $"Run {runId} is pending, available and every job it depends on succeeded, but its count of unsatisfied dependencies is not zero.");
-            }
-        }
+                return null;
+            },
+            $"Run {runId} could not be started: it is pending and available, but the jobs it depends on kept changing between its start and the check of its dependencies.",
+            cancellationToken);
     }
 
     /// <summary>
@@ -409,7 +392,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
         }
 
-        return EndRunAsync(new RunEnd(runId, outcome, outcome == RunStatus.Failed ? errorText : null, now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
     }
 
     /// <summary>
@@ -443,6 +426,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
                 RunTransitions.Ensure(runId, status, RunStatus.Cancelled);
                 if (status == RunStatus.Running)
                 {
+                    // Cannot be null: only a transaction holding the job row ends a Running run, and this one holds it.
                     var marked = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_sql.MarkCancelRequested, param, transaction, cancellationToken))
                                  ?? throw new InvalidOperationException($"Run {runId} stopped running while its job was locked.");
                     return marked.ToRun(_dialect);
@@ -450,7 +434,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
                 var cancelled = (await connection.QueryAsync<RunRow>(Command(
                     _sql.CancelPendingRun,
-                    param with { upstreamReason = UpstreamReason(job.Name, RunStatus.Cancelled) },
+                    param with { upstreamReason = RunEnding.Of(RunStatus.Cancelled, row.Attempt, job.MaxAttempts, job.Name).CascadeReason },
                     transaction,
                     cancellationToken))).ToArray();
 
@@ -544,6 +528,48 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         return result;
     }
 
+    // Runs one write transaction whose work returns null when its inputs changed under it: committed when the work returns
+    // a result, rolled back when it returns null (or throws).
+    private async Task<T?> TryWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, CancellationToken cancellationToken)
+        where T : class
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
+        var result = await work(connection, transaction);
+        if (result is null)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    // TryWriteAsync until the work returns a result (see RetryOnChangeAsync).
+    private Task<T> WriteOrRetryAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, string whatKeptChanging, CancellationToken cancellationToken)
+        where T : class =>
+        RetryOnChangeAsync(() => TryWriteAsync(work, cancellationToken), whatKeptChanging, cancellationToken);
+
+    // The one retry loop of the store: tries the attempt (one or more transactions) until it returns a result, at most
+    // ChangedInputAttempts times; null means its inputs changed under it (an edge added while it waited for a lock, a run
+    // claimed between reading and locking it) and it left nothing behind. Exhausted, it throws OrderLibConcurrencyException
+    // with whatKeptChanging.
+    private static async Task<T> RetryOnChangeAsync<T>(Func<Task<T?>> attempt, string whatKeptChanging, CancellationToken cancellationToken)
+        where T : class
+    {
+        for (var tried = 0; tried < ChangedInputAttempts; tried++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await attempt() is { } result)
+            {
+                return result;
+            }
+        }
+
+        throw new OrderLibConcurrencyException($"{whatKeptChanging} Tried {ChangedInputAttempts} times.");
+    }
+
     // Null when an edge was added between locking the upstream jobs and reading them (the caller tries again).
     private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -571,11 +597,6 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         if (upstream.Any(u => !locked.Contains(u.Id)))
         {
             return null;
-        }
-
-        if (active is not null)
-        {
-            return new EnqueueResult(active.ToRun(_dialect), Created: false);
         }
 
         var sql = job.LatestStatus == StatusText.Succeeded ? _sql.InsertRunAfterSuccess : _sql.InsertRun;

@@ -64,6 +64,7 @@ internal sealed class RelationalSql
         // schedule). "Has one" matters for a job whose text predates migration 2026112603 (due time NULL): saving it
         // again schedules it. (A schedule with no further occurrence recomputes to NULL again.) The SET expressions read
         // the row as it was before this UPDATE.
+        // Result sets: the updated job (none when the client has no such job).
         UpdateJob = $"""
             UPDATE jobs SET name = @name, description = @description, priority = @priority,
                 max_attempts = @maxAttempts, schedule = @schedule, updated_at = @now,
@@ -76,6 +77,7 @@ internal sealed class RelationalSql
               AND status IN ('Pending', 'Running');
             """;
 
+        // Result sets: the job; the names of its dependents.
         LockJobForDelete = $"""
             SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
             SELECT j.name FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
@@ -103,6 +105,7 @@ internal sealed class RelationalSql
 
         // Both jobs share-locked in id order, the edge looked up, and — when the upstream job already reaches the
         // dependent one through depends-on edges — every edge of the upstream job's ancestry, to name the cycle.
+        // Result sets: both jobs (those found); the count of the edge.
         CheckDependency = $"""
             SELECT {jobColumns} FROM jobs j
             WHERE j.id IN (@jobId, @dependsOnJobId) AND j.client_id = @client
@@ -135,6 +138,7 @@ internal sealed class RelationalSql
 
         CountJob = "SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;";
 
+        // Result sets (ListUpstream, ListDownstream): the count of the job; the neighbours.
         ListUpstream = CountJob + $"""
             SELECT {jobColumns} FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
             WHERE d.job_id = @jobId AND j.client_id = @client
@@ -157,6 +161,8 @@ internal sealed class RelationalSql
             WHERE d.job_id = @jobId AND j.client_id = @client AND j.id {side} @jobId
             ORDER BY j.id{dialect.ForShareOf("j")};
             """;
+        // Result sets: upstream ids locked below the job; the job; upstream ids locked above it; its active run; the
+        // upstream jobs with their latest statuses.
         PrepareEnqueue = LockUpstream("<") + $"""
             SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
             """ + LockUpstream(">") + $"""
@@ -188,6 +194,7 @@ internal sealed class RelationalSql
 
         // A start leaves jobs.latest_status at 'Pending': only Succeeded versus not-Succeeded drives readiness, and a
         // claim, which locks no job row, cannot write it (see ClaimRuns).
+        // Result sets: the locked job id; the started run (none when refused).
         StartRun = lockJobOfRun + $"""
             UPDATE job_runs SET status = 'Running', started_at = @now, worker_id = @workerId, lease_expires_at = @leaseExpiresAt
             WHERE id = @runId AND {StatusIs("status", "Pending")} AND waiting_on = 0 AND available_at <= @now AND {runInClient}
@@ -196,6 +203,7 @@ internal sealed class RelationalSql
 
         // Why a start was refused: the run, and the upstream jobs whose latest run has not succeeded, each with the
         // status of that run (read from the run: jobs.latest_status is exact only about being 'Succeeded').
+        // Result sets: the run; its unsatisfied upstream jobs.
         DiagnoseStart = $"""
             SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.id = @runId AND j.client_id = @client;
@@ -262,6 +270,9 @@ internal sealed class RelationalSql
             WHERE s.id = @runId AND {StatusIs("s.status", "Running")} AND {Fence(clientScoped, "s")}
             """) + EndRunning(clientScoped) + syncEndedStatus;
 
+        // Result sets of every ending batch (read in this order by EndRunAsync): for a failure, the upstream ids locked
+        // below the job, the job, the upstream ids locked above it and the upstream statuses; otherwise the job alone;
+        // then the ended run (none when the guard refused).
         FinishSucceeded = EndSucceeded(clientScoped: true);
         CompleteSucceeded = EndSucceeded(clientScoped: false);
         FinishFailed = LockForEnd(clientScoped: true, withUpstream: true) + EndRunning(clientScoped: true);
@@ -272,6 +283,7 @@ internal sealed class RelationalSql
         GetRunHolder = "SELECT status AS Status, worker_id AS WorkerId FROM job_runs WHERE id = @runId;";
 
         // Cancelling: the job row locked, then the run read (client-scoped).
+        // Result sets: the job; the run.
         CancelRunPrepare = LockForEnd(clientScoped: true, withUpstream: false) + $"""
             SELECT {runColumns} FROM job_runs r
             WHERE r.id = @runId AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = r.job_id AND cj.client_id = @client);
@@ -389,6 +401,7 @@ internal sealed class RelationalSql
         // then leaves that job for a later call: never waiting, it cannot deadlock whatever order its locks come in);
         // then, in a statement that sees the locked rows as they are now, every upstream edge with the upstream job's
         // latest status.
+        // Result sets: the upstream ids locked; the upstream edges with statuses.
         LockUpstreamOfJobs = $"""
             SELECT u.id FROM jobs u
             WHERE u.id IN (SELECT d.depends_on_job_id FROM job_dependencies d WHERE {dialect.InList("d.job_id", "@jobs")})
@@ -409,11 +422,14 @@ internal sealed class RelationalSql
             SELECT src AS Source, id AS JobId FROM down;
             """;
 
-        // Ends the rescued runs, re-checking that each is still Running with an expired lease.
+        // Ends the rescued runs, re-checking that each is still Running with an expired lease; status and error text are
+        // RunEnding.RescueStatus/RescueError of cancel_requested (@cancelled… when it is set, @failed… otherwise).
+        // A rescue's write batch, in this order: RescueEnd (the ended runs), InsertRuns when there are retries (the new
+        // runs), RescueSyncStatus (none), CancelTargets when there are targets (the cancelled runs' ids and jobs).
         RescueEnd = $"""
             UPDATE job_runs SET
-                status = CASE WHEN cancel_requested THEN 'Cancelled' ELSE 'Failed' END,
-                error = CASE WHEN cancel_requested THEN @lostCancelled ELSE @lost END,
+                status = CASE WHEN cancel_requested THEN @cancelledStatus ELSE @failedStatus END,
+                error = CASE WHEN cancel_requested THEN @cancelledError ELSE @failedError END,
                 finished_at = @now, lease_expires_at = NULL
             WHERE {dialect.InList("id", "@ended")} AND {StatusIs("status", "Running")} AND lease_expires_at < @now
             RETURNING {RunColumns("")};
@@ -447,6 +463,7 @@ internal sealed class RelationalSql
 
         // The job (counted, to tell a missing one), then every edge from the job and its transitive dependents to
         // their upstream jobs (inside the sub-graph or not).
+        // Result sets: the count of the job; the edges.
         TriggerGraph = $"""
             SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;
             WITH RECURSIVE down(id) AS (
@@ -460,6 +477,7 @@ internal sealed class RelationalSql
 
         // Every job involved (the sub-graph and the upstream jobs it counts) locked in one pass in ascending id order,
         // then the sub-graph's active runs.
+        // Result sets: the locked jobs; the members' active runs.
         TriggerLock = $"""
             SELECT {jobColumns} FROM jobs j
             WHERE {dialect.InList("j.id", "@ids")} AND j.client_id = @client
@@ -493,6 +511,8 @@ internal sealed class RelationalSql
 
         // After LockDueJobs, in statements that see the locked rows as they are now: the due jobs' active runs, then the
         // share-locked upstream jobs and their statuses (LockUpstreamOfJobs, @jobs = the due jobs).
+        // Result sets: the due jobs' active runs; the upstream ids locked; the upstream edges with statuses; then, when
+        // PendingRunsOfDependents is appended, the dependents' pending runs.
         PrepareDueJobs = ActiveRunsOf("@jobs") + LockUpstreamOfJobs;
 
         // The pending runs of the jobs that depend directly on the jobs in @succeeded (due jobs whose latest run
@@ -529,6 +549,7 @@ internal sealed class RelationalSql
             WHERE r.id = @runId AND j.client_id = @client;
             """;
 
+        // Result sets: the count of the job; its runs.
         ListRuns = CountJob + $"""
             SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
             WHERE r.job_id = @jobId AND j.client_id = @client AND r.id < @before

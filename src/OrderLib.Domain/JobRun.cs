@@ -1,6 +1,6 @@
 namespace OrderLib;
 
-/// <summary>One attempt of one job. The record is immutable; the transition methods return the changed run or throw.</summary>
+/// <summary>One attempt of one job. The record is immutable; which transitions are allowed is <see cref="RunTransitions"/>, what follows an ending <see cref="RunEnding"/>.</summary>
 /// <param name="Id">The run's id.</param>
 /// <param name="JobId">The job it runs.</param>
 /// <param name="Status">Where it is in its life cycle.</param>
@@ -31,46 +31,4 @@ public sealed record JobRun(
     /// <summary>Builds a new pending run, available at once.</summary>
     public static JobRun CreatePending(RunId id, JobId jobId, int attempt, DateTimeOffset now) =>
         new(id, jobId, RunStatus.Pending, attempt, now, now, null, null, null, null, null);
-
-    /// <summary>Returns the run started by <paramref name="workerId"/>, held until <paramref name="leaseExpiresAt"/>.</summary>
-    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
-    public JobRun Start(WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt)
-    {
-        RunTransitions.Ensure(Id, Status, RunStatus.Running);
-        return this with { Status = RunStatus.Running, StartedAt = now, WorkerId = workerId, LeaseExpiresAt = leaseExpiresAt };
-    }
-
-    /// <summary>Returns the run finished with <paramref name="outcome"/> (Succeeded or Failed) and the error text for a failure.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    public JobRun Finish(RunStatus outcome, string? error, DateTimeOffset now)
-    {
-        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
-        {
-            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
-        }
-
-        RunTransitions.Ensure(Id, Status, outcome);
-        return this with { Status = outcome, FinishedAt = now, LeaseExpiresAt = null, Error = outcome == RunStatus.Failed ? error : null };
-    }
-
-    /// <summary>Returns the run cancelled with <paramref name="reason"/>.</summary>
-    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
-    public JobRun Cancel(string? reason, DateTimeOffset now)
-    {
-        RunTransitions.Ensure(Id, Status, RunStatus.Cancelled);
-        return this with { Status = RunStatus.Cancelled, FinishedAt = now, LeaseExpiresAt = null, Error = reason };
-    }
-
-    /// <summary>Returns the next attempt of this failed run: a new pending run available at <paramref name="availableAt"/>.</summary>
-    /// <exception cref="InvalidOperationException">This run has not failed.</exception>
-    public JobRun NextAttempt(RunId id, DateTimeOffset now, DateTimeOffset availableAt)
-    {
-        if (Status != RunStatus.Failed)
-        {
-            throw new InvalidOperationException($"Only a failed run is retried; run {Id} is {Status}.");
-        }
-
-        return CreatePending(id, JobId, Attempt + 1, now) with { AvailableAt = availableAt };
-    }
 }

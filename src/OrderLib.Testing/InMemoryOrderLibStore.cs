@@ -21,9 +21,6 @@ namespace OrderLib.Testing;
 /// </remarks>
 public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
-    private const string WorkerLost = "worker lost";
-    private const string WorkerLostCancelled = "cancelled; worker lost";
-
     private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
 
     private readonly Lock _lock = new();
@@ -295,7 +292,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DependenciesNotSatisfiedException(runId, unsatisfied);
             }
 
-            var started = run.Start(workerId, now, Utc(leaseExpiresAt));
+            var started = Started(run, workerId, now, Utc(leaseExpiresAt));
             _runs[runId.Value] = started;
             return Task.FromResult(started);
         }
@@ -323,7 +320,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         {
             var run = RequireRun(client, runId);
             now = Utc(now);
-            return Task.FromResult(End(run.Finish(outcome, errorText, now), now, retryPolicy));
+            return Task.FromResult(End(Ended(run, outcome, errorText, now), now, retryPolicy));
         }
     }
 
@@ -349,7 +346,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             }
 
             now = Utc(now);
-            return Task.FromResult(End(run.Cancel(reason, now), now, RetryPolicy.Default).Run);
+            return Task.FromResult(End(Ended(run, RunStatus.Cancelled, reason, now), now, RetryPolicy.Default).Run);
         }
     }
 
@@ -476,7 +473,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             var claimed = new List<ClaimedRun>(ready.Length);
             foreach (var (job, run) in ready)
             {
-                var started = run!.Start(request.WorkerId, now, lease);
+                var started = Started(run!, request.WorkerId, now, lease);
                 _runs[started.Id.Value] = started;
                 claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts));
             }
@@ -522,8 +519,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         {
             var run = RequireHeldRun(runId, workerId);
             now = Utc(now);
-            var ended = outcome == RunStatus.Cancelled ? run.Cancel(errorText, now) : run.Finish(outcome, errorText, now);
-            return Task.FromResult(End(ended, now, retryPolicy));
+            return Task.FromResult(End(Ended(run, outcome, errorText, now), now, retryPolicy));
         }
     }
 
@@ -583,7 +579,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
             IReadOnlyList<RunCompletion> completions = expired
                 .Select(run => End(
-                    run.CancelRequested ? run.Cancel(WorkerLostCancelled, now) : run.Finish(RunStatus.Failed, WorkerLost, now),
+                    Ended(run, RunEnding.RescueStatus(run.CancelRequested), RunEnding.RescueError(run.CancelRequested), now),
                     now,
                     retryPolicy))
                 .ToArray();
@@ -598,7 +594,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     /// <paramref name="now"/>, earliest due first, then job id: enqueues a run as <see cref="EnqueueRunAsync"/> does (a job
     /// with an active run keeps it) and moves the job's next due time to its schedule's first occurrence after
     /// <paramref name="now"/>, so missed occurrences collapse into one. The job's other fields, <see cref="Job.UpdatedAt"/>
-    /// included, do not change.
+    /// included, do not change. A schedule that can no longer be read ends with the occurrence it consumed
+    /// (<see cref="JobSchedules.NextDueAtOrEnd"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
@@ -619,7 +616,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             foreach (var job in due)
             {
                 var enqueue = EnqueueLocked(job.Id, now);
-                var advanced = job with { NextDueAt = JobSchedules.NextDueAt(job.Schedule, now) };
+                var advanced = job with { NextDueAt = JobSchedules.NextDueAtOrEnd(job.Schedule, now) };
                 _jobs[job.Id.Value] = advanced;
                 handled.Add(new ScheduledEnqueue(job.ClientId, job.Id, job.Name, job.NextDueAt!.Value, advanced.NextDueAt, enqueue));
             }
@@ -702,25 +699,36 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         return run;
     }
 
-    // Stores a run that just reached a terminal state, then retries it (Failed with attempts left) or cancels the
-    // pending runs of every transitive dependent (Failed for good, Cancelled).
+    // The run started by the worker, held until the lease expires; refused unless it is Pending.
+    private static JobRun Started(JobRun run, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt)
+    {
+        RunTransitions.Ensure(run.Id, run.Status, RunStatus.Running);
+        return run with { Status = RunStatus.Running, StartedAt = now, WorkerId = workerId, LeaseExpiresAt = leaseExpiresAt };
+    }
+
+    // The run ended as `status` with the error text it keeps (RunEnding.ErrorOf), its lease cleared; refused unless its
+    // status allows that transition.
+    private static JobRun Ended(JobRun run, RunStatus status, string? error, DateTimeOffset now)
+    {
+        RunTransitions.Ensure(run.Id, run.Status, status);
+        return run with { Status = status, FinishedAt = now, LeaseExpiresAt = null, Error = RunEnding.ErrorOf(status, error) };
+    }
+
+    // Stores a run that just reached a terminal state, then does what RunEnding decides: retries it (a failure with
+    // attempts left) or cancels the pending runs of every transitive dependent (a failure for good, a cancellation).
     private RunCompletion End(JobRun ended, DateTimeOffset now, RetryPolicy retryPolicy)
     {
         _runs[ended.Id.Value] = ended;
         var job = _jobs[ended.JobId.Value];
-        switch (ended.Status)
+        var ending = RunEnding.Of(ended.Status, ended.Attempt, job.MaxAttempts, job.Name);
+        if (ending.Retries)
         {
-            case RunStatus.Failed when ended.Attempt < job.MaxAttempts:
-                var availableAt = retryPolicy.NextAttemptAt(ended.Attempt, now, Random.Shared.NextDouble());
-                var retry = AddRun(ended.NextAttempt(new RunId(++_lastRunId), now, availableAt));
-                return new RunCompletion(ended, retry, []);
-            case RunStatus.Failed:
-                return new RunCompletion(ended, null, CancelDependents(job, $"Upstream job '{job.Name}' failed", now));
-            case RunStatus.Cancelled:
-                return new RunCompletion(ended, null, CancelDependents(job, $"Upstream job '{job.Name}' was cancelled", now));
-            default:
-                return new RunCompletion(ended, null, []);
+            var next = ending.Retry(retryPolicy, now, Random.Shared.NextDouble());
+            var retry = AddRun(JobRun.CreatePending(new RunId(++_lastRunId), job.Id, next.Attempt, now) with { AvailableAt = next.AvailableAt });
+            return new RunCompletion(ended, retry, []);
         }
+
+        return new RunCompletion(ended, null, ending.CascadeReason is { } reason ? CancelDependents(job, reason, now) : []);
     }
 
     // Cancels the pending run of every job that depends on the job, directly or transitively; returns their ids in order.
@@ -731,7 +739,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         {
             if (LatestRun(dependent) is { Status: RunStatus.Pending } pending)
             {
-                _runs[pending.Id.Value] = pending.Cancel(reason, now);
+                _runs[pending.Id.Value] = Ended(pending, RunStatus.Cancelled, reason, now);
                 cancelled.Add(pending.Id);
             }
         }

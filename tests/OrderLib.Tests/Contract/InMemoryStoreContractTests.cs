@@ -1,3 +1,4 @@
+using System.Reflection;
 using NUnit.Framework;
 using OrderLib.Testing;
 
@@ -7,6 +8,24 @@ namespace OrderLib.Tests.Contract;
 [TestFixture]
 public sealed class InMemoryStoreContractTests : StoreContractTests
 {
+    private InMemoryOrderLibStore? _store;
+
     /// <inheritdoc />
-    protected override Task<StoreSet> CreateStoreAsync() => Task.FromResult(StoreOf(new InMemoryOrderLibStore()));
+    protected override Task<StoreSet> CreateStoreAsync()
+    {
+        _store = new InMemoryOrderLibStore();
+        return Task.FromResult(StoreOf(_store));
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The store accepts only texts it can read, so the stored job is replaced through its private job table.</remarks>
+    protected override Task StoreScheduleTextAsync(JobId jobId, string schedule)
+    {
+        var field = typeof(InMemoryOrderLibStore).GetField("_jobs", BindingFlags.NonPublic | BindingFlags.Instance)
+                    ?? throw new InvalidOperationException("InMemoryOrderLibStore has no job table '_jobs' any more.");
+        var jobs = (SortedDictionary<long, Job>)field.GetValue(_store)!;
+        jobs[jobId.Value] = jobs[jobId.Value] with { Schedule = schedule };
+
+        return Task.CompletedTask;
+    }
 }

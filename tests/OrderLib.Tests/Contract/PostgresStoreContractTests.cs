@@ -1,3 +1,4 @@
+using Npgsql;
 using NUnit.Framework;
 using OrderLib.Adapters.Postgres;
 
@@ -21,4 +22,15 @@ public sealed class PostgresStoreContractTests : StoreContractTests
     /// <inheritdoc />
     protected override Task<StoreSet> CreateStoreAsync() =>
         Task.FromResult(StoreOf(new PostgresOrderLibStore(_database.ConnectionString)));
+
+    /// <inheritdoc />
+    protected override async Task StoreScheduleTextAsync(JobId jobId, string schedule)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("UPDATE jobs SET schedule = @schedule WHERE id = @id;", connection);
+        command.Parameters.AddWithValue("schedule", schedule);
+        command.Parameters.AddWithValue("id", jobId.Value);
+        Assert.That(await command.ExecuteNonQueryAsync(), Is.EqualTo(1));
+    }
 }

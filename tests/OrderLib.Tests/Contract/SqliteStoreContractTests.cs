@@ -10,15 +10,28 @@ namespace OrderLib.Tests.Contract;
 public sealed class SqliteStoreContractTests : StoreContractTests
 {
     private string? _directory;
+    private string? _connectionString;
 
     /// <inheritdoc />
     protected override Task<StoreSet> CreateStoreAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "orderlib-contract-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "orderlib.db") }.ToString();
-        SqliteOrderLibMigrations.Create(connectionString).MigrateUp();
-        return Task.FromResult(StoreOf(new SqliteOrderLibStore(connectionString)));
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "orderlib.db") }.ToString();
+        SqliteOrderLibMigrations.Create(_connectionString).MigrateUp();
+        return Task.FromResult(StoreOf(new SqliteOrderLibStore(_connectionString)));
+    }
+
+    /// <inheritdoc />
+    protected override async Task StoreScheduleTextAsync(JobId jobId, string schedule)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE jobs SET schedule = $schedule WHERE id = $id;";
+        command.Parameters.AddWithValue("$schedule", schedule);
+        command.Parameters.AddWithValue("$id", jobId.Value);
+        Assert.That(await command.ExecuteNonQueryAsync(), Is.EqualTo(1));
     }
 
     /// <inheritdoc />

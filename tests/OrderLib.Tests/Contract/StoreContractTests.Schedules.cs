@@ -366,7 +366,40 @@ public abstract partial class StoreContractTests
         }
     }
 
+    // ---------------------------------------------------------------- a schedule that can no longer be read
+
+    /// <summary>
+    /// A stored schedule text this machine cannot read (a time zone it does not know, say the job was saved where the zone
+    /// exists) ends with the occurrence it consumed: the run is enqueued, the due time becomes null, and no scheduler
+    /// fails on it again (JobSchedules.NextDueAtOrEnd, the same rule on every store).
+    /// </summary>
+    [Test]
+    public async Task Schedule_AScheduleThatCanNoLongerBeRead_EndsWithTheOccurrenceItConsumed()
+    {
+        var job = await CreateJobAsync("unreadable", schedule: "every 10m");
+        await StoreScheduleTextAsync(job.Id, "TZ=Mars/Olympus 0 3 * * *");
+
+        var handled = await EnqueueDueAsync(at: TenMinutes);
+
+        Assert.That(handled, Has.Count.EqualTo(1));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((handled[0].JobId, handled[0].DueAt, handled[0].NextDueAt), Is.EqualTo((job.Id, At(TenMinutes), (DateTimeOffset?)null)));
+            Assert.That(handled[0].Enqueue.Created, Is.True);
+            Assert.That(handled[0].Enqueue.Run.Status, Is.EqualTo(RunStatus.Pending));
+            Assert.That((await Jobs.GetJobAsync(Client, job.Id, None))!.NextDueAt, Is.Null, "the schedule ended");
+            Assert.That(await Schedules.GetEarliestDueAtAsync(Clients.Only(Client), None), Is.Null);
+            Assert.That(await EnqueueDueAsync(at: 10 * Day), Is.Empty, "nothing is due any more");
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// Replaces the stored schedule text of the job as it is, without reading it: what a job saved by a machine that could
+    /// read the text looks like to one that cannot.
+    /// </summary>
+    protected abstract Task StoreScheduleTextAsync(JobId jobId, string schedule);
 
     /// <summary>Enqueues the runs due at <paramref name="at"/> for this test's client (unless <paramref name="clients"/> says otherwise).</summary>
     private Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int at, int limit = 100, Clients? clients = null) =>

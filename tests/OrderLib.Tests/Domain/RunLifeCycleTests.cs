@@ -42,52 +42,6 @@ public class RunLifeCycleTests
     {
         Assert.That(Enum.GetValues<RunStatus>().Where(s => s.IsTerminal()), Is.EquivalentTo(new[] { RunStatus.Succeeded, RunStatus.Failed, RunStatus.Cancelled }));
     }
-
-    [Test]
-    public void A_run_goes_pending_running_succeeded_and_records_times_and_worker()
-    {
-        var run = JobRun.CreatePending(new RunId(7), new JobId(3), 1, T0);
-        var started = run.Start(new WorkerId("w1"), T0.AddSeconds(1), T0.AddMinutes(5));
-        var finished = started.Finish(RunStatus.Succeeded, "ignored", T0.AddSeconds(2));
-        Assert.Multiple(() =>
-        {
-            Assert.That(run.Status, Is.EqualTo(RunStatus.Pending));
-            Assert.That(run.AvailableAt, Is.EqualTo(T0));
-            Assert.That(started.Status, Is.EqualTo(RunStatus.Running));
-            Assert.That(started.WorkerId, Is.EqualTo(new WorkerId("w1")));
-            Assert.That(started.LeaseExpiresAt, Is.EqualTo(T0.AddMinutes(5)));
-            Assert.That(finished.Status, Is.EqualTo(RunStatus.Succeeded));
-            Assert.That(finished.FinishedAt, Is.EqualTo(T0.AddSeconds(2)));
-            Assert.That(finished.LeaseExpiresAt, Is.Null);
-            Assert.That(finished.Error, Is.Null);
-        });
-    }
-
-    [Test]
-    public void A_failure_keeps_its_error_text()
-    {
-        var failed = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start(new WorkerId("w"), T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "boom", T0.AddSeconds(3));
-        Assert.That(failed.Error, Is.EqualTo("boom"));
-    }
-
-    [Test]
-    public void Finish_with_a_non_final_outcome_is_refused()
-    {
-        var running = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0).Start(new WorkerId("w"), T0, T0.AddMinutes(1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Cancelled, null, T0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => running.Finish(RunStatus.Pending, null, T0));
-    }
-
-    [Test]
-    public void Finishing_a_pending_run_and_cancelling_a_finished_one_are_refused()
-    {
-        var pending = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0);
-        Assert.Throws<IllegalRunTransitionException>(() => pending.Finish(RunStatus.Succeeded, null, T0));
-        var cancelled = pending.Cancel("stop", T0);
-        Assert.That(cancelled.Error, Is.EqualTo("stop"));
-        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Cancel("again", T0));
-        Assert.Throws<IllegalRunTransitionException>(() => cancelled.Start(new WorkerId("w"), T0, T0));
-    }
 }
 
 public class RetryPolicyTests
@@ -127,21 +81,5 @@ public class RetryPolicyTests
     public void Invalid_policies_are_refused(int baseSeconds, int maxSeconds, double jitter)
     {
         Assert.Throws<OrderLibValidationException>(() => new RetryPolicy(TimeSpan.FromSeconds(baseSeconds), TimeSpan.FromSeconds(maxSeconds), jitter).Validate());
-    }
-
-    [Test]
-    public void Only_a_failed_run_has_a_next_attempt()
-    {
-        var pending = JobRun.CreatePending(new RunId(1), new JobId(1), 1, T0);
-        Assert.Throws<InvalidOperationException>(() => pending.NextAttempt(new RunId(2), T0, T0));
-        var failed = pending.Start(new WorkerId("w"), T0, T0.AddMinutes(1)).Finish(RunStatus.Failed, "x", T0);
-        var next = failed.NextAttempt(new RunId(2), T0.AddSeconds(1), T0.AddSeconds(30));
-        Assert.Multiple(() =>
-        {
-            Assert.That(next.Attempt, Is.EqualTo(2));
-            Assert.That(next.Status, Is.EqualTo(RunStatus.Pending));
-            Assert.That(next.AvailableAt, Is.EqualTo(T0.AddSeconds(30)));
-            Assert.That(next.JobId, Is.EqualTo(failed.JobId));
-        });
     }
 }
