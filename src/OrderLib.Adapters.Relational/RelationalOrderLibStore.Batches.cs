@@ -83,8 +83,9 @@ public abstract partial class RelationalOrderLibStore
             return results!;
         }
 
-        bool Retries(int i) => outcomes[i].Status == RunStatus.Failed && found[outcomes[i].RunId.Value].Run.Attempt < found[outcomes[i].RunId.Value].Job.MaxAttempts;
         JobRow JobOf(int i) => found[outcomes[i].RunId.Value].Job;
+        RunEnding Ending(int i) => RunEnding.Of(outcomes[i].Status, found[outcomes[i].RunId.Value].Run.Attempt, JobOf(i).MaxAttempts, JobOf(i).Name);
+        bool Retries(int i) => Ending(i).Retries;
 
         // A retried job's next attempt counts its upstream statuses like an enqueue; an upstream job that is not locked
         // came through an edge added while this transaction waited: start again.
@@ -99,14 +100,14 @@ public abstract partial class RelationalOrderLibStore
         {
             var (run, job) = found[outcomes[i].RunId.Value];
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
-            var availableAt = retryPolicy.NextAttemptAt(run.Attempt, now, Random.Shared.NextDouble());
-            return new NewRun(i, job.Id, run.Attempt + 1, job.Priority, waitingOn, availableAt);
+            var retry = Ending(i).Retry(retryPolicy, now, Random.Shared.NextDouble());
+            return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt);
         }).ToArray();
 
         // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order (the rule
         // the rescue follows too): the earliest source above a job cancels its pending run; a retry created here is
         // pending only for the sources after it; a job whose run this batch ends has nothing else pending.
-        var sources = held.Where(i => outcomes[i].Status != RunStatus.Succeeded && !Retries(i)).ToHashSet();
+        var sources = held.Where(i => Ending(i).CascadeReason is not null).ToHashSet();
         var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
         var batchJobs = held.Select(i => JobOf(i).Id).ToHashSet();
         var targets = new Dictionary<long, int>();
@@ -134,12 +135,12 @@ public abstract partial class RelationalOrderLibStore
             {
                 run_id = outcomes[i].RunId.Value,
                 status = StatusText.Of(outcomes[i].Status),
-                error = outcomes[i].Status == RunStatus.Succeeded ? null : outcomes[i].Error,
+                error = RunEnding.ErrorOf(outcomes[i].Status, outcomes[i].Error),
             })),
             runs = NewRunsJson(retries),
             succeeded = JsonSerializer.Serialize(succeededJobs),
             ended = JsonSerializer.Serialize(batchJobs.Select(id => new { job_id = id })),
-            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = UpstreamReason(JobOf(t.Value).Name, outcomes[t.Value].Status) })),
+            targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = Ending(t.Value).CascadeReason })),
         };
         Dictionary<long, JobRun> endedRuns;
         Dictionary<long, JobRun> retryRuns = [];

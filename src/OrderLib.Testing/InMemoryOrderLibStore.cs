@@ -546,8 +546,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 }
                 else
                 {
-                    var ended = outcome.Status == RunStatus.Cancelled ? run.Cancel(outcome.Error, now) : run.Finish(outcome.Status, outcome.Error, now);
-                    results.Add(new OutcomeResult(outcome, End(ended, now, retryPolicy), null));
+                    results.Add(new OutcomeResult(outcome, End(Ended(run, outcome.Status, outcome.Error, now), now, retryPolicy), null));
                 }
             }
 
