@@ -146,12 +146,10 @@ public sealed class OrderLibWorker : BackgroundService
         _inFlight[claimed.Run.Id] = done.Task;
         _ = Task.Run(async () =>
         {
+            RunOutcome? outcome = null;
             try
             {
-                if (await executor.ExecuteAsync().ConfigureAwait(false) is { } outcome)
-                {
-                    _completer!.Add(outcome);
-                }
+                outcome = await executor.ExecuteAsync().ConfigureAwait(false);
             }
             finally
             {
@@ -159,7 +157,17 @@ public sealed class OrderLibWorker : BackgroundService
                 _inFlight.TryRemove(claimed.Run.Id, out _);
                 Interlocked.Decrement(ref _running);
                 done.TrySetResult();
-                _producer!.Wake();
+
+                // With an outcome, the completer wakes the producer once it is recorded (the dependents may be ready then):
+                // a claim woken earlier could take a timestamp before competing reports commit.
+                if (outcome is null)
+                {
+                    _producer!.Wake();
+                }
+                else
+                {
+                    _completer!.Add(outcome);
+                }
             }
         });
     }
