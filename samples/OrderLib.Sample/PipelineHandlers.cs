@@ -2,19 +2,21 @@ using System.Globalization;
 
 namespace OrderLib.Sample;
 
-/// <summary>One step of the sample pipeline: a job, the jobs it depends on, and the work one of its runs does.</summary>
+/// <summary>What the sample is told on the command line: where to write its files, and which job to fail on purpose (none when null).</summary>
+internal sealed record SampleSettings(string OutputDirectory, string? FailJob);
+
+/// <summary>One step of the sample pipeline: a job and the jobs it depends on.</summary>
 /// <param name="Name">The job's name.</param>
 /// <param name="Description">The job's description.</param>
 /// <param name="DependsOn">The names of the jobs it depends on.</param>
-/// <param name="Work">Does the work and says in a few words what it did; throws when it fails.</param>
-internal sealed record PipelineStep(string Name, string Description, string[] DependsOn, Func<CancellationToken, Task<string>> Work);
+internal sealed record PipelineStep(string Name, string Description, string[] DependsOn);
 
 /// <summary>
-/// The sample's work: small but real file processing in <c>directory</c>, deterministic (the same input files and
-/// results every time; only the e-mail's Date header comes from the clock).
+/// The sample's work, one handler per job: small but real file processing in the output directory, deterministic (the
+/// same input files and results every time; only the e-mail's Date header comes from the clock).
 /// extract-orders and extract-customers → transform → report → email.
 /// </summary>
-internal sealed class PipelineHandlers(string directory, TimeProvider time)
+internal sealed class PipelineHandlers(SampleSettings settings, TimeProvider time)
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -22,6 +24,18 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
     [
         ("Ada Lovelace", "GB"), ("Grace Hopper", "US"), ("Alan Turing", "GB"), ("Edsger Dijkstra", "NL"),
         ("Barbara Liskov", "US"), ("Niklaus Wirth", "CH"), ("Margaret Hamilton", "US"), ("Donald Knuth", "US"),
+    ];
+
+    private readonly string directory = settings.OutputDirectory;
+
+    /// <summary>The pipeline, upstream jobs before the jobs that depend on them.</summary>
+    public static IReadOnlyList<PipelineStep> Steps { get; } =
+    [
+        new("extract-orders", "Extract the day's orders to orders.csv", []),
+        new("extract-customers", "Extract the customer list to customers.csv", []),
+        new("transform", "Join orders with customers and total them per customer", ["extract-orders", "extract-customers"]),
+        new("report", "Write the revenue summary report.txt", ["transform"]),
+        new("email", "Put the report in an e-mail, report.eml", ["report"]),
     ];
 
     private string OrdersCsv => Path.Combine(directory, "orders.csv");
@@ -34,17 +48,33 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
 
     private string ReportEml => Path.Combine(directory, "report.eml");
 
-    /// <summary>The pipeline, upstream jobs before the jobs that depend on them.</summary>
-    public IReadOnlyList<PipelineStep> Steps =>
-    [
-        new("extract-orders", "Extract the day's orders to orders.csv", [], ExtractOrdersAsync),
-        new("extract-customers", "Extract the customer list to customers.csv", [], ExtractCustomersAsync),
-        new("transform", "Join orders with customers and total them per customer", ["extract-orders", "extract-customers"], TransformAsync),
-        new("report", "Write the revenue summary report.txt", ["transform"], ReportAsync),
-        new("email", "Put the report in an e-mail, report.eml", ["report"], EmailAsync),
-    ];
+    /// <summary>
+    /// Runs <paramref name="work"/> for <paramref name="context"/>'s run: prints what it does, fails on purpose when the
+    /// job is <see cref="SampleSettings.FailJob"/>, and throws when the work fails (the worker reports the run Failed).
+    /// </summary>
+    public async Task RunAsync(JobExecutionContext context, Func<CancellationToken, Task<string>> work, CancellationToken cancellationToken)
+    {
+        var jobName = context.JobName;
+        Console.WriteLine($"started   {jobName,-18} run {context.RunId}, attempt {context.Attempt}, as {context.WorkerId}");
+        try
+        {
+            if (jobName == settings.FailJob)
+            {
+                throw new InvalidOperationException($"{jobName} failed on purpose (Sample:FailJob={settings.FailJob}).");
+            }
 
-    private async Task<string> ExtractOrdersAsync(CancellationToken cancellationToken)
+            var did = await work(cancellationToken);
+            Console.WriteLine($"succeeded {jobName,-18} {did}");
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            Console.WriteLine($"FAILED    {jobName,-18} {error.Message}");
+            throw;
+        }
+    }
+
+    /// <summary>extract-orders: writes orders.csv; says what it did.</summary>
+    public async Task<string> ExtractOrdersAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         var lines = new List<string> { "order_id,customer_id,amount" };
@@ -58,7 +88,8 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
         return $"wrote {lines.Count - 1} orders to {OrdersCsv}";
     }
 
-    private async Task<string> ExtractCustomersAsync(CancellationToken cancellationToken)
+    /// <summary>extract-customers: writes customers.csv; says what it did.</summary>
+    public async Task<string> ExtractCustomersAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
         var lines = Customers.Select((c, i) => string.Create(Invariant, $"{i + 1},{c.Name},{c.Country}")).Prepend("customer_id,name,country");
@@ -66,7 +97,8 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
         return $"wrote {Customers.Length} customers to {CustomersCsv}";
     }
 
-    private async Task<string> TransformAsync(CancellationToken cancellationToken)
+    /// <summary>transform: totals the orders per customer in customer-totals.csv; says what it did.</summary>
+    public async Task<string> TransformAsync(CancellationToken cancellationToken)
     {
         var customers = (await ReadCsvAsync(CustomersCsv, cancellationToken)).ToDictionary(row => row[0], row => (Name: row[1], Country: row[2]));
         var orders = await ReadCsvAsync(OrdersCsv, cancellationToken);
@@ -83,7 +115,8 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
         return $"totalled {orders.Count} orders for {customers.Count} customers in {TotalsCsv}";
     }
 
-    private async Task<string> ReportAsync(CancellationToken cancellationToken)
+    /// <summary>report: writes report.txt; says what it did.</summary>
+    public async Task<string> ReportAsync(CancellationToken cancellationToken)
     {
         var totals = (await ReadCsvAsync(TotalsCsv, cancellationToken))
             .Select(row => (Name: row[0], Country: row[1], Orders: int.Parse(row[2], Invariant), Total: decimal.Parse(row[3], Invariant)))
@@ -108,7 +141,8 @@ internal sealed class PipelineHandlers(string directory, TimeProvider time)
         return $"wrote {ReportTxt} ({lines[2]})";
     }
 
-    private async Task<string> EmailAsync(CancellationToken cancellationToken)
+    /// <summary>email: puts report.txt in report.eml; says what it did.</summary>
+    public async Task<string> EmailAsync(CancellationToken cancellationToken)
     {
         var report = await File.ReadAllLinesAsync(ReportTxt, cancellationToken);
         string[] headers =

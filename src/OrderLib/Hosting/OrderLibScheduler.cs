@@ -1,8 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using OrderLib.Ports;
 
 namespace OrderLib;
@@ -36,49 +33,32 @@ namespace OrderLib;
 public sealed class OrderLibScheduler : BackgroundService
 {
     private readonly OrderLibSchedulerOptions _options;
-    private readonly IServiceProvider _services;
+    private readonly ScheduleService _schedules;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OrderLibScheduler> _logger;
 
     private SchedulerSettings? _settings;
-    private ScheduleService? _schedules;
-    private TimeProvider _time = TimeProvider.System;
-    private ILogger _logger = NullLogger.Instance;
 
     /// <summary>Creates the scheduler; <c>AddScheduler</c> does this. Options are checked in <see cref="StartAsync"/>.</summary>
-    /// <param name="options">The scheduler's settings.</param>
-    /// <param name="services">The application's root service provider.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    public OrderLibScheduler(OrderLibSchedulerOptions options, IServiceProvider services)
+    internal OrderLibScheduler(OrderLibSchedulerOptions options, ScheduleService schedules, TimeProvider time, ILogger<OrderLibScheduler> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(schedules);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
         _options = options;
-        _services = services;
+        _schedules = schedules;
+        _time = time;
+        _logger = logger;
     }
 
     /// <summary>Checks the options and starts the scheduling loop.</summary>
-    /// <exception cref="OrderLibConfigurationException">An option is invalid, OrderLib has no store, or its store keeps no schedules; the message says which.</exception>
+    /// <exception cref="OrderLibConfigurationException">An option is invalid; the message names it.</exception>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (_services.GetService<IOptions<OrderLibOptions>>() is null)
-        {
-            throw new OrderLibConfigurationException("AddScheduler needs OrderLib: call services.AddOrderLib(...) with a store.");
-        }
-
-        if (_services.GetService<IJobStore>() is null)
-        {
-            throw new OrderLibConfigurationException("AddScheduler needs a store: call UseSqlite, UsePostgres or UseInMemory on AddOrderLib().");
-        }
-
         _settings = SchedulerSettings.From(_options);
-        _schedules = _services.GetRequiredService<ScheduleService>();
-        _time = _services.GetService<TimeProvider>() ?? TimeProvider.System;
-        _logger = _services.GetService<ILoggerFactory>()?.CreateLogger<OrderLibScheduler>() ?? NullLogger<OrderLibScheduler>.Instance;
-        _logger.LogInformation(
-            "OrderLib scheduler starting: batch {BatchSize}, sleeps {MinSleep} to {MaxSleep}, clients {Clients}",
-            _settings.BatchSize,
-            _settings.MinSleep,
-            _settings.MaxSleep,
-            _settings.Clients is null ? "(all)" : string.Join(", ", _settings.Clients));
+        SchedulerLog.Starting(_logger, _settings.BatchSize, _settings.MinSleep, _settings.MaxSleep, _settings.Clients);
         return base.StartAsync(cancellationToken);
     }
 
@@ -106,12 +86,12 @@ public sealed class OrderLibScheduler : BackgroundService
 
                     backoff = settings.BackoffAfterFailure(backoff);
                     sleep = backoff.Value;
-                    _logger.LogError(exception, "OrderLib scheduler: enqueuing due runs failed; trying again in {Delay}", sleep);
+                    SchedulerLog.PassFailed(_logger, exception, sleep);
                 }
 
                 if (sleep > TimeSpan.Zero)
                 {
-                    _logger.LogTrace("OrderLib scheduler: sleeping {Sleep}", sleep);
+                    SchedulerLog.Sleeping(_logger, sleep);
                     await Task.Delay(sleep, _time, stoppingToken).ConfigureAwait(false);
                 }
             }
@@ -121,19 +101,18 @@ public sealed class OrderLibScheduler : BackgroundService
             // stopping
         }
 
-        _logger.LogInformation("OrderLib scheduler stopped");
+        SchedulerLog.Stopped(_logger);
     }
 
     /// <summary>Enqueues everything due, batch after batch while they come back full; returns how long to sleep.</summary>
     private async Task<TimeSpan> PassAsync(SchedulerSettings settings, CancellationToken stopping)
     {
-        var schedules = _schedules ?? throw new InvalidOperationException("The scheduler has not started.");
         var consumed = 0;
         var created = 0;
         IReadOnlyList<ScheduledEnqueue> batch;
         do
         {
-            batch = await schedules.EnqueueDueAsync(settings.BatchSize, settings.Clients, stopping).ConfigureAwait(false);
+            batch = await _schedules.EnqueueDueAsync(settings.BatchSize, settings.Clients, stopping).ConfigureAwait(false);
             foreach (var occurrence in batch)
             {
                 consumed++;
@@ -149,14 +128,14 @@ public sealed class OrderLibScheduler : BackgroundService
 
         if (created > 0)
         {
-            _logger.LogInformation("OrderLib scheduler: enqueued {Created} run(s) for {Consumed} due occurrence(s)", created, consumed);
+            SchedulerLog.Enqueued(_logger, created, consumed);
         }
         else if (consumed > 0)
         {
-            _logger.LogDebug("OrderLib scheduler: {Consumed} due occurrence(s), each kept by its job's active run", consumed);
+            SchedulerLog.AllKept(_logger, consumed);
         }
 
-        var earliest = await schedules.GetEarliestDueAtAsync(settings.Clients, stopping).ConfigureAwait(false);
+        var earliest = await _schedules.GetEarliestDueAtAsync(settings.Clients, stopping).ConfigureAwait(false);
         return settings.SleepAfterPass(earliest, _time.GetUtcNow(), consumed > 0);
     }
 
@@ -168,8 +147,8 @@ public sealed class OrderLibScheduler : BackgroundService
         }
 
         var run = occurrence.Enqueue.Run;
-        _logger.LogDebug(
-            "OrderLib scheduler: job '{JobName}' ({JobId}) of client '{ClientId}' due at {DueAt:O}: {Outcome} run {RunId}; next due {NextDueAt}",
+        SchedulerLog.Occurrence(
+            _logger,
             occurrence.JobName,
             occurrence.JobId,
             occurrence.ClientId,

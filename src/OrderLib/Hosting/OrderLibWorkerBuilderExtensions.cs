@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrderLib;
+using OrderLib.Ports;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +13,8 @@ public static class OrderLibWorkerBuilderExtensions
     /// <summary>
     /// Adds a hosted <see cref="OrderLibWorker"/> that claims and executes runs with the handlers registered on its
     /// options, e.g. <c>AddOrderLib(o =&gt; o.UseSqlite("Data Source=app.db").AddWorker(w =&gt; w.Handle("extract", ExtractAsync)))</c>.
-    /// Each call adds another worker with its own options. The options are checked when the host starts.
+    /// Each call adds another worker with its own options. The options, and that a store was chosen, are checked when the
+    /// host starts (an <see cref="OrderLibConfigurationException"/> naming the problem).
     /// </summary>
     /// <param name="builder">The builder <c>AddOrderLib</c> returned.</param>
     /// <param name="configure">Sets the worker's options and handlers; it runs once, now.</param>
@@ -29,7 +33,17 @@ public static class OrderLibWorkerBuilderExtensions
         }
 
         // Not TryAddEnumerable: several workers of the same type are intended.
-        builder.Services.AddSingleton<IHostedService>(services => new OrderLibWorker(options, services));
+        builder.Services.AddSingleton<IHostedService>(services =>
+        {
+            HostedServiceStore.Require<IRunQueueStore>(services, "AddWorker");
+            return new OrderLibWorker(
+                options,
+                services.GetRequiredService<WorkerRunService>(),
+                services.GetRequiredService<TimeProvider>(),
+                services.GetRequiredService<IOptions<OrderLibOptions>>(),
+                services.GetRequiredService<ILogger<OrderLibWorker>>(),
+                services.GetRequiredService<IServiceScopeFactory>());
+        });
         return builder;
     }
 }

@@ -361,10 +361,12 @@ public sealed class SchedulerTests
     [Test]
     public void A_scheduler_without_a_store_does_not_start()
     {
-        using var provider = new ServiceCollection().AddOrderLib().AddScheduler().Services.BuildServiceProvider();
-        var scheduler = provider.GetServices<IHostedService>().OfType<OrderLibScheduler>().Single();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddOrderLib().AddScheduler();
+        using var host = builder.Build();
 
-        var error = Assert.ThrowsAsync<OrderLibConfigurationException>(() => scheduler.StartAsync(CancellationToken.None));
+        var error = Assert.ThrowsAsync<OrderLibConfigurationException>(() => host.StartAsync());
         Assert.That(error!.Message, Does.Contain("needs a store"));
     }
 

@@ -536,6 +536,18 @@ public sealed class WorkerTests
     }
 
     [Test]
+    public void A_worker_without_a_store_does_not_start()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddOrderLib().AddWorker(worker => worker.HandleAny((_, _) => Task.CompletedTask));
+        using var host = builder.Build();
+
+        var error = Assert.ThrowsAsync<OrderLibConfigurationException>(() => host.StartAsync());
+        Assert.That(error!.Message, Does.Contain("AddWorker needs a store"));
+    }
+
+    [Test]
     public void Registering_two_handlers_for_one_job_is_refused()
     {
         var options = new OrderLibWorkerOptions().Handle("a", (_, _) => Task.CompletedTask);

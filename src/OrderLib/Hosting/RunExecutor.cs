@@ -1,0 +1,154 @@
+using Microsoft.Extensions.DependencyInjection;
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>
+/// Executes one claimed run: creates its DI scope, invokes its handler, keeps its lease alive with heartbeats, and says
+/// how it ended. The handler's token fires when cancellation of the run is requested (learned at a heartbeat), when the
+/// worker lost the run's lease, and when the worker abandons its runs (the shutdown's grace period ran out).
+/// </summary>
+internal sealed class RunExecutor : IDisposable
+{
+    private readonly WorkerDependencies _worker;
+    private readonly JobHandlerRegistration? _handler;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly CancellationToken _workerStopping;
+    private readonly CancellationTokenSource _cancel;
+    private volatile bool _cancelRequested;
+    private volatile bool _leaseLost;
+
+    /// <summary>Prepares the execution of <paramref name="claimed"/>; <paramref name="handler"/> is null when its job has none.</summary>
+    public RunExecutor(WorkerDependencies worker, ClaimedRun claimed, JobHandlerRegistration? handler, IServiceScopeFactory scopes, CancellationToken workerStopping, CancellationToken abandon)
+    {
+        _worker = worker;
+        Claimed = claimed;
+        _handler = handler;
+        _scopes = scopes;
+        _workerStopping = workerStopping;
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(abandon);
+    }
+
+    /// <summary>The run being executed.</summary>
+    public ClaimedRun Claimed { get; }
+
+    /// <summary>
+    /// Runs the handler while heart-beating, and returns the outcome to record: Succeeded when it returned, Failed when
+    /// it threw (or the job has no handler), Cancelled when a cancel request stopped it; null when nothing is to be
+    /// recorded (the lease was lost, or the run was abandoned). Never throws.
+    /// </summary>
+    public async Task<ExecutedRun?> ExecuteAsync()
+    {
+        var settings = _worker.Settings;
+        var runId = Claimed.Run.Id;
+        try
+        {
+            ExecutedRun outcome;
+            using (var heartbeatStop = new CancellationTokenSource())
+            {
+                var heartbeat = HeartbeatLoopAsync(heartbeatStop.Token);
+                try
+                {
+                    outcome = await InvokeHandlerAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    await heartbeatStop.CancelAsync().ConfigureAwait(false);
+                    await heartbeat.ConfigureAwait(false);
+                }
+            }
+
+            if (_leaseLost)
+            {
+                WorkerLog.OutcomeOfLostRunDropped(_worker.Logger, settings.WorkerId, runId, Claimed.JobName);
+                return null;
+            }
+
+            if (outcome.Status == RunStatus.Cancelled && !_cancelRequested)
+            {
+                WorkerLog.StoppedByShutdown(_worker.Logger, settings.WorkerId, runId, Claimed.JobName);
+                return null;
+            }
+
+            return outcome;
+        }
+        catch (Exception exception)
+        {
+            // Nothing may escape: the run is rescued after its lease expires.
+            WorkerLog.ExecutionError(_worker.Logger, exception, settings.WorkerId, runId);
+            return null;
+        }
+    }
+
+    /// <summary>Releases the run's cancellation source.</summary>
+    public void Dispose() => _cancel.Dispose();
+
+    /// <summary>Invokes the handler in a new scope; a handler that threw once its token fired yields Cancelled.</summary>
+    private async Task<ExecutedRun> InvokeHandlerAsync()
+    {
+        if (_handler is null)
+        {
+            return new ExecutedRun(Claimed, RunStatus.Failed, $"No handler registered for job '{Claimed.JobName}'");
+        }
+
+        var token = _cancel.Token;
+        try
+        {
+            var scope = _scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var context = new JobExecutionContext(Claimed, _worker.Settings.WorkerId, scope.ServiceProvider, _workerStopping);
+                await _handler.InvokeAsync(scope.ServiceProvider, context, token).ConfigureAwait(false);
+            }
+
+            return new ExecutedRun(Claimed, RunStatus.Succeeded, null);
+        }
+        catch (Exception) when (token.IsCancellationRequested)
+        {
+            return new ExecutedRun(Claimed, RunStatus.Cancelled, null);
+        }
+        catch (Exception exception)
+        {
+            WorkerLog.HandlerFailed(_worker.Logger, exception, _worker.Settings.WorkerId, Claimed.Run.Id, Claimed.JobName, Claimed.Run.Attempt, Claimed.MaxAttempts);
+            return new ExecutedRun(Claimed, RunStatus.Failed, $"{exception.GetType().Name}: {exception.Message}");
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    {
+        var settings = _worker.Settings;
+        var runId = Claimed.Run.Id;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(settings.HeartbeatInterval, _worker.Time, stop).ConfigureAwait(false);
+                try
+                {
+                    var result = await _worker.Queue.HeartbeatAsync(runId, settings.WorkerId, CancellationToken.None).ConfigureAwait(false);
+                    if (result.CancelRequested && !_cancelRequested)
+                    {
+                        WorkerLog.CancelRequested(_worker.Logger, settings.WorkerId, runId);
+                        _cancelRequested = true;
+                        await _cancel.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (Exception exception) when (exception is LeaseLostException or RunNotFoundException)
+                {
+                    WorkerLog.LeaseLost(_worker.Logger, settings.WorkerId, runId, exception.Message);
+                    _leaseLost = true;
+                    await _cancel.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception exception)
+                {
+                    WorkerLog.HeartbeatFailed(_worker.Logger, exception, settings.WorkerId, runId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // the handler ended
+        }
+    }
+}

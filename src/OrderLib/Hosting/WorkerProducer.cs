@@ -1,0 +1,95 @@
+using System.Threading.Channels;
+using OrderLib.Ports;
+
+namespace OrderLib;
+
+/// <summary>
+/// The worker's claim loop: claims ready runs for the free slots only (never more, and at most the batch size) and hands
+/// each to <c>launch</c>. While there is no work it waits from the idle minimum, doubling up to the maximum; a
+/// <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued) makes it claim again at once.
+/// </summary>
+internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> freeSlots, Action<ClaimedRun> launch)
+{
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    /// <summary>Makes the claim loop claim again at once; wake-ups that come while one is pending collapse into it.</summary>
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    /// <summary>Claims and launches runs until <paramref name="stopping"/> fires.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var settings = worker.Settings;
+        var idle = settings.IdleMin;
+        while (!stopping.IsCancellationRequested)
+        {
+            var free = freeSlots();
+            if (free <= 0)
+            {
+                // Every slot is busy: a finishing run wakes us.
+                await WaitForWakeAsync(null, stopping).ConfigureAwait(false);
+                idle = settings.IdleMin;
+                continue;
+            }
+
+            var wanted = Math.Min(free, settings.BatchSize);
+            IReadOnlyList<ClaimedRun> claimed;
+            try
+            {
+                // Not cancellable: a claim that committed must reach us, or its runs would sit leased until rescued.
+                claimed = await worker.Queue.ClaimAsync(settings.WorkerId, wanted, settings.Clients, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OrderLibConfigurationException)
+            {
+                WorkerLog.ClaimFailed(worker.Logger, exception, settings.WorkerId, idle);
+                await WaitForWakeAsync(idle, stopping).ConfigureAwait(false);
+                idle = Double(idle, settings.IdleMax);
+                continue;
+            }
+
+            foreach (var run in claimed)
+            {
+                launch(run);
+            }
+
+            if (claimed.Count > 0)
+            {
+                idle = settings.IdleMin;
+                if (claimed.Count == wanted)
+                {
+                    continue; // there may be more ready work: claim again for the slots still free
+                }
+            }
+
+            if (await WaitForWakeAsync(idle, stopping).ConfigureAwait(false))
+            {
+                idle = settings.IdleMin; // a run of ours ended: a slot is free and its dependents may be ready
+            }
+            else if (claimed.Count == 0)
+            {
+                idle = Double(idle, settings.IdleMax);
+            }
+        }
+    }
+
+    private static TimeSpan Double(TimeSpan value, TimeSpan max) => value * 2 < max ? value * 2 : max;
+
+    /// <summary>Waits for a wake-up, the timeout (null: none) or the stop; true when woken.</summary>
+    private async Task<bool> WaitForWakeAsync(TimeSpan? timeout, CancellationToken stopping)
+    {
+        if (_wake.Reader.TryRead(out _))
+        {
+            return true;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var woken = _wake.Reader.WaitToReadAsync(wait.Token).AsTask();
+        var delay = timeout is { } span ? Task.Delay(span, worker.Time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+        await Task.WhenAny(woken, delay).ConfigureAwait(false);
+        await wait.CancelAsync().ConfigureAwait(false);
+        return woken.IsCompletedSuccessfully && _wake.Reader.TryRead(out _);
+    }
+}
