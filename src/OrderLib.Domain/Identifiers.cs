@@ -22,7 +22,7 @@ public readonly record struct RunId(long Value)
 /// </summary>
 public readonly record struct ClientId
 {
-    /// <summary>The longest client id accepted.</summary>
+    /// <summary>The longest client id accepted, in characters (text elements, see <see cref="TextRules"/>).</summary>
     public const int MaxLength = 100;
 
     /// <summary>The client single-tenant hosts use: <c>default</c>.</summary>
@@ -31,21 +31,17 @@ public readonly record struct ClientId
     private readonly string? _value;
 
     /// <summary>Creates a client id from its trimmed text.</summary>
-    /// <exception cref="OrderLibValidationException">The text is empty, blank or longer than <see cref="MaxLength"/>.</exception>
+    /// <exception cref="OrderLibValidationException">The text is empty, blank, holds a NUL or a lone surrogate, or is longer than <see cref="MaxLength"/>; the error's ParamName is <c>clientId</c>.</exception>
     public ClientId(string value)
     {
         var trimmed = value?.Trim();
         if (string.IsNullOrEmpty(trimmed))
         {
-            throw new OrderLibValidationException(nameof(value), "A client id must not be empty or blank.");
+            throw new OrderLibValidationException("clientId", "A client id must not be empty or blank.");
         }
 
-        if (trimmed.Length > MaxLength)
-        {
-            throw new OrderLibValidationException(nameof(value), $"A client id must be at most {MaxLength} characters; got {trimmed.Length}.");
-        }
-
-        _value = trimmed;
+        TextRules.RequireWellFormed(trimmed, "clientId", "A client id");
+        _value = TextRules.RequireMaxLength(trimmed, MaxLength, "clientId", "A client id");
     }
 
     /// <summary>The id's text; <c>default</c> for an uninitialised value.</summary>
@@ -61,22 +57,23 @@ public readonly record struct ClientId
 /// </summary>
 public readonly record struct WorkerId
 {
-    /// <summary>The longest worker id accepted.</summary>
+    /// <summary>The longest worker id accepted, in characters (text elements, see <see cref="TextRules"/>).</summary>
     public const int MaxLength = 200;
 
     private readonly string? _value;
 
     /// <summary>Creates a worker id from its trimmed text.</summary>
-    /// <exception cref="OrderLibValidationException">The text is empty, blank or longer than <see cref="MaxLength"/>.</exception>
+    /// <exception cref="OrderLibValidationException">The text is empty, blank, holds a NUL or a lone surrogate, or is longer than <see cref="MaxLength"/>; the error's ParamName is <c>workerId</c>.</exception>
     public WorkerId(string value)
     {
         var trimmed = value?.Trim();
-        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxLength)
+        if (string.IsNullOrEmpty(trimmed))
         {
-            throw new OrderLibValidationException("workerId", $"A worker id must be 1 to {MaxLength} characters; got {trimmed?.Length ?? 0}.");
+            throw new OrderLibValidationException("workerId", $"A worker id must be 1 to {MaxLength} characters (text elements); got an empty or blank one.");
         }
 
-        _value = trimmed;
+        TextRules.RequireWellFormed(trimmed, "workerId", "A worker id");
+        _value = TextRules.RequireMaxLength(trimmed, MaxLength, "workerId", "A worker id");
     }
 
     /// <summary>The id's text.</summary>

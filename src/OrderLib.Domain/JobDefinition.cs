@@ -6,13 +6,13 @@ namespace OrderLib;
 /// </summary>
 public sealed record JobDefinition
 {
-    /// <summary>The longest job name accepted, after trimming.</summary>
+    /// <summary>The longest job name accepted, after trimming, in characters (text elements, see <see cref="TextRules"/>).</summary>
     public const int MaxNameLength = 200;
 
-    /// <summary>The longest description accepted.</summary>
+    /// <summary>The longest description accepted, in characters (text elements).</summary>
     public const int MaxDescriptionLength = 4000;
 
-    /// <summary>The longest schedule text accepted.</summary>
+    /// <summary>The longest schedule text accepted, after trimming, in characters (text elements).</summary>
     public const int MaxScheduleLength = 200;
 
     private readonly string _name = "";
@@ -21,11 +21,11 @@ public sealed record JobDefinition
     private readonly string? _schedule;
 
     /// <summary>Creates a definition with the given name and defaults for everything else.</summary>
-    /// <exception cref="OrderLibValidationException">The name is empty, blank or longer than <see cref="MaxNameLength"/>.</exception>
+    /// <exception cref="OrderLibValidationException">The name is empty, blank, holds a NUL or a lone surrogate, or is longer than <see cref="MaxNameLength"/>.</exception>
     public JobDefinition(string name) => Name = name;
 
-    /// <summary>The job's name, trimmed; unique within its client; 1 to 200 characters.</summary>
-    /// <exception cref="OrderLibValidationException">The name is empty, blank or too long.</exception>
+    /// <summary>The job's name, trimmed; unique within its client; 1 to 200 characters (text elements); no NUL, no lone surrogate.</summary>
+    /// <exception cref="OrderLibValidationException">The name is empty, blank, holds a NUL or a lone surrogate, or is too long.</exception>
     public string Name
     {
         get => _name;
@@ -37,29 +37,19 @@ public sealed record JobDefinition
                 throw new OrderLibValidationException(nameof(Name), "A job name must not be empty or blank.");
             }
 
-            if (trimmed.Length > MaxNameLength)
-            {
-                throw new OrderLibValidationException(nameof(Name), $"A job name must be at most {MaxNameLength} characters; got {trimmed.Length}.");
-            }
-
-            _name = trimmed;
+            TextRules.RequireWellFormed(trimmed, nameof(Name), "A job name");
+            _name = TextRules.RequireMaxLength(trimmed, MaxNameLength, nameof(Name), "A job name");
         }
     }
 
-    /// <summary>Free text for people; null or at most 4000 characters.</summary>
-    /// <exception cref="OrderLibValidationException">The description is too long.</exception>
+    /// <summary>Free text for people; null or at most 4000 characters (text elements); no NUL, no lone surrogate.</summary>
+    /// <exception cref="OrderLibValidationException">The description holds a NUL or a lone surrogate, or is too long.</exception>
     public string? Description
     {
         get => _description;
-        init
-        {
-            if (value is { Length: > MaxDescriptionLength })
-            {
-                throw new OrderLibValidationException(nameof(Description), $"A description must be at most {MaxDescriptionLength} characters; got {value.Length}.");
-            }
-
-            _description = value;
-        }
+        init => _description = value is null
+            ? null
+            : TextRules.RequireMaxLength(TextRules.RequireWellFormed(value, nameof(Description), "A description"), MaxDescriptionLength, nameof(Description), "A description");
     }
 
     /// <summary>Higher runs first when several runs are ready. Any integer; default 0.</summary>
@@ -85,7 +75,7 @@ public sealed record JobDefinition
     /// The job's schedule text, trimmed; null for none. The services accept cron (<c>0 3 * * *</c>, optionally <c>TZ=zone</c> first)
     /// or an interval (<c>every 15m</c>, <c>PT15M</c>); see OrderLib's <c>JobScheduleParser</c>.
     /// </summary>
-    /// <exception cref="OrderLibValidationException">The schedule is blank or longer than <see cref="MaxScheduleLength"/>.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule is blank, holds a NUL or a lone surrogate, or is longer than <see cref="MaxScheduleLength"/>.</exception>
     public string? Schedule
     {
         get => _schedule;
@@ -103,12 +93,8 @@ public sealed record JobDefinition
                 throw new OrderLibValidationException(nameof(Schedule), "A schedule must not be blank; use null for none.");
             }
 
-            if (trimmed.Length > MaxScheduleLength)
-            {
-                throw new OrderLibValidationException(nameof(Schedule), $"A schedule must be at most {MaxScheduleLength} characters; got {trimmed.Length}.");
-            }
-
-            _schedule = trimmed;
+            TextRules.RequireWellFormed(trimmed, nameof(Schedule), "A schedule");
+            _schedule = TextRules.RequireMaxLength(trimmed, MaxScheduleLength, nameof(Schedule), "A schedule");
         }
     }
 }

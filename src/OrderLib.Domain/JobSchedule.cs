@@ -22,15 +22,23 @@ public sealed record IntervalSchedule : JobSchedule
     /// <summary>The shortest interval accepted: one second.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>The longest interval accepted: 3,650 days (about ten years), so every occurrence stays far inside the dates .NET can hold.</summary>
+    public static readonly TimeSpan MaxInterval = TimeSpan.FromDays(3650);
+
     /// <summary>Creates the schedule.</summary>
     /// <param name="text">The schedule as written.</param>
     /// <param name="interval">The interval, a whole number of seconds of at least one second.</param>
-    /// <exception cref="OrderLibValidationException">The interval is shorter than a second or not whole seconds.</exception>
+    /// <exception cref="OrderLibValidationException">The interval is shorter than a second, longer than <see cref="MaxInterval"/> or not whole seconds.</exception>
     public IntervalSchedule(string text, TimeSpan interval)
     {
         if (interval < MinInterval || interval.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             throw new OrderLibValidationException(nameof(JobDefinition.Schedule), $"Schedule '{text}': an interval must be a whole number of seconds, at least 1 second; got {interval}.");
+        }
+
+        if (interval > MaxInterval)
+        {
+            throw TooLong(text);
         }
 
         Text = text;
@@ -43,7 +51,11 @@ public sealed record IntervalSchedule : JobSchedule
     /// <summary>The time between occurrences.</summary>
     public TimeSpan Interval { get; }
 
-    /// <inheritdoc />
+    /// <summary>The error for an interval longer than <see cref="MaxInterval"/> (or too long to compute).</summary>
+    internal static OrderLibValidationException TooLong(string text) =>
+        new(nameof(JobDefinition.Schedule), $"Schedule '{text}': an interval must be at most {MaxInterval.TotalDays:0} days; use a shorter one.");
+
+    /// <summary>The first occurrence strictly after <paramref name="after"/>, or null when it would be later than <see cref="DateTimeOffset.MaxValue"/>.</summary>
     public override DateTimeOffset? NextAfter(DateTimeOffset after)
     {
         var sinceEpoch = after.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
@@ -53,6 +65,7 @@ public sealed record IntervalSchedule : JobSchedule
             periods--; // floor for times before the epoch
         }
 
-        return DateTimeOffset.UnixEpoch.AddTicks((periods + 1) * Interval.Ticks);
+        var next = (periods + 1) * Interval.Ticks; // no overflow: |periods| * Interval is at most the span of DateTimeOffset
+        return next > DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks ? null : DateTimeOffset.UnixEpoch.AddTicks(next);
     }
 }

@@ -11,8 +11,10 @@ namespace OrderLib;
 /// <c>@daily</c>, as Cronos reads them, optionally preceded by a
 /// time zone: <c>TZ=Europe/Paris 0 3 * * *</c> (IANA or Windows id; UTC when absent). Daylight-saving gaps and overlaps follow Cronos.</item>
 /// <item>An interval: <c>every 15m</c>, <c>every 1h30m</c>, <c>every 2d</c> (units d, h, m, s) or ISO 8601 <c>PT15M</c>, <c>P1DT2H</c>;
-/// whole seconds, at least 1 second, aligned to the Unix epoch in UTC.</item>
+/// whole seconds, at least 1 second and at most <see cref="IntervalSchedule.MaxInterval"/> (3,650 days), aligned to the Unix epoch in UTC.</item>
 /// </list>
+/// A schedule must occur: <see cref="ParseUpcoming"/>, which the services call when a job is created or updated, also
+/// refuses one with no occurrence after now (a cron date that never comes, such as February 30).
 /// </summary>
 public static partial class JobScheduleParser
 {
@@ -36,6 +38,20 @@ public static partial class JobScheduleParser
         return CronSchedule.Parse(trimmed);
     }
 
+    /// <summary>Parses <paramref name="text"/> like <see cref="Parse"/> and requires an occurrence after <paramref name="now"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The text is not a valid schedule, or it has no occurrence after <paramref name="now"/> (for instance <c>0 0 30 2 *</c>, February 30).</exception>
+    public static JobSchedule ParseUpcoming(string text, DateTimeOffset now)
+    {
+        var schedule = Parse(text);
+        if (schedule.NextAfter(now) is null)
+        {
+            throw Invalid(schedule.Text, $"it has no occurrence after {now.ToString("O", CultureInfo.InvariantCulture)} (a date that never comes, such as February 30?)");
+        }
+
+        return schedule;
+    }
+
     private static TimeSpan ParseEvery(string text)
     {
         var match = EveryPattern().Match(text);
@@ -44,20 +60,25 @@ public static partial class JobScheduleParser
             throw Invalid(text, "an interval reads like 'every 15m', 'every 1h30m' or 'every 2d' (units d, h, m, s)");
         }
 
-        var total = TimeSpan.Zero;
+        // Each part has at most 9 digits, so its seconds fit a long; the sum is checked against the longest interval as it grows.
+        var seconds = 0L;
         foreach (Capture part in match.Groups["part"].Captures)
         {
             var number = long.Parse(part.Value[..^1], CultureInfo.InvariantCulture);
-            total += char.ToLowerInvariant(part.Value[^1]) switch
+            seconds += number * char.ToLowerInvariant(part.Value[^1]) switch
             {
-                'd' => TimeSpan.FromDays(number),
-                'h' => TimeSpan.FromHours(number),
-                'm' => TimeSpan.FromMinutes(number),
-                _ => TimeSpan.FromSeconds(number),
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                _ => 1,
             };
+            if (seconds > (long)IntervalSchedule.MaxInterval.TotalSeconds)
+            {
+                throw IntervalSchedule.TooLong(text);
+            }
         }
 
-        return total;
+        return TimeSpan.FromSeconds(seconds);
     }
 
     private static TimeSpan ParseIso8601(string text)
@@ -75,6 +96,10 @@ public static partial class JobScheduleParser
         catch (FormatException)
         {
             throw Invalid(text, "an ISO 8601 interval reads like 'PT15M' or 'P1DT2H' (no years or months)");
+        }
+        catch (OverflowException)
+        {
+            throw IntervalSchedule.TooLong(text);
         }
     }
 

@@ -10,12 +10,14 @@ public sealed class JobService
     internal JobService(OrderLibContext context) => _context = context;
 
     /// <summary>Creates a job. A job with a schedule is first due at the schedule's next occurrence.</summary>
-    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval (see <see cref="JobScheduleParser"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval (see <see cref="JobScheduleParser"/>), or it has no occurrence after now.</exception>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
     public Task<Job> CreateAsync(JobDefinition definition, CancellationToken cancellationToken = default)
     {
-        CheckSchedule(definition);
-        return _context.JobStore.CreateJobAsync(_context.Client, definition, _context.Now(), cancellationToken);
+        var now = _context.Now();
+        CheckSchedule(definition, now);
+        return _context.JobStore.CreateJobAsync(_context.Client, definition, now, cancellationToken);
     }
 
     /// <summary>Returns the job with that id.</summary>
@@ -24,15 +26,19 @@ public sealed class JobService
         await _context.JobStore.GetJobAsync(_context.Client, jobId, cancellationToken) ?? throw new JobNotFoundException(jobId);
 
     /// <summary>Returns the job with that name (compared after trimming).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The name holds a NUL or a lone surrogate (see <see cref="TextRules"/>).</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public async Task<Job> GetByNameAsync(string name, CancellationToken cancellationToken = default) =>
         await FindByNameAsync(name, cancellationToken) ?? throw new JobNotFoundException(name.Trim());
 
     /// <summary>Returns the job with that name (compared after trimming), or null when there is none.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The name holds a NUL or a lone surrogate (see <see cref="TextRules"/>).</exception>
     public Task<Job?> FindByNameAsync(string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
+        TextRules.RequireWellFormed(name, nameof(name), "A job name");
         return _context.JobStore.GetJobByNameAsync(_context.Client, name.Trim(), cancellationToken);
     }
 
@@ -50,15 +56,18 @@ public sealed class JobService
 
     /// <summary>
     /// Replaces the job's definition (name, description, priority, max attempts, schedule). A changed schedule is next due
-    /// at its next occurrence from now; an unchanged one keeps its due time.
+    /// at its next occurrence from now; an unchanged one keeps its due time. The definition is checked before the job is
+    /// looked up, so an invalid one is refused the same way whether or not the job exists.
     /// </summary>
-    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule is neither valid cron nor a valid interval, or it has no occurrence after now.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
     public Task<Job> UpdateAsync(JobId jobId, JobDefinition definition, CancellationToken cancellationToken = default)
     {
-        CheckSchedule(definition);
-        return _context.JobStore.UpdateJobAsync(_context.Client, jobId, definition, _context.Now(), cancellationToken);
+        var now = _context.Now();
+        CheckSchedule(definition, now);
+        return _context.JobStore.UpdateJobAsync(_context.Client, jobId, definition, now, cancellationToken);
     }
 
     /// <summary>
@@ -70,12 +79,12 @@ public sealed class JobService
     public Task DeleteAsync(JobId jobId, bool cascade = false, CancellationToken cancellationToken = default) =>
         _context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken);
 
-    private static void CheckSchedule(JobDefinition definition)
+    private static void CheckSchedule(JobDefinition definition, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(definition);
         if (definition.Schedule is { } schedule)
         {
-            JobScheduleParser.Parse(schedule);
+            JobScheduleParser.ParseUpcoming(schedule, now);
         }
     }
 }

@@ -49,25 +49,34 @@ public sealed class RunService
     /// <summary>
     /// An operator's override: marks the running run Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
     /// the next attempt is enqueued after a backoff; otherwise the pending runs of its dependents are cancelled.
+    /// The error text is checked before the run is looked up and stored capped at <see cref="TextRules.MaxReportLength"/>
+    /// (8,000) characters (text elements): a longer one keeps its head and ends in <c>… [truncated: N characters in all]</c>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="errorText"/> holds a NUL or a lone surrogate.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
     public Task<RunCompletion> MarkFailedAsync(RunId runId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
-        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, errorText, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
+        var stored = TextRules.CapReport(errorText, nameof(errorText), "An error text");
+        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, stored, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
     }
 
     /// <summary>
     /// Cancels the run: a Pending run at once (and the pending runs of its dependents with it); a Running run is marked so
-    /// that its worker learns it at the next heartbeat, stops and reports it Cancelled.
+    /// that its worker learns it at the next heartbeat, stops and reports it Cancelled. The reason is checked before the run
+    /// is looked up and stored capped at <see cref="TextRules.MaxReportLength"/> (8,000) characters (text elements), like an error text.
     /// </summary>
     /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
+    /// <exception cref="OrderLibValidationException"><paramref name="reason"/> holds a NUL or a lone surrogate.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run has already ended.</exception>
-    public Task<JobRun> CancelAsync(RunId runId, string? reason = null, CancellationToken cancellationToken = default) =>
-        _context.RunStore.CancelRunAsync(_context.Client, runId, reason, _context.Now(), cancellationToken);
+    public Task<JobRun> CancelAsync(RunId runId, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var stored = TextRules.CapReport(reason, nameof(reason), "A cancel reason");
+        return _context.RunStore.CancelRunAsync(_context.Client, runId, stored, _context.Now(), cancellationToken);
+    }
 
     /// <summary>Returns the run.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>

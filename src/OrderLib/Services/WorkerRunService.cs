@@ -56,21 +56,30 @@ public sealed class WorkerRunService
     public Task<RunCompletion> ReportSucceededAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default) =>
         Report(runId, workerId, RunStatus.Succeeded, null, cancellationToken);
 
-    /// <summary>The worker reports its run Failed; it is retried after a backoff while attempts remain.</summary>
+    /// <summary>
+    /// The worker reports its run Failed; it is retried after a backoff while attempts remain. The error text is checked
+    /// before the run is looked up and stored capped at <see cref="TextRules.MaxReportLength"/> (8,000) characters (text
+    /// elements): a longer one keeps its head and ends in <c>… [truncated: N characters in all]</c>.
+    /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="errorText"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="errorText"/> holds a NUL or a lone surrogate; nothing changed.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
     public Task<RunCompletion> ReportFailedAsync(RunId runId, WorkerId workerId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
-        return Report(runId, workerId, RunStatus.Failed, errorText, cancellationToken);
+        return Report(runId, workerId, RunStatus.Failed, TextRules.CapReport(errorText, nameof(errorText), "An error text"), cancellationToken);
     }
 
-    /// <summary>The worker reports that it stopped the run because cancellation was requested (or for its own reason).</summary>
+    /// <summary>
+    /// The worker reports that it stopped the run because cancellation was requested (or for its own reason). The reason is
+    /// checked and capped like an error text (see <see cref="ReportFailedAsync"/>).
+    /// </summary>
+    /// <exception cref="OrderLibValidationException"><paramref name="reason"/> holds a NUL or a lone surrogate; nothing changed.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
     public Task<RunCompletion> ReportCancelledAsync(RunId runId, WorkerId workerId, string? reason = null, CancellationToken cancellationToken = default) =>
-        Report(runId, workerId, RunStatus.Cancelled, reason ?? "cancelled on request", cancellationToken);
+        Report(runId, workerId, RunStatus.Cancelled, TextRules.CapReport(reason, nameof(reason), "A cancel reason") ?? "cancelled on request", cancellationToken);
 
     /// <summary>
     /// Records many outcomes, of one worker or several, in one transaction and a constant number of statements: each run

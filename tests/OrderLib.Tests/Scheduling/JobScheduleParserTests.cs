@@ -65,10 +65,42 @@ public class JobScheduleParserTests
     [TestCase("61 * * * *", "not valid")]
     [TestCase("@often", "not valid")]
     [TestCase("TZ=Mars/Olympus 0 3 * * *", "time zone 'Mars/Olympus' is unknown")]
+    [TestCase("every 100000000d", "at most 3650 days")]
+    [TestCase("every 999999999d999999999h", "at most 3650 days")]
+    [TestCase("every 9999999d", "at most 3650 days")]
+    [TestCase("every 3651d", "at most 3650 days")]
+    [TestCase("P9999999D", "at most 3650 days")]
+    [TestCase("P99999999999999D", "not valid")]
     public void Invalid_schedules_say_what_is_wrong(string text, string why)
     {
         var error = Assert.Throws<OrderLibValidationException>(() => JobScheduleParser.Parse(text));
         Assert.That(error!.Message, Does.Contain(text).And.Contain(why));
         Assert.That(error.ParamName, Is.EqualTo(nameof(JobDefinition.Schedule)));
+    }
+
+    [Test]
+    public void The_longest_interval_is_accepted_and_its_occurrences_computed()
+    {
+        var schedule = JobScheduleParser.Parse("every 3650d");
+        Assert.That(((IntervalSchedule)schedule).Interval, Is.EqualTo(IntervalSchedule.MaxInterval));
+        Assert.That(schedule.NextAfter(At), Is.EqualTo(DateTimeOffset.UnixEpoch.AddDays(6 * 3650)));
+        Assert.That(schedule.NextAfter(DateTimeOffset.MaxValue.AddDays(-1)), Is.Null, "no occurrence past the last date .NET holds");
+    }
+
+    [TestCase("0 0 30 2 *")]
+    [TestCase("0 0 31 4 *")]
+    [TestCase("TZ=Europe/Paris 0 0 30 2 *")]
+    public void Cron_that_never_occurs_is_refused_by_ParseUpcoming(string text)
+    {
+        var error = Assert.Throws<OrderLibValidationException>(() => JobScheduleParser.ParseUpcoming(text, At));
+        Assert.That(error!.Message, Does.Contain(text).And.Contain("has no occurrence"));
+        Assert.That(error.ParamName, Is.EqualTo(nameof(JobDefinition.Schedule)));
+    }
+
+    [TestCase("0 0 29 2 *", "2028-02-29T00:00:00Z")]
+    [TestCase("every 15m", "2026-03-28T10:15:00Z")]
+    public void ParseUpcoming_accepts_a_schedule_that_occurs(string text, string expected)
+    {
+        Assert.That(JobScheduleParser.ParseUpcoming(text, At).NextAfter(At), Is.EqualTo(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture)));
     }
 }
