@@ -11,7 +11,7 @@ public abstract partial class RelationalOrderLibStore
 {
     /// <summary>
     /// Claims up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker in one
-    /// statement: highest job priority first, then oldest, started now and leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
+    /// statement: highest job priority first, then oldest, started at the clock's time read inside the write transaction and leased for <see cref="ClaimRequest.LeaseDuration"/>.
     /// On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>) instead of waiting.
     /// </summary>
     /// <returns>The claimed runs in claim order.</returns>
@@ -21,18 +21,22 @@ public abstract partial class RelationalOrderLibStore
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
-        var param = new
-        {
-            workerId = request.WorkerId.Value,
-            clients = ClientValues(request.Clients),
-            limit = request.Limit,
-            now = _dialect.ToDb(request.Now),
-            leaseExpiresAt = _dialect.ToDb(request.LeaseExpiresAt),
-        };
+        ArgumentNullException.ThrowIfNull(request.Clock, nameof(request));
         var sql = request.Clients.IsAll ? _sql.ClaimRuns : _sql.ClaimClientRuns;
         return await WriteAsync(
             async (connection, transaction) =>
             {
+                // Read now, not before the transaction began: on SQLite it waited for the write lock, behind writes
+                // that may have made these runs ready, and a run must not start before what it waited for ended.
+                var now = OrderLibClock.Now(request.Clock);
+                var param = new
+                {
+                    workerId = request.WorkerId.Value,
+                    clients = ClientValues(request.Clients),
+                    limit = request.Limit,
+                    now = _dialect.ToDb(now),
+                    leaseExpiresAt = _dialect.ToDb(now + request.LeaseDuration),
+                };
                 var rows = await connection.QueryAsync<RunRow, ClaimJobRow, (RunRow Run, ClaimJobRow Job)>(
                     Command(sql, param, transaction, cancellationToken),
                     (run, job) => (run, job),

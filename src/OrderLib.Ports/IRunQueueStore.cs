@@ -20,7 +20,7 @@ namespace OrderLib.Ports;
 /// </summary>
 public interface IRunQueueStore
 {
-    /// <summary>Claims up to <see cref="ClaimRequest.Limit"/> ready runs for the worker, starting them and leasing them until <see cref="ClaimRequest.LeaseExpiresAt"/>.</summary>
+    /// <summary>Claims up to <see cref="ClaimRequest.Limit"/> ready runs for the worker, starting them at the clock's time and leasing them for <see cref="ClaimRequest.LeaseDuration"/>.</summary>
     /// <returns>The claimed runs in claim order; empty when none is ready.</returns>
     Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken);
 
@@ -65,9 +65,13 @@ public interface IRunQueueStore
 /// <param name="WorkerId">Who claims.</param>
 /// <param name="Clients">The clients the worker serves.</param>
 /// <param name="Limit">How many runs at most; at least 1.</param>
-/// <param name="Now">The time of the claim.</param>
-/// <param name="LeaseExpiresAt">Until when the claimed runs are held unless heartbeats extend it.</param>
-public sealed record ClaimRequest(WorkerId WorkerId, Clients Clients, int Limit, DateTimeOffset Now, DateTimeOffset LeaseExpiresAt);
+/// <param name="Clock">
+/// The clock the store reads the claim's time from (through <see cref="OrderLibClock.Now"/>) once the claim holds what it
+/// needs — on SQLite after the write lock —, so a run never starts before an upstream success the claim saw, however
+/// long the claim waited behind other writers.
+/// </param>
+/// <param name="LeaseDuration">How long after that time the claimed runs are held unless heartbeats extend it; positive.</param>
+public sealed record ClaimRequest(WorkerId WorkerId, Clients Clients, int Limit, TimeProvider Clock, TimeSpan LeaseDuration);
 
 /// <summary>A run a worker claimed, with what the worker needs to execute it.</summary>
 /// <param name="Run">The run, now Running and held by the worker.</param>

@@ -445,7 +445,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     /// <summary>
     /// Starts up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker, by
-    /// the job's current priority (highest first), then run id, leased until <see cref="ClaimRequest.LeaseExpiresAt"/>.
+    /// the job's current priority (highest first), then run id, at the clock's time read under the store's lock, leased for <see cref="ClaimRequest.LeaseDuration"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
     /// <exception cref="ArgumentException">The worker id is null, empty or blank.</exception>
@@ -457,8 +457,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            var now = Utc(request.Now);
-            var lease = Utc(request.LeaseExpiresAt);
+            var now = OrderLibClock.Now(request.Clock);
+            var lease = now + request.LeaseDuration;
             var ready = _jobs.Values
                 .Where(job => request.Clients.Contains(job.ClientId))
                 .Select(job => (job, run: LatestRun(job.Id.Value)))

@@ -37,8 +37,7 @@ public sealed class WorkerRunService
     public Task<IReadOnlyList<ClaimedRun>> ClaimAsync(WorkerId workerId, int limit, Clients? clients = null, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        var now = OrderLibClock.Now(_timeProvider);
-        return _store.ClaimRunsAsync(new ClaimRequest(workerId, clients ?? Clients.All, limit, now, now + _options.LeaseDuration), cancellationToken);
+        return _store.ClaimRunsAsync(new ClaimRequest(workerId, clients ?? Clients.All, limit, _timeProvider, _options.LeaseDuration), cancellationToken);
     }
 
     /// <summary>Extends the worker's lease on the run by <see cref="LeaseDuration"/> from now; the result says whether to stop.</summary>

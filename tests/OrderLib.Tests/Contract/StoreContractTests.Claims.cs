@@ -21,7 +21,7 @@ public abstract partial class StoreContractTests
         var highOlderRun = await EnqueueAsync(highOlder, at: 4);
         var midRun = await EnqueueAsync(mid, at: 5);
 
-        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("host-a/worker-7"), Clients.Only(Client), 10, At(6), At(36)), None);
+        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("host-a/worker-7"), Clients.Only(Client), 10, ClockAt(6), TimeSpan.FromSeconds(30)), None);
 
         JobRun Started(JobRun run) => run with { Status = RunStatus.Running, StartedAt = At(6), WorkerId = new WorkerId("host-a/worker-7"), LeaseExpiresAt = At(36) };
         var expected = new[]
@@ -183,7 +183,7 @@ public abstract partial class StoreContractTests
         var myRun = await EnqueueAsync(mine, at: 1);
         var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
 
-        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("w-all"), Clients.All, 2, At(2), At(62)), None);
+        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("w-all"), Clients.All, 2, ClockAt(2), TimeSpan.FromSeconds(60)), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -228,7 +228,7 @@ public abstract partial class StoreContractTests
                 // Each call takes at least one run until none is left; more calls than runs means runs are handed out twice.
                 for (var call = 0; call <= runsPerRound; call++)
                 {
-                    var batch = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId($"worker-{i}"), Clients.Only(Client), 2, At(at), At(at + 60)), None);
+                    var batch = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId($"worker-{i}"), Clients.Only(Client), 2, ClockAt(at), TimeSpan.FromSeconds(60)), None);
                     if (batch.Count == 0)
                     {
                         return;

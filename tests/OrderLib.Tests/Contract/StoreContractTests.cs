@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 using OrderLib.Ports;
 
@@ -105,6 +106,9 @@ public abstract partial class StoreContractTests
     /// <summary>A timestamp <paramref name="seconds"/> whole seconds after <see cref="T0"/>.</summary>
     protected static DateTimeOffset At(int seconds) => T0.AddSeconds(seconds);
 
+    /// <summary>A clock standing at <see cref="At"/>(<paramref name="seconds"/>), for the claims, which read their time themselves.</summary>
+    private static FakeTimeProvider ClockAt(int seconds) => new(At(seconds));
+
     private async Task<Job> CreateJobAsync(string name, int priority = 0, ClientId? client = null, int at = 0, int maxAttempts = 1, string? schedule = null)
     {
         var definition = new JobDefinition(name) { Priority = priority, MaxAttempts = maxAttempts, Schedule = schedule };
@@ -176,7 +180,7 @@ public abstract partial class StoreContractTests
 
     /// <summary>Claims for this test's client (unless <paramref name="clients"/> says otherwise), leased for <paramref name="lease"/> seconds.</summary>
     private Task<IReadOnlyList<ClaimedRun>> ClaimAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60, Clients? clients = null) =>
-        Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId(worker), clients ?? Clients.Only(Client), limit, At(at), At(at + lease)), None);
+        Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId(worker), clients ?? Clients.Only(Client), limit, ClockAt(at), TimeSpan.FromSeconds(lease)), None);
 
     private async Task<RunId[]> ClaimIdsAsync(int at, string worker = "worker-1", int limit = 100, int lease = 60) =>
         (await ClaimAsync(at, worker, limit, lease)).Select(c => c.Run.Id).ToArray();
