@@ -185,6 +185,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
+    /// <summary>To call once a service provider or host over a database the harness built itself was disposed.</summary>
+    public void ServicesDisposed() => AfterServicesDisposed();
+
     /// <summary>Called once a service provider over a database was disposed (SQLite clears its connection pool here).</summary>
     protected virtual void AfterServicesDisposed()
     {

@@ -11,8 +11,25 @@ internal sealed class BenchSettings
         dotnet run -c Release --project benchmarks/OrderLib.Benchmarks -- [options]
 
           --provider LIST     sqlite, postgres (comma-separated)                default: sqlite,postgres
-          --scenario LIST     queue (independent ready runs), dag (layered DAG via Runs.TriggerAsync)
-                                                                                default: queue,dag
+          --scenario LIST     what to measure (comma-separated)                 default: queue,dag
+                                queue        independent ready runs, WorkerRunService claim + one report per run
+                                dag          layered DAG enqueued by Runs.TriggerAsync, drained like queue
+                                raw          hand-written reference queue (no OrderLib code): claim --raw-batch
+                                             per statement (FOR UPDATE SKIP LOCKED / BEGIN IMMEDIATE), complete
+                                             them in ONE statement (unnest / json_each); every drain case is
+                                             also reported as a ratio to it
+                                hosted       the queue drained by one hosted worker (generic host, AddWorker)
+                                claim        ClaimAsync(100) latency, 1 worker, per history size
+                                trigger      Runs.TriggerAsync of the DAG (no runs yet), --repeat times
+                                add-dep      Dependencies.AddAsync on a --add-dep-layers x --add-dep-width graph
+                                predecessor  --pred-jobs jobs defined through the API, triggered, run to the end
+                                idle         PostgreSQL: statements/s of an idle hosted worker, enqueue -> start
+          --issue             the throughput-issue set (docs/benchmarks.md): every scenario above, drains at
+                              history 10000 only (claim at 10000 and 1000000), workers 16, batch 100,
+                              --repeat 3, --no-explain, --quiet-wait 20, --noisy-retries 1
+          --repeat N          measure each drain case, claim probe, trigger and predecessor N times
+                              (drain cases in rounds: raw, queue, hosted, dag, raw, ...)  default: 1
+          --drain-history LIST  history sizes at which raw/queue/hosted/dag run   default: every --history
           --history LIST      finished runs already in job_runs before each scenario
                                                                                 default: 10000,1000000
           --history-jobs N    jobs the history is spread over                   default: 1000
@@ -27,6 +44,22 @@ internal sealed class BenchSettings
                                                                                 default: 1000
           --dag-workers LIST  workers for the DAG scenario                      default: 16
           --dag-batch LIST    claim limit for the DAG scenario                  default: 100
+          --raw-workers LIST  workers of the raw reference                      default: 16
+          --raw-batch N       runs the raw reference claims per statement        default: 100
+          --hosted-slots N    hosted worker Concurrency                          default: 16
+          --hosted-batch N    hosted worker BatchSize                            default: 100
+          --claim-calls N     claims timed by the claim scenario                 default: 50
+          --add-dep-layers N  layers of the add-dep graph (plus a root)          default: 100
+          --add-dep-width N   jobs per layer of the add-dep graph                default: 1000
+          --add-dep-calls N   AddAsync calls timed                               default: 200
+          --pred-jobs N       predecessor workload: jobs                         default: 500
+          --pred-layer N      jobs per layer (each later job depends on 1-2 of the layer above)
+                                                                                default: 50
+          --pred-seed N       random seed of the edges                           default: 42
+          --pred-workers N    workers running it (claim + report)                default: 4
+          --pred-batch N      their claim limit                                  default: 50
+          --idle-seconds N    idle window of the idle scenario                   default: 10
+          --idle-enqueues N   enqueues timed by the idle scenario                default: 50
           --fill MODE         how the queue template gets its ready runs: "sql" enqueues --api-sample runs
                               through Runs.EnqueueAsync (timed) and the rest with one set-based INSERT,
                               checked column by column against the API's rows; "api" enqueues them all
@@ -53,7 +86,50 @@ internal sealed class BenchSettings
 
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
+    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "claim", "trigger", "add-dep", "predecessor", "idle"];
+
     public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
+
+    public int Repeat { get; private set; } = 1;
+
+    public IReadOnlyList<int>? DrainHistories { get; private set; }
+
+    public IReadOnlyList<int> RawWorkers { get; private set; } = [16];
+
+    public int RawBatch { get; private set; } = 100;
+
+    public int HostedSlots { get; private set; } = 16;
+
+    public int HostedBatch { get; private set; } = 100;
+
+    public int ClaimCalls { get; private set; } = 50;
+
+    public int AddDepLayers { get; private set; } = 100;
+
+    public int AddDepWidth { get; private set; } = 1000;
+
+    public int AddDepCalls { get; private set; } = 200;
+
+    public int PredJobs { get; private set; } = 500;
+
+    public int PredLayer { get; private set; } = 50;
+
+    public int PredSeed { get; private set; } = 42;
+
+    public int PredWorkers { get; private set; } = 4;
+
+    public int PredBatch { get; private set; } = 50;
+
+    public int IdleSeconds { get; private set; } = 10;
+
+    public int IdleEnqueues { get; private set; } = 50;
+
+    public bool Issue { get; private set; }
+
+    /// <summary>Whether the drain scenarios run at this history size.</summary>
+    public bool DrainsAt(int history) => DrainHistories is null || DrainHistories.Contains(history);
+
+    public bool Has(string scenario) => Scenarios.Contains(scenario);
 
     public IReadOnlyList<int> Histories { get; private set; } = [10_000, 1_000_000];
 
@@ -118,6 +194,20 @@ internal sealed class BenchSettings
             settings.DagBatches = [100];
         }
 
+        if (args.Contains("--issue"))
+        {
+            settings.Issue = true;
+            settings.Scenarios = AllScenarios;
+            settings.Histories = [10_000, 1_000_000];
+            settings.DrainHistories = [10_000];
+            settings.Workers = [16];
+            settings.Batches = [100];
+            settings.Repeat = 3;
+            settings.Explain = false;
+            settings.QuietWaitSeconds = 20;
+            settings.NoisyRetries = 1;
+        }
+
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
@@ -133,7 +223,58 @@ internal sealed class BenchSettings
 
             switch (name)
             {
-                case "--quick":
+                case "--quick" or "--issue":
+                    break;
+                case "--repeat":
+                    settings.Repeat = Number(Value(), name, minimum: 1);
+                    break;
+                case "--drain-history":
+                    settings.DrainHistories = Numbers(Value(), name, minimum: 0);
+                    break;
+                case "--raw-workers":
+                    settings.RawWorkers = Numbers(Value(), name, minimum: 1);
+                    break;
+                case "--raw-batch":
+                    settings.RawBatch = Number(Value(), name, minimum: 1, maximum: 10_000);
+                    break;
+                case "--hosted-slots":
+                    settings.HostedSlots = Number(Value(), name, minimum: 1);
+                    break;
+                case "--hosted-batch":
+                    settings.HostedBatch = Number(Value(), name, minimum: 1);
+                    break;
+                case "--claim-calls":
+                    settings.ClaimCalls = Number(Value(), name, minimum: 1);
+                    break;
+                case "--add-dep-layers":
+                    settings.AddDepLayers = Number(Value(), name, minimum: 3);
+                    break;
+                case "--add-dep-width":
+                    settings.AddDepWidth = Number(Value(), name, minimum: 2);
+                    break;
+                case "--add-dep-calls":
+                    settings.AddDepCalls = Number(Value(), name, minimum: 1);
+                    break;
+                case "--pred-jobs":
+                    settings.PredJobs = Number(Value(), name, minimum: 1);
+                    break;
+                case "--pred-layer":
+                    settings.PredLayer = Number(Value(), name, minimum: 1);
+                    break;
+                case "--pred-seed":
+                    settings.PredSeed = Number(Value(), name, minimum: 0);
+                    break;
+                case "--pred-workers":
+                    settings.PredWorkers = Number(Value(), name, minimum: 1);
+                    break;
+                case "--pred-batch":
+                    settings.PredBatch = Number(Value(), name, minimum: 1, maximum: 1000);
+                    break;
+                case "--idle-seconds":
+                    settings.IdleSeconds = Number(Value(), name, minimum: 1);
+                    break;
+                case "--idle-enqueues":
+                    settings.IdleEnqueues = Number(Value(), name, minimum: 1);
                     break;
                 case "--help" or "-h":
                     settings.Help = true;
@@ -142,7 +283,7 @@ internal sealed class BenchSettings
                     settings.Providers = Words(Value(), name, ["sqlite", "postgres"]);
                     break;
                 case "--scenario":
-                    settings.Scenarios = Words(Value(), name, ["queue", "dag"]);
+                    settings.Scenarios = Words(Value(), name, AllScenarios);
                     break;
                 case "--history":
                     settings.Histories = Numbers(Value(), name, minimum: 0);
@@ -223,7 +364,10 @@ internal sealed class BenchSettings
         $"history-jobs={HistoryJobs} workers={string.Join(',', Workers)} batch={string.Join(',', Batches)} runs={Runs} " +
         $"runs-batch1={RunsFor(1)} dag={DagLayers}x{DagWidth}+root dag-workers={string.Join(',', DagWorkers)} " +
         $"dag-batch={string.Join(',', DagBatches)} fill={Fill} api-sample={ApiSample} enqueue-workers={EnqueueWorkers} " +
-        $"quiet-below={QuietBelow} quiet-wait={QuietWaitSeconds} noisy-above={NoisyAbove} noisy-retries={NoisyRetries}{(Quick ? " (quick)" : string.Empty)}");
+        $"quiet-below={QuietBelow} quiet-wait={QuietWaitSeconds} noisy-above={NoisyAbove} noisy-retries={NoisyRetries} repeat={Repeat} " +
+        $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch} " +
+        $"claim-calls={ClaimCalls} add-dep={AddDepLayers}x{AddDepWidth}:{AddDepCalls} pred={PredJobs}/{PredLayer}:seed{PredSeed}:{PredWorkers}x{PredBatch} " +
+        $"idle={IdleSeconds}s/{IdleEnqueues}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
 
     private static string[] Words(string value, string option, string[] allowed)
     {

@@ -10,7 +10,11 @@ namespace OrderLib.Benchmarks;
 /// </summary>
 internal static class Drain
 {
-    public static async Task<DrainResult> RunAsync(WorkerRunService queue, int workers, int batch, int total, TimeSpan timeout)
+    public static Task<DrainResult> RunAsync(WorkerRunService queue, int workers, int batch, int total, TimeSpan timeout) =>
+        RunAsync(new OrderLibDrainTarget(queue), workers, batch, total, timeout);
+
+    /// <summary>Drains through any <see cref="IDrainTarget"/> (OrderLib's worker path, or a hand-written reference).</summary>
+    public static async Task<DrainResult> RunAsync(IDrainTarget queue, int workers, int batch, int total, TimeSpan timeout)
     {
         var budget = new ClaimBudget(total);
         using var cancellation = new CancellationTokenSource(timeout);
@@ -20,7 +24,7 @@ internal static class Drain
         {
             try
             {
-                await WorkAsync(queue, new WorkerId($"bench-w{i + 1:00}"), batch, budget, log, cancellation.Token);
+                await WorkAsync(queue, i, new WorkerId($"bench-w{i + 1:00}"), batch, budget, log, cancellation.Token);
             }
             catch
             {
@@ -58,7 +62,7 @@ internal static class Drain
             LatencyStats.Of(logs.SelectMany(l => l.CompleteTicks)));
     }
 
-    private static async Task WorkAsync(WorkerRunService queue, WorkerId workerId, int batch, ClaimBudget budget, WorkerLog log, CancellationToken cancellationToken)
+    private static async Task WorkAsync(IDrainTarget queue, int worker, WorkerId workerId, int batch, ClaimBudget budget, WorkerLog log, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -69,7 +73,7 @@ internal static class Drain
             }
 
             var started = Stopwatch.GetTimestamp();
-            var claimed = await queue.ClaimAsync(workerId, take, null, cancellationToken);
+            var claimed = await queue.ClaimAsync(worker, workerId, take, cancellationToken);
             log.ClaimTicks.Add(Stopwatch.GetTimestamp() - started);
             log.ClaimCalls++;
             if (claimed.Count < take)
@@ -84,13 +88,8 @@ internal static class Drain
                 continue;
             }
 
-            foreach (var run in claimed)
-            {
-                started = Stopwatch.GetTimestamp();
-                await queue.ReportSucceededAsync(run.Run.Id, workerId, cancellationToken);
-                log.CompleteTicks.Add(Stopwatch.GetTimestamp() - started);
-                log.RunIds.Add(run.Run.Id.Value);
-            }
+            await queue.CompleteAsync(worker, workerId, claimed, log.CompleteTicks, cancellationToken);
+            log.RunIds.AddRange(claimed);
         }
     }
 
@@ -122,6 +121,23 @@ internal static class Drain
         public void Release(int count) => Interlocked.Add(ref _reserved, -count);
     }
 
+    /// <summary>OrderLib's worker path: <c>WorkerRunService.ClaimAsync</c>, then one <c>ReportSucceededAsync</c> per run (each timed).</summary>
+    private sealed class OrderLibDrainTarget(WorkerRunService queue) : IDrainTarget
+    {
+        public async Task<IReadOnlyList<long>> ClaimAsync(int worker, WorkerId workerId, int limit, CancellationToken cancellationToken) =>
+            (await queue.ClaimAsync(workerId, limit, null, cancellationToken)).Select(r => r.Run.Id.Value).ToArray();
+
+        public async Task CompleteAsync(int worker, WorkerId workerId, IReadOnlyList<long> runIds, List<long> completeTicks, CancellationToken cancellationToken)
+        {
+            foreach (var id in runIds)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await queue.ReportSucceededAsync(new RunId(id), workerId, cancellationToken);
+                completeTicks.Add(Stopwatch.GetTimestamp() - started);
+            }
+        }
+    }
+
     private sealed class WorkerLog
     {
         public List<long> ClaimTicks { get; } = [];
@@ -134,6 +150,16 @@ internal static class Drain
 
         public int EmptyClaims { get; set; }
     }
+}
+
+/// <summary>What a drain claims from and reports to; worker indexes run from 0 to workers - 1.</summary>
+internal interface IDrainTarget
+{
+    /// <summary>Claims at most <paramref name="limit"/> ready runs for the worker; returns their ids.</summary>
+    Task<IReadOnlyList<long>> ClaimAsync(int worker, WorkerId workerId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Marks the claimed runs Succeeded; adds the stopwatch ticks of every completion call to <paramref name="completeTicks"/>.</summary>
+    Task CompleteAsync(int worker, WorkerId workerId, IReadOnlyList<long> runIds, List<long> completeTicks, CancellationToken cancellationToken);
 }
 
 /// <summary>What one drain measured.</summary>

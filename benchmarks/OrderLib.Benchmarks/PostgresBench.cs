@@ -320,6 +320,28 @@ internal sealed class PostgresBench : BenchDatabase
         return new ExplainCapture(limit, claimed, runId, ParsePlans(logText));
     }
 
+    /// <summary><c>ALTER DATABASE ... SET</c> <paramref name="setting"/> (e.g. <c>log_statement = 'all'</c>) for new sessions of that database.</summary>
+    public async Task AlterDatabaseAsync(string database, string setting, CancellationToken cancellationToken)
+    {
+        await using var admin = await OpenAdminAsync(cancellationToken);
+        await Sql.ExecuteAsync(admin, null, $"ALTER DATABASE {Quote(Physical(database))} SET {setting}", cancellationToken);
+    }
+
+    /// <summary>
+    /// <c>pg_stat_database.xact_commit + xact_rollback</c> of the database, read from the admin database (so the reading itself
+    /// is not counted). Backends flush these counters when they go idle (at most once a second, at the latest ~10 s later) and when they exit.
+    /// </summary>
+    public async Task<long> TransactionsAsync(string database, CancellationToken cancellationToken)
+    {
+        await using var admin = await OpenAdminAsync(cancellationToken);
+        return await Sql.ScalarAsync<long>(
+            admin,
+            null,
+            "SELECT COALESCE(sum(xact_commit + xact_rollback), 0) FROM pg_stat_database WHERE datname = @name",
+            cancellationToken,
+            ("name", Physical(database)));
+    }
+
     public override async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

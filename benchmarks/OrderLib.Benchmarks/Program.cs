@@ -101,13 +101,19 @@ namespace OrderLib.Benchmarks
         {
             var ct = CancellationToken.None;
             _report.Environments[database.Name] = await database.DescribeAsync(ct);
+            var probes = new Probes(settings, _report, Log);
             var warmedUp = false;
-            var queue = settings.Scenarios.Contains("queue");
-            var dag = settings.Scenarios.Contains("dag");
             var dagRuns = settings.DagLayers * settings.DagWidth + 1;
+            var onceDone = false;
 
             foreach (var history in settings.Histories)
             {
+                var drains = settings.DrainsAt(history);
+                var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim");
+                var dag = drains && settings.Has("dag");
+                var once = !onceDone; // trigger, add-dep, predecessor and idle: at the first history only
+                var trigger = once && settings.Has("trigger");
+                onceDone = true;
                 var tag = history.ToString(CultureInfo.InvariantCulture);
                 var setup = new SetupResult(database.Name, history);
                 _report.Setups.Add(setup);
@@ -126,53 +132,24 @@ namespace OrderLib.Benchmarks
                 var queueDb = "queue_" + tag;
                 if (queue)
                 {
-                    await database.CopyAsync(baseDb, queueDb, ct);
-                    var jobIds = await database.CreateQueueJobsAsync(queueDb, settings.Runs, ct);
-                    var sample = settings.Fill == "api" ? jobIds.Count : Math.Min(settings.ApiSample, jobIds.Count);
-                    started = Stopwatch.GetTimestamp();
-                    await database.WithServicesAsync(queueDb, services => EnqueueAllAsync(services, jobIds.Take(sample).ToArray(), settings.EnqueueWorkers, ct));
-                    setup.ApiEnqueue = (sample, Stopwatch.GetElapsedTime(started));
-                    if (sample < jobIds.Count)
-                    {
-                        var now = TimeProvider.System.GetUtcNow();
-                        now = now.AddTicks(-(now.Ticks % 10)); // whole microseconds, as the services write
-                        started = Stopwatch.GetTimestamp();
-                        var bulk = await database.BulkEnqueueAsync(queueDb, now, ct);
-                        setup.BulkEnqueue = (bulk, Stopwatch.GetElapsedTime(started));
-                        if (bulk != jobIds.Count - sample)
-                        {
-                            throw new InvalidOperationException($"The set-based enqueue created {bulk} runs; expected {jobIds.Count - sample}.");
-                        }
-
-                        // Job i has priority (i + 1) % 3: compare the first API job with a bulk job of the same priority.
-                        var twin = sample + ((3 - (sample % 3)) % 3);
-                        if (twin < jobIds.Count)
-                        {
-                            var differences = await database.CompareEnqueuedAsync(queueDb, jobIds[0], jobIds[twin], ct);
-                            if (differences.Count > 0)
-                            {
-                                throw new InvalidOperationException(
-                                    "The set-based enqueue does not write what Runs.EnqueueAsync writes (run with --fill api, or fix the harness): " +
-                                    string.Join("; ", differences));
-                            }
-
-                            setup.FillChecked = true;
-                        }
-                    }
-
-                    setup.QueueRuns = jobIds.Count;
-                    await database.SealAsync(queueDb, ct);
-                    setup.TemplateRuns = await database.CountRunsAsync(queueDb, ct);
-                    Log($"{database.Name}: queue of {jobIds.Count:N0} ready runs: {setup.DescribeFill()}");
+                    await BuildQueueTemplateAsync(database, baseDb, queueDb, setup, ct);
                 }
 
-                // 3. The DAG template: jobs and edges inserted set-based, the runs enqueued by one Runs.TriggerAsync of the root.
+                // 3. The DAG: jobs and edges inserted set-based (template "dagdef", no runs); the DAG template gets its runs
+                //    from one Runs.TriggerAsync of the root.
+                var dagDefDb = "dagdef_" + tag;
                 var dagDb = "dag_" + tag;
+                var rootId = 0L;
+                if (dag || trigger)
+                {
+                    await database.CopyAsync(baseDb, dagDefDb, ct);
+                    (rootId, setup.DagEdges) = await database.CreateDagAsync(dagDefDb, settings.DagLayers, settings.DagWidth, ct);
+                    await database.SealAsync(dagDefDb, ct);
+                }
+
                 if (dag)
                 {
-                    await database.CopyAsync(baseDb, dagDb, ct);
-                    var (rootId, edges) = await database.CreateDagAsync(dagDb, settings.DagLayers, settings.DagWidth, ct);
-                    setup.DagEdges = edges;
+                    await database.CopyAsync(dagDefDb, dagDb, ct);
                     started = Stopwatch.GetTimestamp();
                     var enqueued = await database.WithServicesAsync(dagDb, async services =>
                     {
@@ -188,38 +165,62 @@ namespace OrderLib.Benchmarks
                     }
 
                     await database.SealAsync(dagDb, ct);
-                    Log($"{database.Name}: DAG of {dagRuns:N0} jobs and {edges:N0} edges triggered in {setup.DagTrigger.Value.TotalSeconds:0.0} s");
+                    Log($"{database.Name}: DAG of {dagRuns:N0} jobs and {setup.DagEdges:N0} edges triggered in {setup.DagTrigger.Value.TotalSeconds:0.0} s");
                 }
 
-                await database.DropAsync(baseDb, ct);
-
-                if (!warmedUp)
+                if (!warmedUp && (queue || dag))
                 {
                     // JIT, connection pools and the database caches; not reported.
-                    await RunCaseAsync(database, queue ? queueDb : dagDb, "warm-up", history, workers: 2, batch: 5, Math.Min(500, queue ? settings.Runs : dagRuns), report: false);
+                    await RunCaseAsync(database, queue ? queueDb : dagDb, "warm-up", history, workers: 2, batch: 5, Math.Min(500, queue ? settings.Runs : dagRuns), report: false, round: 0);
                     warmedUp = true;
                 }
 
-                if (queue)
+                for (var round = 1; round <= settings.Repeat; round++)
                 {
-                    foreach (var workers in settings.Workers)
+                    if (drains && settings.Has("raw"))
                     {
-                        foreach (var batch in settings.Batches)
+                        foreach (var workers in settings.RawWorkers)
                         {
-                            await RunCaseAsync(database, queueDb, "queue", history, workers, batch, settings.RunsFor(batch), report: true);
+                            await RunCaseAsync(database, queueDb, "raw", history, workers, settings.RawBatch, settings.Runs, report: true, round);
                         }
+                    }
+
+                    if (drains && settings.Has("queue"))
+                    {
+                        foreach (var workers in settings.Workers)
+                        {
+                            foreach (var batch in settings.Batches)
+                            {
+                                await RunCaseAsync(database, queueDb, "queue", history, workers, batch, settings.RunsFor(batch), report: true, round);
+                            }
+                        }
+                    }
+
+                    if (drains && settings.Has("hosted"))
+                    {
+                        await RunCaseAsync(database, queueDb, "hosted", history, settings.HostedSlots, settings.HostedBatch, settings.Runs, report: true, round);
+                    }
+
+                    if (dag)
+                    {
+                        foreach (var workers in settings.DagWorkers)
+                        {
+                            foreach (var batch in settings.DagBatches)
+                            {
+                                await RunCaseAsync(database, dagDb, "dag", history, workers, batch, dagRuns, report: true, round);
+                            }
+                        }
+                    }
+
+                    if (settings.Has("claim"))
+                    {
+                        await probes.ClaimAsync(database, queueDb, history, round);
                     }
                 }
 
-                if (dag)
+                if (trigger)
                 {
-                    foreach (var workers in settings.DagWorkers)
-                    {
-                        foreach (var batch in settings.DagBatches)
-                        {
-                            await RunCaseAsync(database, dagDb, "dag", history, workers, batch, dagRuns, report: true);
-                        }
-                    }
+                    await probes.TriggerAsync(database, dagDefDb, rootId, dagRuns, setup.DagEdges);
                 }
 
                 if (queue && settings.Explain && database is PostgresBench postgres && history == settings.Histories.Max())
@@ -238,26 +239,96 @@ namespace OrderLib.Benchmarks
                     }
                 }
 
-                if (queue)
+                foreach (var db in (string[])[queueDb, dagDb, dagDefDb])
                 {
-                    await database.DropAsync(queueDb, ct);
+                    await database.DropAsync(db, ct);
                 }
 
-                if (dag)
+                if (once && settings.Has("add-dep"))
                 {
-                    await database.DropAsync(dagDb, ct);
+                    const string bigDb = "big";
+                    await database.CopyAsync(baseDb, bigDb, ct);
+                    started = Stopwatch.GetTimestamp();
+                    var (_, bigEdges) = await database.CreateDagAsync(bigDb, settings.AddDepLayers, settings.AddDepWidth, ct);
+                    await database.SealAsync(bigDb, ct);
+                    var jobs = settings.AddDepLayers * settings.AddDepWidth + 1;
+                    Log($"{database.Name}: bulk-loaded a graph of {jobs:N0} jobs and {bigEdges:N0} edges in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+                    await probes.AddDependencyAsync(database, bigDb, jobs, bigEdges);
+                    await database.DropAsync(bigDb, ct);
                 }
+
+                if (once && (settings.Has("predecessor") || (settings.Has("idle") && database is PostgresBench)))
+                {
+                    const string emptyDb = "empty";
+                    await database.CreateMigratedAsync(emptyDb, ct);
+                    await database.SealAsync(emptyDb, ct);
+                    if (settings.Has("predecessor"))
+                    {
+                        await probes.PredecessorAsync(database, emptyDb);
+                    }
+
+                    if (settings.Has("idle") && database is PostgresBench pg)
+                    {
+                        await probes.IdleAsync(pg, emptyDb);
+                    }
+
+                    await database.DropAsync(emptyDb, ct);
+                }
+
+                await database.DropAsync(baseDb, ct);
             }
         }
 
-        private async Task RunCaseAsync(BenchDatabase database, string template, string scenario, int history, int workers, int batch, int runs, bool report)
+        private async Task BuildQueueTemplateAsync(BenchDatabase database, string baseDb, string queueDb, SetupResult setup, CancellationToken ct)
+        {
+            await database.CopyAsync(baseDb, queueDb, ct);
+            var jobIds = await database.CreateQueueJobsAsync(queueDb, settings.Runs, ct);
+            var sample = settings.Fill == "api" ? jobIds.Count : Math.Min(settings.ApiSample, jobIds.Count);
+            var started = Stopwatch.GetTimestamp();
+            await database.WithServicesAsync(queueDb, services => EnqueueAllAsync(services, jobIds.Take(sample).ToArray(), settings.EnqueueWorkers, ct));
+            setup.ApiEnqueue = (sample, Stopwatch.GetElapsedTime(started));
+            if (sample < jobIds.Count)
+            {
+                var now = TimeProvider.System.GetUtcNow();
+                now = now.AddTicks(-(now.Ticks % 10)); // whole microseconds, as the services write
+                started = Stopwatch.GetTimestamp();
+                var bulk = await database.BulkEnqueueAsync(queueDb, now, ct);
+                setup.BulkEnqueue = (bulk, Stopwatch.GetElapsedTime(started));
+                if (bulk != jobIds.Count - sample)
+                {
+                    throw new InvalidOperationException($"The set-based enqueue created {bulk} runs; expected {jobIds.Count - sample}.");
+                }
+
+                // Job i has priority (i + 1) % 3: compare the first API job with a bulk job of the same priority.
+                var twin = sample + ((3 - (sample % 3)) % 3);
+                if (twin < jobIds.Count)
+                {
+                    var differences = await database.CompareEnqueuedAsync(queueDb, jobIds[0], jobIds[twin], ct);
+                    if (differences.Count > 0)
+                    {
+                        throw new InvalidOperationException(
+                            "The set-based enqueue does not write what Runs.EnqueueAsync writes (run with --fill api, or fix the harness): " +
+                            string.Join("; ", differences));
+                    }
+
+                    setup.FillChecked = true;
+                }
+            }
+
+            setup.QueueRuns = jobIds.Count;
+            await database.SealAsync(queueDb, ct);
+            setup.TemplateRuns = await database.CountRunsAsync(queueDb, ct);
+            Log($"{database.Name}: queue of {jobIds.Count:N0} ready runs: {setup.DescribeFill()}");
+        }
+
+        private async Task RunCaseAsync(BenchDatabase database, string template, string scenario, int history, int workers, int batch, int runs, bool report, int round)
         {
             for (var attempt = 1; ; attempt++)
             {
                 var (drain, quiet, foreign) = await RunCaseOnceAsync(database, template, scenario, workers, batch, runs);
                 Log(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{database.Name} {scenario} history={history:N0} workers={workers} batch={batch}: {runs:N0} runs in {drain.Elapsed.TotalSeconds:0.00} s = {drain.RunsPerSecond:N0} runs/s; " +
+                    $"{database.Name} {scenario} round {round} history={history:N0} workers={workers} batch={batch}: {runs:N0} runs in {drain.Elapsed.TotalSeconds:0.00} s = {drain.RunsPerSecond:N0} runs/s; " +
                     $"claim {drain.Claim.Mean:0.00} ms mean / {drain.Claim.P99:0.00} p99 / {drain.Claim.Max:0} max ({drain.ClaimCalls:N0} calls, {drain.EmptyClaims:N0} empty); " +
                     $"complete {drain.Complete.Mean:0.00} ms mean / {drain.Complete.P99:0.00} p99 / {drain.Complete.Max:0} max; other processes: {quiet:P0} of the CPU before, {foreign:P0} during"));
                 if (report && foreign > settings.NoisyAbove && attempt <= settings.NoisyRetries)
@@ -270,7 +341,7 @@ namespace OrderLib.Benchmarks
 
                 if (report)
                 {
-                    _report.Cases.Add(new CaseResult(database.Name, scenario, history, workers, batch, drain, foreign));
+                    _report.Cases.Add(new CaseResult(database.Name, scenario, history, workers, batch, drain, foreign, round));
                 }
 
                 return;
@@ -285,8 +356,23 @@ namespace OrderLib.Benchmarks
             var (quiet, waited) = await CpuMonitor.WaitForQuietAsync(database.ServerPid, settings.QuietBelow, TimeSpan.FromSeconds(settings.QuietWaitSeconds), Log);
             _waitedForQuiet += waited;
             var cpuBefore = CpuMonitor.Take(database.ServerPid);
-            var drain = await database.WithServicesAsync(caseDb, services =>
-                Drain.RunAsync(services.GetRequiredService<WorkerRunService>(), workers, batch, runs, DrainTimeout));
+            DrainResult drain;
+            if (scenario == "raw")
+            {
+                await using var raw = await RawQueue.OpenAsync(database, caseDb, workers, CancellationToken.None);
+                drain = await Drain.RunAsync(raw, workers, batch, runs, DrainTimeout);
+            }
+            else if (scenario == "hosted")
+            {
+                drain = await HostedWorker.DrainAsync(database, caseDb, workers, batch, runs, DrainTimeout);
+            }
+            else
+            {
+                drain = await database.WithServicesAsync(caseDb, services =>
+                    Drain.RunAsync(services.GetRequiredService<WorkerRunService>(), workers, batch, runs, DrainTimeout));
+            }
+
+            database.ServicesDisposed();
             var foreign = CpuMonitor.ForeignShare(cpuBefore, CpuMonitor.Take(database.ServerPid));
             var after = await database.CountOutcomesAsync(caseDb, CancellationToken.None);
             await database.DropAsync(caseDb, CancellationToken.None);

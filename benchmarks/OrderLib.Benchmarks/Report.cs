@@ -4,7 +4,7 @@ using System.Text;
 namespace OrderLib.Benchmarks;
 
 /// <summary>One measured case.</summary>
-internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain, double ForeignCpu);
+internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain, double ForeignCpu, int Round = 1);
 
 /// <summary>What building one history size's templates took (not part of the throughput figures).</summary>
 internal sealed class SetupResult(string provider, int history)
@@ -63,6 +63,16 @@ internal sealed class Report(BenchSettings settings)
 
     public List<string> Failures { get; } = [];
 
+    public List<FigureResult> Figures { get; } = [];
+
+    public List<string> Notes { get; } = [];
+
+    /// <summary>One case per (store, scenario, history, workers, batch): the round with the median runs/s.</summary>
+    public IReadOnlyList<CaseResult> Medians => Cases
+        .GroupBy(c => (c.Provider, c.Scenario, c.History, c.Workers, c.Batch))
+        .Select(g => g.OrderBy(c => c.Drain.RunsPerSecond).ElementAt((g.Count() - 1) / 2))
+        .ToList();
+
     public (int History, ExplainCapture Capture)? Explain { get; set; }
 
     public string? ExplainNote { get; set; }
@@ -108,6 +118,8 @@ internal sealed class Report(BenchSettings settings)
         }
 
         AppendSetup(md);
+        AppendRatios(md);
+        AppendFigures(md);
         AppendQueue(md);
         AppendDag(md);
         AppendExplain(md);
@@ -144,7 +156,7 @@ internal sealed class Report(BenchSettings settings)
 
     private void AppendQueue(StringBuilder md)
     {
-        var cases = Cases.Where(c => c.Scenario == "queue").ToList();
+        var cases = Medians.Where(c => c.Scenario == "queue").ToList();
         if (cases.Count == 0)
         {
             return;
@@ -204,7 +216,7 @@ internal sealed class Report(BenchSettings settings)
 
     private void AppendDag(StringBuilder md)
     {
-        var cases = Cases.Where(c => c.Scenario == "dag").ToList();
+        var cases = Medians.Where(c => c.Scenario == "dag").ToList();
         if (cases.Count == 0)
         {
             return;
@@ -219,6 +231,65 @@ internal sealed class Report(BenchSettings settings)
             var edges = Setups.FirstOrDefault(s => s.Provider == c.Provider && s.History == c.History)?.DagEdges ?? 0;
             md.AppendLine(Inv, $"| {c.Provider} | {c.History:N0} | {c.Workers} | {c.Batch} | {c.Drain.Runs:N0} | {edges:N0} | {c.Drain.Elapsed.TotalSeconds:0.00} | {c.Drain.RunsPerSecond:N0} | {Ms(c.Drain.Claim)} | {Ms(c.Drain.Complete)} | {c.Drain.ClaimCalls:N0} ({c.Drain.EmptyClaims:N0}) | {c.ForeignCpu.ToString("P0", Inv)} |");
         }
+    }
+
+    private void AppendRatios(StringBuilder md)
+    {
+        var raws = Cases.Where(c => c.Scenario == "raw").ToList();
+        if (Cases.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## Drains as a ratio to the raw reference of the same invocation").AppendLine();
+        md.AppendLine("Every case's runs/s in every round; the ratio is the case's runs/s over the raw reference's runs/s **of the same round** " +
+                      "(same store, same history), shown as the median of the rounds and their range. raw = hand-written claim of " +
+                      "`--raw-batch` per statement and one batched completion per claim, no OrderLib code.").AppendLine();
+        md.AppendLine("| store | history | scenario | workers / slots | batch | runs | runs/s per round | median runs/s | ratio to raw (median, range) |");
+        md.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in Cases.GroupBy(c => (c.Provider, c.History, c.Scenario, c.Workers, c.Batch))
+                     .OrderBy(g => g.Key.Provider, StringComparer.Ordinal).ThenBy(g => g.Key.History).ThenBy(g => g.Key.Scenario == "raw" ? 0 : 1))
+        {
+            var rates = group.OrderBy(c => c.Round).Select(c => c.Drain.RunsPerSecond).ToArray();
+            var median = Median(rates);
+            var ratios = group
+                .Select(c => (Case: c, Raw: raws.Where(r => r.Provider == c.Provider && r.History == c.History && r.Round == c.Round).Select(r => r.Drain.RunsPerSecond).DefaultIfEmpty(double.NaN).Max()))
+                .Where(x => !double.IsNaN(x.Raw))
+                .Select(x => x.Case.Drain.RunsPerSecond / x.Raw)
+                .ToArray();
+            var ratio = group.Key.Scenario == "raw" || ratios.Length == 0
+                ? (group.Key.Scenario == "raw" ? "1 (reference)" : "— (no raw case)")
+                : string.Create(Inv, $"**{Median(ratios):0.000}×** ({ratios.Min():0.000}–{ratios.Max():0.000})");
+            md.AppendLine(Inv, $"| {group.Key.Provider} | {group.Key.History:N0} | {group.Key.Scenario} | {group.Key.Workers} | {group.Key.Batch} | {group.First().Drain.Runs:N0} | {string.Join(", ", rates.Select(r => r.ToString("N0", Inv)))} | {median:N0} | {ratio} |");
+        }
+    }
+
+    private void AppendFigures(StringBuilder md)
+    {
+        if (Figures.Count == 0 && Notes.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## Other figures").AppendLine();
+        md.AppendLine("| store | figure | n | p50 | p99 | mean | min | max | unit | note |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+        foreach (var f in Figures)
+        {
+            var n = f.Samples.Count;
+            md.AppendLine(Inv, $"| {f.Provider} | {f.Name} | {n} | {f.Percentile(0.5):0.00} | {f.Percentile(0.99):0.00} | {(n == 0 ? double.NaN : f.Samples.Average()):0.00} | {(n == 0 ? double.NaN : f.Samples.Min()):0.00} | {(n == 0 ? double.NaN : f.Samples.Max()):0.00} | {f.Unit} | {f.Note} |");
+        }
+
+        foreach (var note in Notes)
+        {
+            md.AppendLine().AppendLine("- " + note);
+        }
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private void AppendExplain(StringBuilder md)
