@@ -79,6 +79,7 @@ public abstract partial class RelationalOrderLibStore
     private async Task<(JobRow Job, JobRow DependsOn, bool Exists)> CheckDependencyAsync(
         DbConnection connection, DbTransaction transaction, object param, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken)
     {
+        // Result sets: both jobs (those found); the count of the edge.
         await using var grid = await connection.QueryMultipleAsync(Command(_dependencySql.CheckDependency, param, transaction, cancellationToken));
         var jobs = (await grid.ReadAsync<JobRow>()).ToArray();
         var exists = await grid.ReadSingleAsync<long>() > 0;
@@ -90,6 +91,7 @@ public abstract partial class RelationalOrderLibStore
     private async Task<IReadOnlyList<Job>> ListNeighboursAsync(string sql, ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        // Result sets (ListUpstream, ListDownstream): the count of the job; the neighbours.
         await using var grid = await connection.QueryMultipleAsync(Command(sql, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
         if (await grid.ReadSingleAsync<long>() == 0)
         {

@@ -100,6 +100,7 @@ public abstract partial class RelationalOrderLibStore
             return await WriteAsync(
                 async (connection, transaction) =>
                 {
+                    // Result sets: the updated job (none when the client has no such job).
                     await using var grid = await connection.QueryMultipleAsync(Command(
                         _jobSql.UpdateJob,
                         JobWriteParameters(client, jobId, definition, nextDueAt, now),
@@ -130,6 +131,7 @@ public abstract partial class RelationalOrderLibStore
                 var param = new { client = client.Value, jobId = jobId.Value };
                 JobRow job;
                 string[] dependents;
+                // Result sets: the job; the names of its dependents.
                 await using (var grid = await connection.QueryMultipleAsync(Command(_jobSql.LockJobForDelete, param, transaction, cancellationToken)))
                 {
                     job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);

@@ -55,6 +55,8 @@ public abstract partial class RelationalOrderLibStore
         var descendants = new List<DescendantRow>();
         var prepare = (retryJobs.Length > 0 ? _sharedSql.LockUpstreamOfJobs : "") + (sources.Length > 0 ? _rescueSql.RescueDescendants : "");
         var sourcesJson = JsonSerializer.Serialize(sources.Select(i => new { ord = i, job_id = candidates[i].Job.Id }));
+        // Result sets: for the runs to retry (LockUpstreamOfJobs), the upstream ids locked and the upstream edges with
+        // statuses; for the runs ending for good (RescueDescendants), the descendants.
         await using (var grid = await connection.QueryMultipleAsync(Command(prepare, new { jobs = retryJobs, sources = sourcesJson }, transaction, cancellationToken)))
         {
             if (retryJobs.Length > 0)
@@ -101,7 +103,8 @@ public abstract partial class RelationalOrderLibStore
             }
         }
 
-        // (3) every write, one batch.
+        // (3) every write, one batch. Result sets: RescueEnd (the ended runs), InsertRuns when there are retries (the new
+        // runs), RescueSyncStatus (none), CancelTargets when there are targets (the cancelled runs' ids and jobs).
         var write = _rescueSql.RescueEnd + (retries.Length > 0 ? _sharedSql.InsertRuns : "") + _rescueSql.RescueSyncStatus + (targets.Count > 0 ? _sharedSql.CancelTargets : "");
         var param = new
         {

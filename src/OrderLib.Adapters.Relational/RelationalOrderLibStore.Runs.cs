@@ -69,6 +69,7 @@ public abstract partial class RelationalOrderLibStore
                     return run;
                 }
 
+                // Result sets: the run; its unsatisfied upstream jobs.
                 await using var grid = await connection.QueryMultipleAsync(Command(_runSql.DiagnoseStart, param, transaction, cancellationToken));
                 var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
                 var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
@@ -127,6 +128,7 @@ public abstract partial class RelationalOrderLibStore
                 var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now), upstreamReason = (string?)null };
                 JobRow? job;
                 RunRow? row;
+                // Result sets: the job; the run.
                 await using (var grid = await connection.QueryMultipleAsync(Command(_runSql.CancelRunPrepare, param, transaction, cancellationToken)))
                 {
                     job = await grid.ReadSingleOrDefaultAsync<JobRow>();
@@ -177,6 +179,7 @@ public abstract partial class RelationalOrderLibStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         await using var connection = await _dialect.OpenAsync(cancellationToken);
+        // Result sets: the count of the job; its runs.
         await using var grid = await connection.QueryMultipleAsync(Command(
             _runSql.ListRuns,
             new { client = client.Value, jobId = jobId.Value, before = before?.Value ?? long.MaxValue, limit },
@@ -224,6 +227,8 @@ public abstract partial class RelationalOrderLibStore
         RunRow? active;
         UpstreamRow[] upstream;
         HashSet<long> locked;
+        // Result sets: upstream ids locked below the job; the job; upstream ids locked above it; its active run; the
+        // upstream jobs with their latest statuses.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _runSql.PrepareEnqueue, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
         {
@@ -260,7 +265,8 @@ public abstract partial class RelationalOrderLibStore
         return new EnqueueResult(run.ToRun(_dialect), Created: true);
     }
 
-    // Runs a lock-then-update batch whose second result set is the changed run (none when the guard refused).
+    // Runs a lock-then-update batch (StartRun). Result sets: the locked job id; the changed run (none when the guard
+    // refused).
     private async Task<JobRun?> ChangeRunAsync(DbConnection connection, DbTransaction transaction, string sql, object param, CancellationToken cancellationToken)
     {
         await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
@@ -303,6 +309,9 @@ public abstract partial class RelationalOrderLibStore
                 JobRow? job;
                 UpstreamRow[] upstream = [];
                 RunRow? row;
+                // Result sets of every ending batch: for a failure, the upstream ids locked below the job, the job, the
+                // upstream ids locked above it and the upstream statuses; otherwise the job alone; then the ended run (none
+                // when the guard refused).
                 await using (var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
                 {
                     if (withUpstream)
@@ -584,7 +593,6 @@ public abstract partial class RelationalOrderLibStore
                 WHERE r.id = @runId AND j.client_id = @client;
                 """;
 
-            // Result sets: the count of the job; its runs.
             ListRuns = SharedSql.CountJob + $"""
                 SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
                 WHERE r.job_id = @jobId AND j.client_id = @client AND r.id < @before

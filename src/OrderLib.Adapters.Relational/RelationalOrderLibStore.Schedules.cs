@@ -74,6 +74,8 @@ public abstract partial class RelationalOrderLibStore
         HashSet<long> locked;
         UpstreamEdgeRow[] upstream;
         DependentRunRow[] dependentRuns = [];
+        // Result sets: the due jobs' active runs; the upstream ids locked; the upstream edges with statuses; then, when
+        // PendingRunsOfDependents is appended, the dependents' pending runs.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          prepare, new { jobs = due.Select(j => j.Id).ToArray(), succeeded }, transaction, cancellationToken)))
         {

@@ -27,6 +27,7 @@ public abstract partial class RelationalOrderLibStore
     {
         await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
         EdgeRow[] edges;
+        // Result sets: the count of the job; the edges.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _triggerSql.TriggerGraph, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
         {
@@ -42,6 +43,7 @@ public abstract partial class RelationalOrderLibStore
         var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
         Dictionary<long, JobRow> jobs;
         Dictionary<long, JobRun> active;
+        // Result sets: the locked jobs; the members' active runs.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _triggerSql.TriggerLock, new { client = client.Value, ids = involved, members = members.ToArray() }, transaction, cancellationToken)))
         {
