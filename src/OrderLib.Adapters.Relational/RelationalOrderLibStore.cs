@@ -103,8 +103,8 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // ---------------------------------------------------------------- helpers
 
-    private static CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
-        new(sql, param, transaction, cancellationToken: cancellationToken);
+    private CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        new(sql, _dialect.Parameters(param), transaction, cancellationToken: cancellationToken);
 
     // A nullable timestamp parameter: the dialect's value, or null.
     private object? ToDbOrNull(DateTimeOffset? value) => value is { } v ? _dialect.ToDb(v) : null;
