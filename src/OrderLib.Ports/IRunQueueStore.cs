@@ -22,7 +22,7 @@ public interface IRunQueueStore
 {
     /// <summary>Claims up to <see cref="ClaimRequest.Limit"/> ready runs for the worker, starting them at the clock's time and leasing them for <see cref="ClaimRequest.LeaseDuration"/>.</summary>
     /// <returns>The claimed runs in claim order; empty when none is ready.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/>, or its <see cref="ClaimRequest.Clock"/>, is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The request's <see cref="ClaimRequest.Limit"/> is less than 1.</exception>
     Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken);
 
