@@ -98,7 +98,8 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         Capabilities = capabilities;
     }
 
-    /// <summary>What this adapter supports: a schema managed by the migrator, shared across processes.</summary>
+    /// <inheritdoc />
+    /// <remarks>A schema managed by <see cref="IOrderLibMigrator"/>, shared across processes; the provider name is the adapter's.</remarks>
     public StoreCapabilities Capabilities { get; }
 
     // ---------------------------------------------------------------- helpers
