@@ -1,5 +1,4 @@
 using Npgsql;
-using OrderLib;
 
 namespace OrderLib.Adapters.Postgres;
 
