@@ -29,6 +29,9 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
 
     public override string RunnerConnectionString { get; }
 
+    /// <summary>The rule <see cref="IsPlainIdentifier"/> checks, for messages.</summary>
+    public const string PlainIdentifierRule = "a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*, at most 63 characters)";
+
     /// <summary>True when <paramref name="name"/> reads the same quoted and unquoted in PostgreSQL.</summary>
     public static bool IsPlainIdentifier(string name) => PlainIdentifier().IsMatch(name);
 

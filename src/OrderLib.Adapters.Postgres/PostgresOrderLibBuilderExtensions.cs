@@ -8,23 +8,24 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the PostgreSQL store on the builder that <c>AddOrderLib</c> returns, or as a provider configuration can pick.</summary>
 public static class PostgresOrderLibBuilderExtensions
 {
+    /// <summary>The key, in the <c>OrderLib</c> section, of the schema <see cref="AddPostgres"/> uses.</summary>
+    private const string SchemaKey = "Schema";
+
     /// <summary>
     /// Uses a PostgreSQL database, e.g. <c>UsePostgres("Host=db;Database=app;Username=app;Password=...")</c>, with
     /// OrderLib's tables in <paramref name="schema"/>. Migrations come from <see cref="PostgresOrderLibMigrations.Create"/>.
     /// The store owns its connection pool and closes it when the service provider is disposed.
     /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null.</exception>
-    /// <exception cref="ArgumentException"><paramref name="connectionString"/> or <paramref name="schema"/> is null, empty or blank.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="schema"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="connectionString"/> is null, empty or blank.</exception>
+    /// <exception cref="OrderLibConfigurationException"><paramref name="schema"/> is not a plain lower-case identifier (<c>[a-z_][a-z0-9_]*</c>, at most 63 characters).</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already.</exception>
     public static OrderLibBuilder UsePostgres(this OrderLibBuilder builder, string connectionString, string schema = "public")
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        ArgumentException.ThrowIfNullOrWhiteSpace(schema);
-        return builder.UseStore(
-            DatabaseUrl.Postgres,
-            _ => new PostgresOrderLibStore(connectionString, schema),
-            _ => PostgresOrderLibMigrations.Create(connectionString, schema));
+        ArgumentNullException.ThrowIfNull(schema);
+        return builder.UsePostgresSchema(connectionString, schema, "The schema argument of UsePostgres");
     }
 
     /// <summary>
@@ -38,11 +39,13 @@ public static class PostgresOrderLibBuilderExtensions
     /// <see cref="PostgresOrderLibMigrations.Create"/> instead of <c>ApplyMigrationsAtStartup</c> or the registered migrator.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="dataSource"/> is null.</exception>
+    /// <exception cref="OrderLibConfigurationException">The first <c>SearchPath</c> entry is not a plain lower-case identifier.</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already.</exception>
     public static OrderLibBuilder UsePostgres(this OrderLibBuilder builder, NpgsqlDataSource dataSource)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
+        _ = PostgresHostDataSource.Of(dataSource);
         return builder.UsePostgres(_ => dataSource);
     }
 
@@ -59,6 +62,7 @@ public static class PostgresOrderLibBuilderExtensions
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="dataSourceFactory"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already; or, when the store is resolved, the factory returned null.</exception>
+    /// <exception cref="OrderLibConfigurationException">When the host starts (or the store is first resolved): the data source's first <c>SearchPath</c> entry is not a plain lower-case identifier.</exception>
     public static OrderLibBuilder UsePostgres(this OrderLibBuilder builder, Func<IServiceProvider, NpgsqlDataSource> dataSourceFactory)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -70,8 +74,13 @@ public static class PostgresOrderLibBuilderExtensions
             {
                 var dataSource = sp.GetRequiredService<PostgresHostDataSource>().DataSource;
                 return PostgresOrderLibMigrations.Create(dataSource.ConnectionString, PostgresHostDataSource.SchemaOf(dataSource));
+            },
+            sp =>
+            {
+                var dataSource = sp.GetRequiredService<PostgresHostDataSource>().DataSource;
+                return PostgresSettings.Describe(dataSource.ConnectionString, PostgresHostDataSource.SchemaOf(dataSource));
             });
-        builder.Services.TryAddSingleton(sp => new PostgresHostDataSource(
+        builder.Services.TryAddSingleton(sp => PostgresHostDataSource.Of(
             dataSourceFactory(sp) ?? throw new InvalidOperationException("The data source factory given to UsePostgres returned null.")));
         return builder;
     }
@@ -84,13 +93,26 @@ public static class PostgresOrderLibBuilderExtensions
     /// <returns><paramref name="providers"/>, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="providers"/> is null.</exception>
     /// <exception cref="ArgumentException">A provider named <c>Postgres</c> is registered already.</exception>
+    /// <remarks>When configuration picks PostgreSQL, a <c>OrderLib:Schema</c> that is not a plain lower-case identifier is refused then with an <see cref="OrderLibConfigurationException"/> naming the key.</remarks>
     public static OrderLibProviders AddPostgres(this OrderLibProviders providers)
     {
         ArgumentNullException.ThrowIfNull(providers);
         return providers.Add(
             DatabaseUrl.Postgres,
-            static (builder, context) => builder.UsePostgres(
+            static (builder, context) => builder.UsePostgresSchema(
                 context.RequireConnectionString(),
-                context.Section["Schema"] is { Length: > 0 } schema ? schema : "public"));
+                context.Section[SchemaKey] is { } schema && !string.IsNullOrWhiteSpace(schema) ? schema.Trim() : "public",
+                OrderLibOptions.SectionName + ":" + SchemaKey));
+    }
+
+    /// <summary>Registers the store over <paramref name="connectionString"/> once <paramref name="schema"/>, named <paramref name="schemaSetting"/> in messages, is known to be usable.</summary>
+    private static OrderLibBuilder UsePostgresSchema(this OrderLibBuilder builder, string connectionString, string schema, string schemaSetting)
+    {
+        PostgresSettings.RequireSchema(schema, schemaSetting);
+        return builder.UseStore(
+            DatabaseUrl.Postgres,
+            _ => new PostgresOrderLibStore(connectionString, schema),
+            _ => PostgresOrderLibMigrations.Create(connectionString, schema),
+            _ => PostgresSettings.Describe(connectionString, schema));
     }
 }

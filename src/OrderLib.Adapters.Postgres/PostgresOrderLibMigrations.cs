@@ -39,7 +39,7 @@ public static class PostgresOrderLibMigrations
         if (!PostgresMigrationTarget.IsPlainIdentifier(schema))
         {
             throw new ArgumentException(
-                $"Schema name '{schema}' is not a plain lower-case PostgreSQL identifier ([a-z_][a-z0-9_]*, at most 63 characters).",
+                $"Schema name '{schema}' is not {PostgresMigrationTarget.PlainIdentifierRule}.",
                 nameof(schema));
         }
 

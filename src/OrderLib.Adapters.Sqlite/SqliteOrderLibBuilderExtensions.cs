@@ -9,23 +9,24 @@ public static class SqliteOrderLibBuilderExtensions
     /// <summary>
     /// Uses a SQLite file, e.g. <c>UseSqlite("Data Source=app.db")</c>. The file is shared safely by several
     /// processes (WAL mode, busy timeout). Migrations come from <see cref="SqliteOrderLibMigrations.Create"/>.
+    /// In-memory SQLite is refused (the store opens a connection per operation and would lose it; use <c>UseInMemory</c>
+    /// for tests), and so, when the host starts or the store is first resolved, is a file whose directory does not exist.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="connectionString"/> is null, empty or blank.</exception>
+    /// <exception cref="OrderLibConfigurationException"><paramref name="connectionString"/> is invalid, names no file or opens an in-memory database.</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already.</exception>
     public static OrderLibBuilder UseSqlite(this OrderLibBuilder builder, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return builder.UseStore(
-            DatabaseUrl.Sqlite,
-            _ => new SqliteOrderLibStore(connectionString),
-            _ => SqliteOrderLibMigrations.Create(connectionString));
+        return builder.UseSqliteFile(connectionString, "The connection string given to UseSqlite");
     }
 
     /// <summary>
     /// Lets <c>AddOrderLib(configuration, providers =&gt; providers.AddSqlite())</c> pick SQLite with <c>OrderLib:Provider=Sqlite</c>
-    /// or a <c>sqlite:///</c> <c>DATABASE_URL</c>; the store is then <see cref="UseSqlite"/> with the configured connection string.
+    /// or a <c>sqlite:///</c> <c>DATABASE_URL</c>; the store is then <see cref="UseSqlite"/> with the configured connection string,
+    /// and an in-memory or directory-less one is refused naming <c>ConnectionStrings:OrderLib</c> or <c>DATABASE_URL</c>.
     /// </summary>
     /// <returns><paramref name="providers"/>, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="providers"/> is null.</exception>
@@ -33,6 +34,27 @@ public static class SqliteOrderLibBuilderExtensions
     public static OrderLibProviders AddSqlite(this OrderLibProviders providers)
     {
         ArgumentNullException.ThrowIfNull(providers);
-        return providers.Add(DatabaseUrl.Sqlite, static (builder, context) => builder.UseSqlite(context.RequireConnectionString()));
+        return providers.Add(
+            DatabaseUrl.Sqlite,
+            static (builder, context) => builder.UseSqliteFile(context.RequireConnectionString(), context.ConnectionStringKey!));
+    }
+
+    /// <summary>Registers the store over <paramref name="connectionString"/>, named <paramref name="setting"/> in messages, once it is known to name a file.</summary>
+    private static OrderLibBuilder UseSqliteFile(this OrderLibBuilder builder, string connectionString, string setting)
+    {
+        SqliteSettings.RequireFile(connectionString, setting);
+        return builder.UseStore(
+            DatabaseUrl.Sqlite,
+            _ => new SqliteOrderLibStore(WithExistingDirectory()),
+            _ => SqliteOrderLibMigrations.Create(WithExistingDirectory()),
+            _ => "file " + SqliteSettings.RequireDirectory(connectionString, setting));
+
+        // Checked when the store or migrator is built (when the host starts, or at the first call), not at registration,
+        // so a host may create the directory after registering OrderLib.
+        string WithExistingDirectory()
+        {
+            _ = SqliteSettings.RequireDirectory(connectionString, setting);
+            return connectionString;
+        }
     }
 }

@@ -18,7 +18,7 @@ public static class InMemoryOrderLibBuilderExtensions
     public static OrderLibBuilder UseInMemory(this OrderLibBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.UseStore(ProviderName, _ => new InMemoryOrderLibStore(), migratorFactory: null);
+        return builder.UseStore(ProviderName, _ => new InMemoryOrderLibStore(), migratorFactory: null, _ => "in this process's memory");
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public sealed class OrderLibBuilder
     /// <summary>The name of the store chosen so far (<c>Sqlite</c>, <c>Postgres</c>, <c>InMemory</c>), or null.</summary>
     public string? ProviderName { get; private set; }
 
+    /// <summary>The settings that chose the store, set by <c>AddOrderLib(configuration, ...)</c>; null when code chose it.</summary>
+    internal OrderLibProviderContext? Configured { get; set; }
+
     /// <summary>Changes <see cref="OrderLibOptions"/> (lease duration, default client, migrations at start-up).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="configure"/> is null.</exception>
     public OrderLibBuilder Configure(Action<OrderLibOptions> configure)
@@ -34,9 +37,17 @@ public sealed class OrderLibBuilder
     /// <param name="providerName">The adapter's name, for messages.</param>
     /// <param name="storeFactory">Builds the store once per service provider.</param>
     /// <param name="migratorFactory">Builds the schema migrator, or null for a store without a schema.</param>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <param name="describeLocation">
+    /// Says where the store keeps its data, for the line logged when the host starts (e.g. <c>file /var/lib/app/orderlib.db</c>);
+    /// it must never include a password. Null when the store has nothing to say.
+    /// </param>
+    /// <exception cref="ArgumentNullException"><paramref name="providerName"/> or <paramref name="storeFactory"/> is null.</exception>
     /// <exception cref="InvalidOperationException">A store was chosen already.</exception>
-    public OrderLibBuilder UseStore<TStore>(string providerName, Func<IServiceProvider, TStore> storeFactory, Func<IServiceProvider, IOrderLibMigrator>? migratorFactory)
+    public OrderLibBuilder UseStore<TStore>(
+        string providerName,
+        Func<IServiceProvider, TStore> storeFactory,
+        Func<IServiceProvider, IOrderLibMigrator>? migratorFactory,
+        Func<IServiceProvider, string>? describeLocation = null)
         where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
     {
         ArgumentNullException.ThrowIfNull(providerName);
@@ -58,6 +69,28 @@ public sealed class OrderLibBuilder
             Services.TryAddSingleton(migratorFactory);
         }
 
+        var chosenBy = Configured?.ChosenBy ?? $"chosen in code by {CodeCall(providerName)}";
+        var databaseUrlIgnored = Configured?.DatabaseUrlIgnored ?? false;
+        Services.TryAddSingleton(sp => new OrderLibStoreDescription(
+            providerName,
+            describeLocation?.Invoke(sp) ?? "no location given",
+            chosenBy,
+            databaseUrlIgnored));
+
         return this;
     }
+
+    /// <summary>The builder call that picks OrderLib's own stores (<c>UseSqlite</c>, ...); <c>UseStore("name")</c> for any other.</summary>
+    private static string CodeCall(string providerName) => providerName switch
+    {
+        DatabaseUrl.Sqlite or DatabaseUrl.Postgres or OrderLibProviderSelection.InMemory => "Use" + providerName,
+        _ => $"UseStore(\"{providerName}\")",
+    };
 }
+
+/// <summary>The chosen store as the start-up log line tells it: provider, where its data is, and which setting chose it.</summary>
+/// <param name="ProviderName">The store's provider name.</param>
+/// <param name="Location">Where the data is (never a password).</param>
+/// <param name="ChosenBy">"chosen by DATABASE_URL", "chosen in code by UseSqlite", ...</param>
+/// <param name="DatabaseUrlIgnored">True when DATABASE_URL is set but ConnectionStrings:OrderLib won.</param>
+internal sealed record OrderLibStoreDescription(string ProviderName, string Location, string ChosenBy, bool DatabaseUrlIgnored);

@@ -2,7 +2,10 @@ using Microsoft.Extensions.Options;
 
 namespace OrderLib;
 
-/// <summary>Checks <see cref="OrderLibOptions"/> when they are first read (or when the host starts); each failure names the key to fix.</summary>
+/// <summary>
+/// Checks <see cref="OrderLibOptions"/> when they are first read (or when the host starts); each failure names the key to fix.
+/// <c>DefaultClientId</c> follows the rules of <see cref="ClientId"/> itself.
+/// </summary>
 internal sealed class OrderLibOptionsValidator : IValidateOptions<OrderLibOptions>
 {
     private const string Section = OrderLibOptions.SectionName;
@@ -10,9 +13,13 @@ internal sealed class OrderLibOptionsValidator : IValidateOptions<OrderLibOption
     public ValidateOptionsResult Validate(string? name, OrderLibOptions options)
     {
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.DefaultClientId) || options.DefaultClientId.Trim().Length > ClientId.MaxLength)
+        try
         {
-            failures.Add($"{Section}:{nameof(OrderLibOptions.DefaultClientId)} must be 1 to {ClientId.MaxLength} characters.");
+            _ = new ClientId(options.DefaultClientId);
+        }
+        catch (OrderLibValidationException exception)
+        {
+            failures.Add($"{Section}:{nameof(OrderLibOptions.DefaultClientId)}: {exception.Message}");
         }
 
         if (options.LeaseDuration <= TimeSpan.Zero)

@@ -8,22 +8,26 @@ internal static class OrderLibProviderSelection
     public const string ProviderKey = OrderLibOptions.SectionName + ":Provider";
     public const string ConnectionStringKey = "ConnectionStrings:OrderLib";
     public const string DatabaseUrlKey = "DATABASE_URL";
+    public const string InMemory = "InMemory";
 
     /// <summary>The call that registers each of OrderLib's own providers, for the message when one is configured but not registered.</summary>
     private static readonly Dictionary<string, string> RegistrationByProvider = new(StringComparer.OrdinalIgnoreCase)
     {
         [DatabaseUrl.Sqlite] = "providers.AddSqlite() from OrderLib.Adapters.Sqlite",
         [DatabaseUrl.Postgres] = "providers.AddPostgres() from OrderLib.Adapters.Postgres",
-        ["InMemory"] = "providers.AddInMemory() from OrderLib.Testing",
+        [InMemory] = "providers.AddInMemory() from OrderLib.Testing",
     };
 
     /// <summary>Picks the configured provider among <paramref name="providers"/>.</summary>
-    /// <exception cref="OrderLibConfigurationException">No provider is configured, or the configured one is not registered, or the provider and <c>DATABASE_URL</c> disagree.</exception>
+    /// <remarks>The context says which keys chose the store, for the start-up log line, and whether a <c>DATABASE_URL</c> lost to <c>ConnectionStrings:OrderLib</c>.</remarks>
+    /// <exception cref="OrderLibConfigurationException">No provider is configured, or the configured one is not registered, or the provider and <c>DATABASE_URL</c> disagree, or <c>DATABASE_URL</c> is invalid.</exception>
     public static (Action<OrderLibBuilder, OrderLibProviderContext> Use, OrderLibProviderContext Context) Select(IConfiguration configuration, OrderLibProviders providers)
     {
         var providerName = NullIfBlank(configuration[ProviderKey]);
         var connectionString = NullIfBlank(configuration.GetConnectionString("OrderLib"));
         var databaseUrl = NullIfBlank(configuration[DatabaseUrlKey]);
+        var connectionStringKey = connectionString is null ? null : ConnectionStringKey;
+        var chosenBy = providerName is null ? null : ProviderKey;
         if (connectionString is null && databaseUrl is not null)
         {
             var parsed = DatabaseUrl.Parse(databaseUrl);
@@ -34,7 +38,10 @@ internal static class OrderLibProviderSelection
 
             providerName = parsed.Provider;
             connectionString = parsed.ConnectionString;
+            connectionStringKey = DatabaseUrlKey;
         }
+
+        chosenBy = string.Join(" + ", new[] { chosenBy, connectionStringKey }.OfType<string>());
 
         if (providerName is null)
         {
@@ -49,7 +56,13 @@ internal static class OrderLibProviderSelection
                 : $"{ProviderKey} is '{providerName}', which is not a known provider: set it to {Registered(providers)}, or register it with providers.Add(\"{providerName}\", ...).");
         }
 
-        return (use, new OrderLibProviderContext(providerName, connectionString, configuration.GetSection(OrderLibOptions.SectionName)));
+        var context = new OrderLibProviderContext(providerName, connectionString, configuration.GetSection(OrderLibOptions.SectionName))
+        {
+            ConnectionStringKey = connectionStringKey,
+            ChosenBy = "chosen by " + chosenBy,
+            DatabaseUrlIgnored = databaseUrl is not null && connectionStringKey == ConnectionStringKey,
+        };
+        return (use, context);
     }
 
     /// <summary>"Sqlite, Postgres or InMemory" for the registered names.</summary>

@@ -62,6 +62,18 @@ public sealed class OrderLibProviderContext
     /// <summary>The <c>OrderLib</c> configuration section, for adapter settings such as <c>Schema</c>.</summary>
     public IConfigurationSection Section { get; }
 
+    /// <summary>
+    /// The key <see cref="ConnectionString"/> came from, <c>ConnectionStrings:OrderLib</c> or <c>DATABASE_URL</c>, for
+    /// messages about it; null when no connection string is set.
+    /// </summary>
+    public string? ConnectionStringKey { get; internal init; }
+
+    /// <summary>"chosen by OrderLib:Provider + ConnectionStrings:OrderLib", "chosen by DATABASE_URL", ...: the keys that chose the store.</summary>
+    internal string ChosenBy { get; init; } = "chosen by configuration";
+
+    /// <summary>True when <c>DATABASE_URL</c> is set but ignored because <c>ConnectionStrings:OrderLib</c> is set too.</summary>
+    internal bool DatabaseUrlIgnored { get; init; }
+
     /// <summary>Returns <see cref="ConnectionString"/>, for stores that need one.</summary>
     /// <exception cref="OrderLibConfigurationException">No connection string is configured; the message names the keys to set.</exception>
     public string RequireConnectionString() => ConnectionString ?? throw new OrderLibConfigurationException(

@@ -37,6 +37,9 @@ public static class OrderLibServiceCollectionExtensions
             sp.GetRequiredService<IOptions<OrderLibOptions>>().Value,
             sp.GetRequiredService<ReadyRunsSignal>()));
         services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ReadyRunsSignal>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibStartupLogHostedService>(sp => new OrderLibStartupLogHostedService(
+            sp.GetService<OrderLibStoreDescription>(),
+            sp.GetService<ILogger<OrderLibStartupLogHostedService>>() ?? NullLogger<OrderLibStartupLogHostedService>.Instance)));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibMigrationHostedService>(sp => new OrderLibMigrationHostedService(
             sp.GetService<IOrderLibMigrator>(),
             sp.GetRequiredService<IOptions<OrderLibOptions>>(),
@@ -79,6 +82,7 @@ public static class OrderLibServiceCollectionExtensions
 
         var builder = services.AddOrderLib();
         services.AddOptions<OrderLibOptions>().Bind(context.Section);
+        builder.Configured = context;
         use(builder, context);
         if (builder.ProviderName is null)
         {

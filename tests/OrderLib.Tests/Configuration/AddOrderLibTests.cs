@@ -144,11 +144,33 @@ public class AddOrderLibTests
         Assert.That(error.Message, Does.Contain("OrderLib:LeaseDuration must be positive; got -00:00:01."));
     }
 
-    [Test]
-    public async Task Invalid_default_client_is_refused_when_the_host_starts()
+    [TestCase("", "must not be empty or blank")]
+    [TestCase("acme\0", "must not contain NUL")]
+    public async Task Invalid_default_client_is_refused_when_the_host_starts_with_the_client_id_rule(string value, string rule)
     {
-        var error = await RefusedAtStartAsync(("OrderLib:Provider", "InMemory"), ("OrderLib:DefaultClientId", new string('c', ClientId.MaxLength + 1)));
-        Assert.That(error.Message, Does.Contain($"OrderLib:DefaultClientId must be 1 to {ClientId.MaxLength} characters."));
+        var error = await RefusedAtStartAsync(("OrderLib:Provider", "InMemory"), ("OrderLib:DefaultClientId", value));
+        Assert.That(error.Message, Does.Contain("OrderLib:DefaultClientId: A client id").And.Contain(rule));
+    }
+
+    [Test]
+    public void A_default_client_with_a_lone_surrogate_is_refused_when_read()
+    {
+        using var provider = new ServiceCollection()
+            .AddOrderLib(o => o.UseInMemory().Configure(options => options.DefaultClientId = "acme\uD800"))
+            .Services.BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => _ = provider.GetRequiredService<IOptions<OrderLibOptions>>().Value);
+        Assert.That(error!.Message, Does.Contain("OrderLib:DefaultClientId: A client id must not contain a lone UTF-16 surrogate"));
+    }
+
+    [Test]
+    public async Task Default_client_length_is_counted_in_text_elements_like_a_client_id()
+    {
+        var error = await RefusedAtStartAsync(("OrderLib:Provider", "InMemory"), ("OrderLib:DefaultClientId", string.Concat(Enumerable.Repeat("\U0001F600", ClientId.MaxLength + 1))));
+        Assert.That(error.Message, Does.Contain($"OrderLib:DefaultClientId: A client id must be at most {ClientId.MaxLength} characters (text elements); got {ClientId.MaxLength + 1}."));
+
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F600", ClientId.MaxLength));
+        using var provider = new ServiceCollection().AddOrderLib(o => o.UseInMemory().Configure(options => options.DefaultClientId = emoji)).Services.BuildServiceProvider();
+        Assert.That(provider.GetRequiredService<IOrderLib>().ClientId.Value, Is.EqualTo(emoji), "200 UTF-16 units, 100 characters");
     }
 
     [TestCase("OrderLib:RetryJitter", "1.5")]
