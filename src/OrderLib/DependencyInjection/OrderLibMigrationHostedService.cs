@@ -9,7 +9,7 @@ namespace OrderLib;
 /// When the host starts: applies pending migrations if <see cref="OrderLibOptions.ApplyMigrationsAtStartup"/> is set and logs what
 /// it applied; otherwise checks that the schema is current. Either way a database newer than the library stops the start.
 /// </summary>
-internal sealed class OrderLibMigrationHostedService : IHostedService
+internal sealed partial class OrderLibMigrationHostedService : IHostedService
 {
     private readonly IOrderLibMigrator? _migrator;
     private readonly IOptions<OrderLibOptions> _options;
@@ -31,7 +31,7 @@ internal sealed class OrderLibMigrationHostedService : IHostedService
         {
             if (_options.Value.ApplyMigrationsAtStartup)
             {
-                _logger.LogInformation("OrderLib: the store has no schema; nothing to migrate.");
+                LogNoSchema(_logger);
             }
 
             return Task.CompletedTask;
@@ -50,19 +50,15 @@ internal sealed class OrderLibMigrationHostedService : IHostedService
         var schemaVersion = after.Count == 0 ? 0 : after.Max();
         if (applied.Length == 0)
         {
-            _logger.LogInformation("OrderLib: schema already at {SchemaVersion}.", schemaVersion);
+            LogSchemaCurrent(_logger, schemaVersion);
         }
         else if (applied.Length == 1)
         {
-            _logger.LogInformation("OrderLib: applied 1 migration ({Versions}); schema at {SchemaVersion}.", applied[0], schemaVersion);
+            LogAppliedOne(_logger, applied[0], schemaVersion);
         }
         else
         {
-            _logger.LogInformation(
-                "OrderLib: applied {Count} migrations ({Versions}); schema at {SchemaVersion}.",
-                applied.Length,
-                string.Join(", ", applied),
-                schemaVersion);
+            LogApplied(_logger, applied.Length, applied, schemaVersion);
         }
 
         return Task.CompletedTask;
@@ -72,4 +68,16 @@ internal sealed class OrderLibMigrationHostedService : IHostedService
 
     private static List<long> AppliedVersions(IOrderLibMigrator migrator) =>
         migrator.ListMigrations().Where(m => m.IsApplied).Select(m => m.Version).ToList();
+
+    [LoggerMessage(EventId = 1210, Level = LogLevel.Information, Message = "OrderLib: the store has no schema; nothing to migrate.")]
+    private static partial void LogNoSchema(ILogger logger);
+
+    [LoggerMessage(EventId = 1211, Level = LogLevel.Information, Message = "OrderLib: schema already at {SchemaVersion}.")]
+    private static partial void LogSchemaCurrent(ILogger logger, long schemaVersion);
+
+    [LoggerMessage(EventId = 1212, Level = LogLevel.Information, Message = "OrderLib: applied 1 migration ({Versions}); schema at {SchemaVersion}.")]
+    private static partial void LogAppliedOne(ILogger logger, long versions, long schemaVersion);
+
+    [LoggerMessage(EventId = 1213, Level = LogLevel.Information, Message = "OrderLib: applied {Count} migrations ({Versions}); schema at {SchemaVersion}.")]
+    private static partial void LogApplied(ILogger logger, int count, IReadOnlyList<long> versions, long schemaVersion);
 }

@@ -147,6 +147,7 @@ public sealed class OrderLibScheduler : BackgroundService
         }
 
         var run = occurrence.Enqueue.Run;
+        var nextDue = occurrence.NextDueAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "(none)";
         SchedulerLog.Occurrence(
             _logger,
             occurrence.JobName,
@@ -155,6 +156,6 @@ public sealed class OrderLibScheduler : BackgroundService
             occurrence.DueAt,
             occurrence.Enqueue.Created ? "enqueued" : $"kept by its {run.Status}",
             run.Id,
-            occurrence.NextDueAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "(none)");
+            nextDue);
     }
 }

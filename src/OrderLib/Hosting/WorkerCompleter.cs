@@ -58,7 +58,8 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
                 _pending.RemoveRange(0, batch.Count);
                 if (failingSince is { } since)
                 {
-                    WorkerLog.ReportsRecovered(worker.Logger, settings.WorkerId, batch.Count, worker.Time.GetUtcNow() - since);
+                    var downtime = worker.Time.GetUtcNow() - since;
+                    WorkerLog.ReportsRecovered(worker.Logger, settings.WorkerId, batch.Count, downtime);
                     failingSince = null;
                 }
 
