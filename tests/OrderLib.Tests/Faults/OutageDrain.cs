@@ -109,9 +109,9 @@ internal static class OutageDrain
 
         // 1. The graph: every job has one attempt, so an outcome given up (and its run rescued) fails the job for good.
         var dag = LayeredDag.Create(scenario.Dag.Layers, scenario.Dag.Width, seed: 20260415, isSlow: (_, _) => false);
-        var jobs = await CreateGraphAsync(orderLib, dag, scenario.CreationParallelism);
+        var (jobs, jobsTime) = await CreateGraphAsync(orderLib, dag, scenario.CreationParallelism);
         var graphTime = phase.Elapsed;
-        Say($"graph: {dag.JobCount} jobs, {dag.Edges.Count} edges, max attempts 1, in {graphTime.TotalSeconds:0.0} s");
+        Say($"graph: {dag.JobCount} jobs, {dag.Edges.Count} edges, max attempts 1, in {graphTime.TotalSeconds:0.0} s ({jobsTime.TotalSeconds:0.0} s jobs, {scenario.CreationParallelism} calls at a time)");
 
         var outageDescription = "none";
         var stopped = false;
@@ -223,12 +223,14 @@ internal static class OutageDrain
     }
 
     /// <summary>Creates the jobs (max attempts 1) and their dependencies, deepest layer first as <see cref="LayeredDag.CreateAsync"/> does.</summary>
-    private static async Task<IReadOnlyDictionary<string, Job>> CreateGraphAsync(IOrderLib orderLib, LayeredDag dag, int parallelism)
+    private static async Task<(IReadOnlyDictionary<string, Job> Jobs, TimeSpan JobsTime)> CreateGraphAsync(IOrderLib orderLib, LayeredDag dag, int parallelism)
     {
+        var clock = Stopwatch.StartNew();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
         var jobs = new ConcurrentDictionary<string, Job>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(dag.Names, parallel, async (jobName, cancellationToken) =>
             jobs[jobName] = await orderLib.Jobs.CreateAsync(new JobDefinition(jobName) { MaxAttempts = 1 }, cancellationToken));
+        var jobsTime = clock.Elapsed;
 
         var layerOf = dag.Layers.SelectMany((names, layer) => names.Select(n => (n, layer))).ToDictionary(x => x.n, x => x.layer, StringComparer.Ordinal);
         foreach (var layer in dag.Edges.GroupBy(edge => layerOf[edge.Job]).OrderByDescending(group => group.Key))
@@ -237,7 +239,7 @@ internal static class OutageDrain
                 await orderLib.Dependencies.AddAsync(jobs[edge.Job].Id, jobs[edge.DependsOn].Id, cancellationToken));
         }
 
-        return jobs;
+        return (jobs, jobsTime);
     }
 
     private static async Task<List<string>> VerifyAsync(OutageScenario scenario, LayeredDag dag, IReadOnlyDictionary<string, Job> jobs, ConcurrentBag<(JobId Job, RunId Run)> executions)
