@@ -51,6 +51,36 @@ public static class TextRules
         return value;
     }
 
+    /// <summary>
+    /// <paramref name="value"/> with every NUL and lone surrogate replaced by U+FFFD, for text OrderLib did not get from a
+    /// caller but must store anyway (an exception's message, reported as a failed run's error text).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public static string Clean(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0 && !value.Contains('\0', StringComparison.Ordinal))
+        {
+            return value;
+        }
+
+        var clean = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                clean.Append(c).Append(value[++i]);
+            }
+            else
+            {
+                clean.Append(c == '\0' || char.IsSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+
+        return clean.ToString();
+    }
+
     /// <summary>The length of <paramref name="value"/> in text elements (grapheme clusters): what a person counts as characters.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
     public static int TextElementCount(string value)

@@ -3,4 +3,8 @@ using OrderLib.Ports;
 namespace OrderLib;
 
 /// <summary>How a run's handler ended, as an executor hands it to the completer: Succeeded, Failed (with its error) or Cancelled.</summary>
-internal sealed record ExecutedRun(ClaimedRun Claimed, RunStatus Status, string? Error);
+/// <param name="Claimed">The run as claimed.</param>
+/// <param name="Status">How it ended.</param>
+/// <param name="Error">The error text of a failure.</param>
+/// <param name="LeaseExpiresAt">Until when the worker holds the run, as the last claim or heartbeat set it: the completer may try to record the outcome until then.</param>
+internal sealed record ExecutedRun(ClaimedRun Claimed, RunStatus Status, string? Error, DateTimeOffset LeaseExpiresAt);

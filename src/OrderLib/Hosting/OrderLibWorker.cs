@@ -86,7 +86,7 @@ public sealed class OrderLibWorker : BackgroundService
         var settings = WorkerSettings.From(_options, _orderLibOptions.Value.LeaseDuration);
         _worker = new WorkerDependencies(settings, _queue, _time, _logger);
         _producer = new WorkerProducer(_worker, () => settings.Concurrency - RunningCount, Launch);
-        _completer = new WorkerCompleter(_worker, _producer.Wake);
+        _completer = new WorkerCompleter(_worker, () => RunningCount, _producer.Wake);
         WorkerLog.Starting(_logger, settings.WorkerId, settings.Concurrency, settings.BatchSize, settings.HeartbeatInterval, settings.RescueInterval, settings.Clients);
         return base.StartAsync(cancellationToken);
     }
@@ -120,7 +120,7 @@ public sealed class OrderLibWorker : BackgroundService
         var producer = _producer!;
         var completer = _completer!;
         _stopping = stoppingToken;
-        var completing = completer.RunAsync();
+        var completing = completer.RunAsync(_abandon.Token);
         var rescuing = new WorkerRescuer(worker, producer.Wake).RunAsync(stoppingToken);
         try
         {

@@ -24,6 +24,19 @@ public sealed class OrderLibWorkerOptions
     /// <summary>How many runs one claim takes at most (never more than the free slots); 1 to 1000. 10 unless set.</summary>
     public int BatchSize { get; set; } = 10;
 
+    /// <summary>
+    /// How many outcomes one report to the store carries at most; 1 to 1000. 100 unless set. Outcomes that end while a
+    /// report is in flight go together in the next one, so batches grow with the load and a lone outcome is not kept
+    /// waiting.
+    /// </summary>
+    public int CompletionBatchSize { get; set; } = 100;
+
+    /// <summary>
+    /// How long the worker may hold outcomes to fill a report while other runs are still executing; zero (the default)
+    /// reports as soon as the previous report is done. Less than half the heartbeat interval.
+    /// </summary>
+    public TimeSpan CompletionFlushInterval { get; set; }
+
     /// <summary>The clients (tenants) whose runs the worker takes, or null (the default) for every client.</summary>
     public IReadOnlyCollection<string>? Clients { get; set; }
 

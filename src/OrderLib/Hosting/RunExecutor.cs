@@ -17,6 +17,7 @@ internal sealed class RunExecutor : IDisposable
     private readonly CancellationTokenSource _cancel;
     private volatile bool _cancelRequested;
     private volatile bool _leaseLost;
+    private DateTimeOffset _leaseExpiresAt;
 
     /// <summary>Prepares the execution of <paramref name="claimed"/>; <paramref name="handler"/> is null when its job has none.</summary>
     public RunExecutor(WorkerDependencies worker, ClaimedRun claimed, JobHandlerRegistration? handler, IServiceScopeFactory scopes, CancellationToken workerStopping, CancellationToken abandon)
@@ -27,6 +28,7 @@ internal sealed class RunExecutor : IDisposable
         _scopes = scopes;
         _workerStopping = workerStopping;
         _cancel = CancellationTokenSource.CreateLinkedTokenSource(abandon);
+        _leaseExpiresAt = claimed.Run.LeaseExpiresAt ?? DateTimeOffset.MinValue;
     }
 
     /// <summary>The run being executed.</summary>
@@ -70,7 +72,7 @@ internal sealed class RunExecutor : IDisposable
                 return null;
             }
 
-            return outcome;
+            return outcome with { LeaseExpiresAt = _leaseExpiresAt };
         }
         catch (Exception exception)
         {
@@ -88,7 +90,7 @@ internal sealed class RunExecutor : IDisposable
     {
         if (_handler is null)
         {
-            return new ExecutedRun(Claimed, RunStatus.Failed, $"No handler registered for job '{Claimed.JobName}'");
+            return Ended(RunStatus.Failed, $"No handler registered for job '{Claimed.JobName}'");
         }
 
         var token = _cancel.Token;
@@ -101,18 +103,20 @@ internal sealed class RunExecutor : IDisposable
                 await _handler.InvokeAsync(scope.ServiceProvider, context, token).ConfigureAwait(false);
             }
 
-            return new ExecutedRun(Claimed, RunStatus.Succeeded, null);
+            return Ended(RunStatus.Succeeded, null);
         }
         catch (Exception) when (token.IsCancellationRequested)
         {
-            return new ExecutedRun(Claimed, RunStatus.Cancelled, null);
+            return Ended(RunStatus.Cancelled, null);
         }
         catch (Exception exception)
         {
             WorkerLog.HandlerFailed(_worker.Logger, exception, _worker.Settings.WorkerId, Claimed.Run.Id, Claimed.JobName, Claimed.Run.Attempt, Claimed.MaxAttempts);
-            return new ExecutedRun(Claimed, RunStatus.Failed, $"{exception.GetType().Name}: {exception.Message}");
+            return Ended(RunStatus.Failed, TextRules.Clean($"{exception.GetType().Name}: {exception.Message}"));
         }
     }
+
+    private ExecutedRun Ended(RunStatus status, string? error) => new(Claimed, status, error, _leaseExpiresAt);
 
     private async Task HeartbeatLoopAsync(CancellationToken stop)
     {
@@ -126,6 +130,7 @@ internal sealed class RunExecutor : IDisposable
                 try
                 {
                     var result = await _worker.Queue.HeartbeatAsync(runId, settings.WorkerId, CancellationToken.None).ConfigureAwait(false);
+                    _leaseExpiresAt = result.Run.LeaseExpiresAt ?? _leaseExpiresAt;
                     if (result.CancelRequested && !_cancelRequested)
                     {
                         WorkerLog.CancelRequested(_worker.Logger, settings.WorkerId, runId);

@@ -4,16 +4,27 @@ using OrderLib.Ports;
 namespace OrderLib;
 
 /// <summary>
-/// Records the outcomes executors hand it: its own loop reads them from a channel and reports each through
-/// <see cref="WorkerRunService"/>, retrying a failed call a few times, then calls <c>recorded</c> (the run's dependents
-/// may be ready). A report refused because the worker lost the run's lease meanwhile is logged and dropped; one that
-/// keeps failing is logged, and the run is rescued once its lease expires.
+/// Records the outcomes executors hand it, in batches: its own loop takes every outcome waiting (up to
+/// <see cref="WorkerSettings.CompletionBatchSize"/>) and records them with one
+/// <see cref="WorkerRunService.ReportOutcomesAsync"/> call, so outcomes that end while a report is in flight go together in
+/// the next one; with a <see cref="WorkerSettings.CompletionFlushInterval"/> it also waits that long for a fuller batch while
+/// other runs still execute. After each report it calls <c>recorded</c> (dependents may be ready now).
+/// <para>
+/// While the store cannot be reached, it keeps the outcomes and tries again with a backoff (100 ms doubling to 5 s) for as
+/// long as each run's lease lasts, less a safety margin: the worker still holds the run, so nobody else may have it, and
+/// the outcome is recorded the moment the store is back. Only an outcome whose lease ran out is given up (logged as an
+/// error: the run is rescued as "worker lost" and retried while attempts remain). An outcome refused because the worker
+/// no longer holds the run is logged and dropped.
+/// </para>
 /// </summary>
-internal sealed class WorkerCompleter(WorkerDependencies worker, Action recorded)
+internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> running, Action recorded)
 {
-    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)];
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LongestSafetyMargin = TimeSpan.FromSeconds(5);
 
     private readonly Channel<ExecutedRun> _outcomes = Channel.CreateUnbounded<ExecutedRun>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<ExecutedRun> _pending = [];
 
     /// <summary>Queues <paramref name="outcome"/> to be recorded.</summary>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
@@ -25,61 +36,159 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Action recorded
         }
     }
 
-    /// <summary>Takes no more outcomes; <see cref="RunAsync"/> ends once the queued ones are recorded.</summary>
+    /// <summary>Takes no more outcomes; <see cref="RunAsync"/> ends once the queued ones are recorded or given up.</summary>
     public void Complete() => _outcomes.Writer.TryComplete();
 
-    /// <summary>Records outcomes until <see cref="Complete"/> was called and every queued outcome is recorded.</summary>
-    public async Task RunAsync()
+    /// <summary>
+    /// Records outcomes until <see cref="Complete"/> was called and every outcome is recorded or given up;
+    /// <paramref name="abandon"/> gives up at once on what is left (the host stopped waiting for the worker).
+    /// </summary>
+    public async Task RunAsync(CancellationToken abandon)
     {
-        await foreach (var outcome in _outcomes.Reader.ReadAllAsync().ConfigureAwait(false))
+        var settings = worker.Settings;
+        var delay = FirstRetryDelay;
+        DateTimeOffset? failingSince = null;
+        while (_pending.Count > 0 || await _outcomes.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
+            await GatherAsync(settings, abandon).ConfigureAwait(false);
+            var batch = _pending.Take(settings.CompletionBatchSize).ToList();
             try
             {
-                await RecordAsync(outcome).ConfigureAwait(false);
+                var results = await worker.Queue.ReportOutcomesAsync(batch.Select(ToOutcome).ToList(), CancellationToken.None).ConfigureAwait(false);
+                _pending.RemoveRange(0, batch.Count);
+                if (failingSince is { } since)
+                {
+                    WorkerLog.ReportsRecovered(worker.Logger, settings.WorkerId, batch.Count, worker.Time.GetUtcNow() - since);
+                    failingSince = null;
+                }
+
+                delay = FirstRetryDelay;
+                Log(batch, results);
+                recorded();
+            }
+            catch (Exception exception) when (exception is ArgumentException or OrderLibValidationException)
+            {
+                // The batch itself is wrong: trying it again cannot help.
+                _pending.RemoveRange(0, batch.Count);
+                WorkerLog.ReportsRefused(worker.Logger, exception, settings.WorkerId, batch.Count);
             }
             catch (Exception exception)
             {
-                WorkerLog.ReportFailed(worker.Logger, exception, worker.Settings.WorkerId, outcome.Claimed.Run.Id, outcome.Status);
-            }
+                failingSince ??= worker.Time.GetUtcNow();
+                GiveUpExpired();
+                if (_pending.Count == 0)
+                {
+                    continue;
+                }
 
-            recorded();
+                WorkerLog.ReportsPending(worker.Logger, exception, settings.WorkerId, _pending.Count, delay, _pending.Min(Deadline));
+                try
+                {
+                    await Task.Delay(delay, worker.Time, abandon).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+                {
+                    GiveUp("the worker stopped before the store could be reached");
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestRetryDelay.Ticks));
+            }
         }
     }
 
-    private async Task RecordAsync(ExecutedRun outcome)
+    private static RunOutcome ToOutcome(ExecutedRun run, WorkerId workerId) => new(
+        run.Claimed.Run.Id,
+        workerId,
+        run.Status,
+        run.Status switch
+        {
+            RunStatus.Failed => run.Error ?? "failed",
+            RunStatus.Cancelled => "cancelled on request",
+            _ => null,
+        });
+
+    private RunOutcome ToOutcome(ExecutedRun run) => ToOutcome(run, worker.Settings.WorkerId);
+
+    // The last moment an outcome is tried: its lease's end less a margin (a tenth of the lease, at most 5 s), so that it is
+    // never recorded by this worker after a rescue could have handed the run on (fencing would refuse it then anyway).
+    private DateTimeOffset Deadline(ExecutedRun run)
+    {
+        var lease = worker.Queue.LeaseDuration;
+        var margin = TimeSpan.FromTicks(Math.Min(lease.Ticks / 10, LongestSafetyMargin.Ticks));
+        return run.LeaseExpiresAt - margin;
+    }
+
+    // Moves what is waiting into the batch; with a flush interval, waits up to it for more while other runs execute.
+    private async Task GatherAsync(WorkerSettings settings, CancellationToken abandon)
+    {
+        Drain(settings.CompletionBatchSize);
+        if (settings.CompletionFlushInterval <= TimeSpan.Zero || _pending.Count >= settings.CompletionBatchSize || running() == 0)
+        {
+            return;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(abandon);
+        wait.CancelAfter(settings.CompletionFlushInterval);
+        try
+        {
+            while (_pending.Count < settings.CompletionBatchSize && running() > 0 && await _outcomes.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
+            {
+                Drain(settings.CompletionBatchSize);
+            }
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            // the interval is over
+        }
+    }
+
+    private void Drain(int batchSize)
+    {
+        while (_pending.Count < batchSize && _outcomes.Reader.TryRead(out var outcome))
+        {
+            _pending.Add(outcome);
+        }
+    }
+
+    private void Log(List<ExecutedRun> batch, IReadOnlyList<OutcomeResult> results)
     {
         var workerId = worker.Settings.WorkerId;
-        var claimed = outcome.Claimed;
-        for (var attempt = 0; ; attempt++)
+        for (var i = 0; i < batch.Count; i++)
         {
-            try
+            var (claimed, result) = (batch[i].Claimed, results[i]);
+            if (result.Completion is { } completion)
             {
-                var completion = await ReportAsync(outcome).ConfigureAwait(false);
                 var retry = completion.Retry is null ? "" : $"; attempt {completion.Retry.Attempt} is run {completion.Retry.Id}";
                 WorkerLog.Completed(worker.Logger, workerId, claimed.Run.Id, claimed.JobName, completion.Run.Status, retry);
-                return;
             }
-            catch (Exception exception) when (exception is LeaseLostException or RunNotFoundException)
+            else
             {
-                WorkerLog.ReportRefused(worker.Logger, workerId, claimed.Run.Id, outcome.Status, exception.Message);
-                return;
-            }
-            catch (Exception exception) when (attempt < RetryDelays.Length && exception is not OrderLibException)
-            {
-                WorkerLog.ReportRetrying(worker.Logger, exception, workerId, claimed.Run.Id, outcome.Status);
-                await Task.Delay(RetryDelays[attempt], worker.Time, CancellationToken.None).ConfigureAwait(false);
+                var lost = result.Lost!;
+                var reason = lost.Status is null ? "no such run" : $"it is {lost.Status}{(lost.Holder is { } holder ? $" and held by '{holder}'" : "")}";
+                WorkerLog.ReportRefused(worker.Logger, workerId, claimed.Run.Id, batch[i].Status, reason);
             }
         }
     }
 
-    private Task<RunCompletion> ReportAsync(ExecutedRun outcome)
+    private void GiveUpExpired()
     {
-        var (runId, workerId) = (outcome.Claimed.Run.Id, worker.Settings.WorkerId);
-        return outcome.Status switch
+        var now = worker.Time.GetUtcNow();
+        foreach (var run in _pending.Where(run => Deadline(run) <= now).ToList())
         {
-            RunStatus.Succeeded => worker.Queue.ReportSucceededAsync(runId, workerId, CancellationToken.None),
-            RunStatus.Cancelled => worker.Queue.ReportCancelledAsync(runId, workerId, null, CancellationToken.None),
-            _ => worker.Queue.ReportFailedAsync(runId, workerId, outcome.Error ?? "failed", CancellationToken.None),
-        };
+            _pending.Remove(run);
+            WorkerLog.OutcomeGivenUp(worker.Logger, worker.Settings.WorkerId, run.Claimed.Run.Id, run.Claimed.JobName, run.Status, "its lease ran out while the store could not be reached", run.LeaseExpiresAt);
+        }
+    }
+
+    private void GiveUp(string why)
+    {
+        Drain(int.MaxValue);
+        foreach (var run in _pending)
+        {
+            WorkerLog.OutcomeGivenUp(worker.Logger, worker.Settings.WorkerId, run.Claimed.Run.Id, run.Claimed.JobName, run.Status, why, run.LeaseExpiresAt);
+        }
+
+        _pending.Clear();
     }
 }

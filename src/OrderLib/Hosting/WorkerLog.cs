@@ -47,11 +47,17 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: reporting run {RunId} {Status} was refused: {Reason}")]
     public static partial void ReportRefused(ILogger logger, WorkerId workerId, RunId runId, RunStatus status, string reason);
 
-    [LoggerMessage(EventId = 1032, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: reporting run {RunId} {Status} failed; retrying")]
-    public static partial void ReportRetrying(ILogger logger, Exception exception, WorkerId workerId, RunId runId, RunStatus status);
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: could not record {Count} outcome(s); keeping them and trying again in {Delay} (the earliest gives up at {Deadline}, when its lease ends)")]
+    public static partial void ReportsPending(ILogger logger, Exception exception, WorkerId workerId, int count, TimeSpan delay, DateTimeOffset deadline);
 
-    [LoggerMessage(EventId = 1033, Level = LogLevel.Error, Message = "OrderLib worker {WorkerId}: reporting run {RunId} {Status} failed; the run is rescued after its lease expires")]
-    public static partial void ReportFailed(ILogger logger, Exception exception, WorkerId workerId, RunId runId, RunStatus status);
+    [LoggerMessage(EventId = 1033, Level = LogLevel.Error, Message = "OrderLib worker {WorkerId}: gave up the {Status} outcome of run {RunId} of job '{JobName}' because {Why}; the run is rescued as 'worker lost' after its lease ends at {LeaseExpiresAt} and retried while attempts remain")]
+    public static partial void OutcomeGivenUp(ILogger logger, WorkerId workerId, RunId runId, string jobName, RunStatus status, string why, DateTimeOffset leaseExpiresAt);
+
+    [LoggerMessage(EventId = 1034, Level = LogLevel.Information, Message = "OrderLib worker {WorkerId}: the store is reachable again; recorded {Count} outcome(s) kept for {Downtime}")]
+    public static partial void ReportsRecovered(ILogger logger, WorkerId workerId, int count, TimeSpan downtime);
+
+    [LoggerMessage(EventId = 1035, Level = LogLevel.Error, Message = "OrderLib worker {WorkerId}: the store refused a batch of {Count} outcome(s) as invalid; they are dropped and their runs rescued after their leases end")]
+    public static partial void ReportsRefused(ILogger logger, Exception exception, WorkerId workerId, int count);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: rescued run {RunId} of worker '{LostWorker}', whose lease expired: {Status}{Retry}")]
     public static partial void Rescued(ILogger logger, WorkerId workerId, RunId runId, WorkerId? lostWorker, RunStatus status, string retry);

@@ -12,7 +12,9 @@ internal sealed record WorkerSettings(
     TimeSpan IdleMax,
     TimeSpan HeartbeatInterval,
     TimeSpan RescueInterval,
-    TimeSpan ShutdownTimeout)
+    TimeSpan ShutdownTimeout,
+    int CompletionBatchSize,
+    TimeSpan CompletionFlushInterval)
 {
     private const string Prefix = "OrderLib worker option ";
     private const int MaxBatchSize = 1000;
@@ -62,6 +64,16 @@ internal sealed record WorkerSettings(
             throw Invalid(nameof(options.ShutdownTimeout), $"must be zero or more; got {options.ShutdownTimeout}.");
         }
 
+        if (options.CompletionBatchSize is < 1 or > MaxBatchSize)
+        {
+            throw Invalid(nameof(options.CompletionBatchSize), $"must be 1 to {MaxBatchSize}; got {options.CompletionBatchSize}.");
+        }
+
+        if (options.CompletionFlushInterval < TimeSpan.Zero || options.CompletionFlushInterval >= heartbeat / 2)
+        {
+            throw Invalid(nameof(options.CompletionFlushInterval), $"must be zero or more and less than half the heartbeat interval ({heartbeat}); got {options.CompletionFlushInterval}.");
+        }
+
         if (options.HandledJobNames.Count == 0 && !options.HasFallbackHandler)
         {
             throw new OrderLibConfigurationException("The OrderLib worker has no handler: call Handle(\"job name\", ...) or HandleAny(...) on its options in AddWorker.");
@@ -76,7 +88,9 @@ internal sealed record WorkerSettings(
             options.IdlePollIntervalMax,
             heartbeat,
             options.RescueInterval,
-            options.ShutdownTimeout);
+            options.ShutdownTimeout,
+            options.CompletionBatchSize,
+            options.CompletionFlushInterval);
     }
 
     private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);

@@ -89,7 +89,7 @@ public sealed class WorkerRunService
     /// <returns>One result per outcome, in the order given.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> is null.</exception>
     /// <exception cref="ArgumentException">Two outcomes name the same run, or a status is not Succeeded, Failed or Cancelled; nothing changed.</exception>
-    /// <exception cref="OrderLibValidationException">More than 1000 outcomes.</exception>
+    /// <exception cref="OrderLibValidationException">More than 1000 outcomes, or an error text or reason holds a NUL or a lone surrogate (texts longer than <see cref="TextRules.MaxReportLength"/> are stored capped).</exception>
     public Task<IReadOnlyList<OutcomeResult>> ReportOutcomesAsync(IReadOnlyList<RunOutcome> outcomes, CancellationToken cancellationToken = default)
     {
         RunOutcome.CheckBatch(outcomes);
@@ -98,7 +98,10 @@ public sealed class WorkerRunService
             throw new OrderLibValidationException(nameof(outcomes), $"A batch holds at most {Paging.MaxLimit} outcomes; got {outcomes.Count}.");
         }
 
-        return _store.CompleteRunsAsync(outcomes, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
+        var checkedOutcomes = outcomes
+            .Select(o => o.Status == RunStatus.Succeeded ? o : o with { Error = TextRules.CapReport(o.Error, nameof(outcomes), o.Status == RunStatus.Failed ? "An error text" : "A cancel reason") })
+            .ToList();
+        return _store.CompleteRunsAsync(checkedOutcomes, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
     }
 
     /// <summary>Ends up to <paramref name="limit"/> runs whose lease expired ("worker lost"), retrying those with attempts left.</summary>

@@ -144,32 +144,77 @@ internal sealed class WorkerHarness : IAsyncDisposable
     }
 }
 
-/// <summary>The in-memory store's queue port, counting claims and remembering the limits asked for.</summary>
+/// <summary>
+/// The in-memory store's queue port, counting claims and remembering the limits asked for and the batches of outcomes
+/// reported; it can also play an unreachable database (<see cref="Unreachable"/>) and hold reports back (<see cref="HoldReports"/>).
+/// </summary>
 internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueStore
 {
     private readonly ConcurrentQueue<int> _limits = new();
+    private readonly ConcurrentQueue<int> _reports = new();
 
     public int Count => _limits.Count;
 
     public IReadOnlyList<int> Limits => [.. _limits];
 
+    /// <summary>The size of every batch of outcomes recorded, in order.</summary>
+    public IReadOnlyList<int> ReportedBatches => [.. _reports];
+
+    /// <summary>While true every call fails as a database that cannot be reached would (a TimeoutException), changing nothing.</summary>
+    public bool Unreachable { get; set; }
+
+    /// <summary>When set, reports wait for it before they reach the store; <see cref="ReportWaiting"/> says one is waiting.</summary>
+    public TaskCompletionSource? HoldReports { get; set; }
+
+    /// <summary>Completed once a report waits on <see cref="HoldReports"/>.</summary>
+    public TaskCompletionSource ReportWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
+        FailIfUnreachable();
         _limits.Enqueue(request.Limit);
         return inner.ClaimRunsAsync(request, cancellationToken);
     }
 
-    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken) =>
-        inner.HeartbeatAsync(runId, workerId, now, leaseExpiresAt, cancellationToken);
+    public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        FailIfUnreachable();
+        return inner.HeartbeatAsync(runId, workerId, now, leaseExpiresAt, cancellationToken);
+    }
 
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
-        inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        FailIfUnreachable();
+        return inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
+    }
 
-    public Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken) =>
-        inner.CompleteRunsAsync(outcomes, now, retryPolicy, cancellationToken);
+    public async Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        if (HoldReports is { } hold)
+        {
+            ReportWaiting.TrySetResult();
+            await hold.Task;
+        }
 
-    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken) =>
-        inner.RescueExpiredRunsAsync(now, retryPolicy, limit, cancellationToken);
+        FailIfUnreachable();
+        var results = await inner.CompleteRunsAsync(outcomes, now, retryPolicy, cancellationToken);
+        _reports.Enqueue(outcomes.Count);
+        return results;
+    }
+
+    public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
+    {
+        FailIfUnreachable();
+        return inner.RescueExpiredRunsAsync(now, retryPolicy, limit, cancellationToken);
+    }
+
+    private void FailIfUnreachable()
+    {
+        if (Unreachable)
+        {
+            throw new TimeoutException("The database cannot be reached (test).");
+        }
+    }
 }
 
 /// <summary>Keeps every log line in memory, to assert on and to print when a test times out.</summary>
