@@ -7,10 +7,6 @@ namespace OrderLib.Adapters.Relational;
 
 public abstract partial class RelationalOrderLibStore
 {
-    private BatchSql? _batchSql;
-
-    private BatchSql Batch => _batchSql ??= new BatchSql(_dialect);
-
     /// <inheritdoc />
     /// <remarks>
     /// Two round trips whatever the number of outcomes (a third only when the batch must start again because an edge
@@ -46,7 +42,7 @@ public abstract partial class RelationalOrderLibStore
         Dictionary<long, (RunRow Run, JobRow Job)> found;
         UpstreamEdgeRow[] upstream;
         DescendantRow[] descendants;
-        await using (var grid = await connection.QueryMultipleAsync(Command(Batch.Prepare, new { outcomes = outcomesJson }, transaction, cancellationToken)))
+        await using (var grid = await connection.QueryMultipleAsync(Command(_batchSql.Prepare, new { outcomes = outcomesJson }, transaction, cancellationToken)))
         {
             locked.UnionWith(await grid.ReadAsync<long>());
             var runs = (await grid.ReadAsync<RunRow>()).ToArray();
@@ -123,11 +119,11 @@ public abstract partial class RelationalOrderLibStore
         var succeededJobs = held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => new { job_id = JobOf(i).Id }).ToArray();
 
         // (2) Result sets in order: the ended runs; the retries (when any); the cancelled targets (when any).
-        var write = Batch.End
-            + (retries.Length > 0 ? _sql.InsertRuns : "")
-            + (succeededJobs.Length > 0 ? Batch.ShiftSucceeded : "")
-            + Batch.SyncStatus
-            + (targets.Count > 0 ? _sql.CancelTargets : "");
+        var write = _batchSql.End
+            + (retries.Length > 0 ? _sharedSql.InsertRuns : "")
+            + (succeededJobs.Length > 0 ? _batchSql.ShiftSucceeded : "")
+            + _batchSql.SyncStatus
+            + (targets.Count > 0 ? _sharedSql.CancelTargets : "");
         var param = new
         {
             now = _dialect.ToDb(now),
@@ -202,8 +198,8 @@ public abstract partial class RelationalOrderLibStore
                    OR j.id IN (SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
-                SELECT {RelationalSql.RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
-                SELECT {RelationalSql.JobColumns("j.")} FROM jobs j
+                SELECT {RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
+                SELECT {JobColumns("j.")} FROM jobs j
                 WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id);
                 SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
                 FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
@@ -225,8 +221,8 @@ public abstract partial class RelationalOrderLibStore
                     status = (SELECT o.status FROM {held} WHERE o.run_id = job_runs.id),
                     error = (SELECT o.error FROM {held} WHERE o.run_id = job_runs.id),
                     finished_at = @now, lease_expires_at = NULL
-                WHERE id IN (SELECT o.run_id FROM {held}) AND {RelationalSql.StatusIs("status", "Running")}
-                RETURNING {RelationalSql.RunColumns("")};
+                WHERE id IN (SELECT o.run_id FROM {held}) AND {StatusIs("status", "Running")}
+                RETURNING {RunColumns("")};
                 """;
 
             // Each pending run of a job downstream of the succeeded jobs waits for as many jobs fewer as it has upstream

@@ -38,7 +38,7 @@ public abstract partial class RelationalOrderLibStore
     public async Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);
-        var sql = clients.IsAll ? _sql.EarliestDueAt : _sql.EarliestClientDueAt;
+        var sql = clients.IsAll ? _scheduleSql.EarliestDueAt : _scheduleSql.EarliestClientDueAt;
         await using var connection = await _dialect.OpenAsync(cancellationToken);
         var value = await connection.ExecuteScalarAsync<object?>(Command(sql, new { clients = ClientValues(clients) }, null, cancellationToken));
         return value is null or DBNull ? null : _dialect.FromDb(value);
@@ -57,7 +57,7 @@ public abstract partial class RelationalOrderLibStore
     {
         // (1) The due jobs. Every job row this transaction holds from here on is one of them, held until it commits, so
         // their edges, active runs and statuses change only as described at each step below.
-        var lockDue = clients.Length == 0 ? _sql.LockDueJobs : _sql.LockDueClientJobs;
+        var lockDue = clients.Length == 0 ? _scheduleSql.LockDueJobs : _scheduleSql.LockDueClientJobs;
         var due = (await connection.QueryAsync<JobRow>(Command(
             lockDue, new { now = _dialect.ToDb(now), clients, limit }, transaction, cancellationToken))).ToArray();
         if (due.Length == 0)
@@ -69,11 +69,13 @@ public abstract partial class RelationalOrderLibStore
         // as it is now, like an enqueue does), but no run of it is created or ended through it meanwhile. A job whose latest
         // run Succeeded has none; its dependents' pending runs are read to make them wait for its new run.
         var succeeded = due.Where(j => j.LatestStatus == StatusText.Succeeded).Select(j => j.Id).ToArray();
-        var prepare = _sql.PrepareDueJobs + (succeeded.Length > 0 ? _sql.PendingRunsOfDependents : "");
+        var prepare = _scheduleSql.PrepareDueJobs + (succeeded.Length > 0 ? _scheduleSql.PendingRunsOfDependents : "");
         Dictionary<long, JobRun> active;
         HashSet<long> locked;
         UpstreamEdgeRow[] upstream;
         DependentRunRow[] dependentRuns = [];
+        // Result sets: the due jobs' active runs; the upstream ids locked; the upstream edges with statuses; then, when
+        // PendingRunsOfDependents is appended, the dependents' pending runs.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          prepare, new { jobs = due.Select(j => j.Id).ToArray(), succeeded }, transaction, cancellationToken)))
         {
@@ -123,5 +125,75 @@ public abstract partial class RelationalOrderLibStore
                 nextDueAt[j.Id],
                 active.TryGetValue(j.Id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[j.Id], Created: true)))
             .ToArray();
+    }
+
+    /// <summary>The statements of the scheduler's port, beside the code that reads their results.</summary>
+    private sealed class ScheduleSql
+    {
+        public ScheduleSql(SqlDialect dialect, SharedSql shared)
+        {
+            var jobColumns = JobColumns("j.");
+
+            // Up to @limit jobs due at @now (of the clients, or of all), earliest due first, then id, through the partial
+            // index ix_jobs_next_due, locked for update. PostgreSQL skips the ones another transaction holds — another
+            // scheduler's, or an enqueue, update or delete in progress — so concurrent schedulers share the due jobs
+            // instead of queueing, and never wait here: that is why this lock, not in ascending id order, cannot deadlock.
+            // A row another scheduler advanced just before the lock is re-checked against the WHERE clause and dropped.
+            string LockDue(bool filtered) => $"""
+                SELECT {jobColumns} FROM jobs j
+                WHERE j.next_due_at <= @now{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+                ORDER BY j.next_due_at, j.id
+                LIMIT @limit{dialect.ForUpdateOf("j")}{dialect.SkipLocked};
+                """;
+            LockDueJobs = LockDue(filtered: false);
+            LockDueClientJobs = LockDue(filtered: true);
+
+            // After LockDueJobs, in statements that see the locked rows as they are now: the due jobs' active runs, then the
+            // share-locked upstream jobs and their statuses (LockUpstreamOfJobs, @jobs = the due jobs).
+            PrepareDueJobs = shared.ActiveRunsOf("@jobs") + shared.LockUpstreamOfJobs;
+
+            // The pending runs of the jobs that depend directly on the jobs in @succeeded (due jobs whose latest run
+            // Succeeded, held for update), one row per edge: they wait for one job more when that job gets a new run. No
+            // pending run of a dependent can appear meanwhile: creating one locks the upstream jobs (share or update), and
+            // this transaction holds them. Read without locks; ShiftRuns locks them in one pass and re-checks 'Pending'.
+            PendingRunsOfDependents = $"""
+                SELECT r.id AS RunId, d.depends_on_job_id AS UpstreamJobId
+                FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE {dialect.InList("d.depends_on_job_id", "@succeeded")} AND r.status = 'Pending';
+                """;
+
+            // Moves each consumed job's due time (@advance: id, next_due_at; a null next_due_at ends the schedule). The
+            // rows are held by this transaction.
+            var advance = dialect.JsonRows("@advance", "t", "id bigint", "next_due_at timestamptz");
+            var advanceIds = dialect.JsonRows("@advance", "t", "id bigint");
+            AdvanceDueJobs = $"""
+                UPDATE jobs SET next_due_at = (SELECT t.next_due_at FROM {advance} WHERE t.id = jobs.id)
+                WHERE id IN (SELECT t.id FROM {advanceIds});
+                """;
+
+            // The earliest due time, read through ix_jobs_next_due (in order, stopping at the first row of a served client).
+            string EarliestDue(bool filtered) => $"""
+                SELECT j.next_due_at FROM jobs j
+                WHERE j.next_due_at IS NOT NULL{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+                ORDER BY j.next_due_at, j.id
+                LIMIT 1;
+                """;
+            EarliestDueAt = EarliestDue(filtered: false);
+            EarliestClientDueAt = EarliestDue(filtered: true);
+        }
+
+        public string LockDueJobs { get; }
+
+        public string LockDueClientJobs { get; }
+
+        public string PrepareDueJobs { get; }
+
+        public string PendingRunsOfDependents { get; }
+
+        public string AdvanceDueJobs { get; }
+
+        public string EarliestDueAt { get; }
+
+        public string EarliestClientDueAt { get; }
     }
 }

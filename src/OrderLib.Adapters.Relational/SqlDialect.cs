@@ -4,7 +4,7 @@ namespace OrderLib.Adapters.Relational;
 
 /// <summary>
 /// What differs between the relational databases OrderLib runs on. Everything else — every query — is shared SQL in
-/// <see cref="RelationalSql"/> and <see cref="RelationalOrderLibStore"/>; a provider overrides only these few members
+/// <see cref="RelationalOrderLibStore"/> (its partial files by area); a provider overrides only these few members
 /// (the same split as Quartz's <c>StdAdoDelegate</c> with its <c>PostgreSQLDelegate</c> and <c>SQLiteDelegate</c>).
 /// </summary>
 internal abstract class SqlDialect

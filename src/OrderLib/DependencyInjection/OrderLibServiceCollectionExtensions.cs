@@ -30,11 +30,13 @@ public static class OrderLibServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderLibOptions>, OrderLibOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOrderLib>(CreateOrderLib);
+        services.TryAddSingleton<ReadyRunsSignal>();
         services.TryAddSingleton(sp => new WorkerRunService(
             sp.GetRequiredService<IRunQueueStore>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<OrderLibOptions>>().Value));
-        services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IOptions<OrderLibOptions>>().Value,
+            sp.GetRequiredService<ReadyRunsSignal>()));
+        services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ReadyRunsSignal>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibMigrationHostedService>(sp => new OrderLibMigrationHostedService(
             sp.GetService<IOrderLibMigrator>(),
             sp.GetRequiredService<IOptions<OrderLibOptions>>(),
@@ -97,7 +99,8 @@ public static class OrderLibServiceCollectionExtensions
             services.GetRequiredService<IRunStore>(),
             services.GetRequiredService<TimeProvider>(),
             options,
-            new ClientId(options.DefaultClientId));
+            new ClientId(options.DefaultClientId),
+            services.GetRequiredService<ReadyRunsSignal>());
         return new OrderLibServices(context);
     }
 }

@@ -46,6 +46,7 @@ public sealed class OrderLibWorker : BackgroundService
     private WorkerDependencies? _worker;
     private WorkerProducer? _producer;
     private WorkerCompleter? _completer;
+    private IDisposable? _readyRuns;
     private CancellationToken _stopping;
     private int _running;
 
@@ -87,6 +88,7 @@ public sealed class OrderLibWorker : BackgroundService
         _worker = new WorkerDependencies(settings, _queue, _time, _logger);
         _producer = new WorkerProducer(_worker, () => settings.Concurrency - RunningCount, Launch);
         _completer = new WorkerCompleter(_worker, () => RunningCount, _producer.Wake);
+        _readyRuns = _queue.Ready.Listen(_producer.Wake);
         WorkerLog.Starting(_logger, settings.WorkerId, settings.Concurrency, settings.BatchSize, settings.HeartbeatInterval, settings.RescueInterval, settings.Clients);
         return base.StartAsync(cancellationToken);
     }
@@ -132,6 +134,7 @@ public sealed class OrderLibWorker : BackgroundService
             completer.Complete();
             await completing.ConfigureAwait(false);
             await rescuing.ConfigureAwait(false);
+            _readyRuns?.Dispose();
             WorkerLog.Stopped(_logger, WorkerId);
         }
     }

@@ -20,7 +20,7 @@ public sealed class DependencyService
     /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
     /// <exception cref="DependencyNotFoundException">The dependency does not exist.</exception>
     public Task RemoveAsync(JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken = default) =>
-        _context.DependencyStore.RemoveDependencyAsync(_context.Client, jobId, dependsOnJobId, cancellationToken);
+        _context.Ready.RaiseAfter(_context.DependencyStore.RemoveDependencyAsync(_context.Client, jobId, dependsOnJobId, cancellationToken));
 
     /// <summary>The jobs <paramref name="jobId"/> depends on directly.</summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>

@@ -47,14 +47,15 @@ internal sealed class OrderLibServices : IOrderLib
     public IOrderLib ForClient(ClientId clientId) => new OrderLibServices(_context with { Client = clientId });
 }
 
-/// <summary>What every service needs: the stores, the clock, the options and the client it works for.</summary>
+/// <summary>What every service needs: the stores, the clock, the options, the client it works for, and the signal that wakes this process's workers.</summary>
 internal sealed record OrderLibContext(
     Ports.IJobStore JobStore,
     Ports.IDependencyStore DependencyStore,
     Ports.IRunStore RunStore,
     TimeProvider TimeProvider,
     OrderLibOptions Options,
-    ClientId Client)
+    ClientId Client,
+    ReadyRunsSignal Ready)
 {
     public DateTimeOffset Now() => OrderLibClock.Now(TimeProvider);
 }

@@ -77,7 +77,7 @@ public sealed class JobService
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
     public Task DeleteAsync(JobId jobId, bool cascade = false, CancellationToken cancellationToken = default) =>
-        _context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken);
+        _context.Ready.RaiseAfter(_context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken));
 
     private static void CheckSchedule(JobDefinition definition, DateTimeOffset now)
     {

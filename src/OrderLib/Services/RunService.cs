@@ -15,7 +15,7 @@ public sealed class RunService
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<EnqueueResult> EnqueueAsync(JobId jobId, CancellationToken cancellationToken = default) =>
-        _context.RunStore.EnqueueRunAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+        _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, _context.Now(), cancellationToken), enqueue => !enqueue.Created);
 
     /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
@@ -35,7 +35,7 @@ public sealed class RunService
     /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream.</returns>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
-        _context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+        _context.Ready.RaiseAfter(_context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken), enqueued => !enqueued.Any(e => e.Created));
 
     /// <summary>
     /// An operator's override: marks the running run Succeeded, whichever worker holds it (its worker's own later report is
@@ -44,7 +44,7 @@ public sealed class RunService
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
     public Task<RunCompletion> MarkSucceededAsync(RunId runId, CancellationToken cancellationToken = default) =>
-        _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
+        _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
 
     /// <summary>
     /// An operator's override: marks the running run Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
@@ -60,7 +60,7 @@ public sealed class RunService
     {
         ArgumentNullException.ThrowIfNull(errorText);
         var stored = TextRules.CapReport(errorText, nameof(errorText), "An error text");
-        return _context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, stored, _context.Now(), _context.Options.RetryPolicy, cancellationToken);
+        return _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, stored, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
     }
 
     /// <summary>

@@ -10,15 +10,23 @@ public sealed class ScheduleService
 {
     private readonly IScheduleStore _store;
     private readonly TimeProvider _timeProvider;
+    private readonly ReadyRunsSignal _ready;
 
     /// <summary>Creates the service over the registered store; host apps resolve it from DI instead.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public ScheduleService(IScheduleStore store, TimeProvider timeProvider)
+        : this(store, timeProvider, new ReadyRunsSignal())
+    {
+    }
+
+    /// <summary>Creates the service that wakes this process's workers through <paramref name="ready"/> after enqueuing due runs.</summary>
+    internal ScheduleService(IScheduleStore store, TimeProvider timeProvider, ReadyRunsSignal ready)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _store = store;
         _timeProvider = timeProvider;
+        _ready = ready;
     }
 
     /// <summary>
@@ -32,7 +40,7 @@ public sealed class ScheduleService
     public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int limit = 100, Clients? clients = null, CancellationToken cancellationToken = default)
     {
         Paging.CheckLimit(limit);
-        return _store.EnqueueDueRunsAsync(OrderLibClock.Now(_timeProvider), clients ?? Clients.All, limit, cancellationToken);
+        return _ready.RaiseAfter(_store.EnqueueDueRunsAsync(OrderLibClock.Now(_timeProvider), clients ?? Clients.All, limit, cancellationToken), enqueued => !enqueued.Any(e => e.Enqueue.Created));
     }
 
     /// <summary>The earliest time a scheduled job of the clients (null: <see cref="Clients.All"/>) is due, or null when none is scheduled.</summary>

@@ -16,6 +16,12 @@ public sealed class WorkerRunService
     /// <summary>Creates the queue over the registered store; host apps resolve it from DI instead.</summary>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     public WorkerRunService(IRunQueueStore store, TimeProvider timeProvider, OrderLibOptions options)
+        : this(store, timeProvider, options, new ReadyRunsSignal())
+    {
+    }
+
+    /// <summary>Creates the queue that wakes this process's workers through <paramref name="ready"/> after every recorded outcome.</summary>
+    internal WorkerRunService(IRunQueueStore store, TimeProvider timeProvider, OrderLibOptions options, ReadyRunsSignal ready)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -23,7 +29,11 @@ public sealed class WorkerRunService
         _store = store;
         _timeProvider = timeProvider;
         _options = options;
+        Ready = ready;
     }
+
+    /// <summary>Raised after every recorded outcome and rescue (dependents or retries may be ready); the hosted workers listen to it.</summary>
+    internal ReadyRunsSignal Ready { get; }
 
     /// <summary>How long a claim or heartbeat holds a run.</summary>
     public TimeSpan LeaseDuration => _options.LeaseDuration;
@@ -101,14 +111,14 @@ public sealed class WorkerRunService
         var checkedOutcomes = outcomes
             .Select(o => o.Status == RunStatus.Succeeded ? o : o with { Error = TextRules.CapReport(o.Error, nameof(outcomes), o.Status == RunStatus.Failed ? "An error text" : "A cancel reason") })
             .ToList();
-        return _store.CompleteRunsAsync(checkedOutcomes, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
+        return Ready.RaiseAfter(_store.CompleteRunsAsync(checkedOutcomes, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken), results => results.All(r => r.Completion is null));
     }
 
     /// <summary>Ends up to <paramref name="limit"/> runs whose lease expired ("worker lost"), retrying those with attempts left.</summary>
     /// <exception cref="OrderLibValidationException"><paramref name="limit"/> is out of range (1 to 1000).</exception>
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredAsync(int limit = 100, CancellationToken cancellationToken = default) =>
-        _store.RescueExpiredRunsAsync(OrderLibClock.Now(_timeProvider), _options.RetryPolicy, Paging.CheckLimit(limit), cancellationToken);
+        Ready.RaiseAfter(_store.RescueExpiredRunsAsync(OrderLibClock.Now(_timeProvider), _options.RetryPolicy, Paging.CheckLimit(limit), cancellationToken), rescued => rescued.Count == 0);
 
     private Task<RunCompletion> Report(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, CancellationToken cancellationToken) =>
-        _store.CompleteRunAsync(runId, workerId, outcome, errorText, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken);
+        Ready.RaiseAfter(_store.CompleteRunAsync(runId, workerId, outcome, errorText, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken));
 }

@@ -1,0 +1,237 @@
+using System.Data.Common;
+using Dapper;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+// Jobs: create, read, list, update and delete. The lock discipline is described on the class (RelationalOrderLibStore.cs).
+public abstract partial class RelationalOrderLibStore
+{
+    private const string JobsUniqueName = "ux_jobs_client_name";
+
+    /// <summary>
+    /// Creates a job; the id comes from the database. A scheduled job is first due at its schedule's first occurrence
+    /// after <paramref name="now"/>.
+    /// </summary>
+    /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique index, so it holds under concurrency).</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
+    public async Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        now = now.ToUniversalTime();
+        var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        try
+        {
+            var id = await connection.ExecuteScalarAsync<long>(Command(
+                _jobSql.InsertJob,
+                JobWriteParameters(client, jobId: null, definition, nextDueAt, now),
+                null,
+                cancellationToken));
+            return Job.Create(new JobId(id), client, definition, now) with { NextDueAt = nextDueAt };
+        }
+        catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
+        {
+            throw new DuplicateJobNameException(client, definition.Name);
+        }
+    }
+
+    // The parameters of the job insert and update statements (the insert has no @jobId).
+    private object JobWriteParameters(ClientId client, JobId? jobId, JobDefinition definition, DateTimeOffset? nextDueAt, DateTimeOffset now) => new
+    {
+        client = client.Value,
+        jobId = jobId?.Value,
+        name = definition.Name,
+        description = definition.Description,
+        priority = definition.Priority,
+        maxAttempts = definition.MaxAttempts,
+        schedule = definition.Schedule,
+        nextDueAt = ToDbOrNull(nextDueAt),
+        now = _dialect.ToDb(now),
+    };
+
+    /// <summary>Returns the client's job with that id, or null.</summary>
+    public async Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+            _jobSql.GetJob, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
+        return row?.ToJob(_dialect);
+    }
+
+    /// <summary>Returns the client's job with exactly that name (after trimming), or null.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    public async Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+            _jobSql.GetJobByName, new { client = client.Value, name = name.Trim() }, null, cancellationToken));
+        return row?.ToJob(_dialect);
+    }
+
+    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, after id <paramref name="after"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<JobRow>(Command(
+            _jobSql.ListJobs, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken));
+        return rows.Select(r => r.ToJob(_dialect)).ToArray();
+    }
+
+    /// <summary>
+    /// Replaces the job's definition; a new priority is copied to its active run, so claim order follows it. The next due
+    /// time is kept when the schedule text is unchanged, recomputed from <paramref name="now"/> when it changed, cleared
+    /// when the schedule is removed — and computed from <paramref name="now"/> when the text is unchanged but the job has
+    /// no due time (a job migrated from before schedules were read, see migration 2026112603).
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
+    public async Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        now = now.ToUniversalTime();
+        var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
+        try
+        {
+            return await WriteAsync(
+                async (connection, transaction) =>
+                {
+                    // Result sets: the updated job (none when the client has no such job).
+                    await using var grid = await connection.QueryMultipleAsync(Command(
+                        _jobSql.UpdateJob,
+                        JobWriteParameters(client, jobId, definition, nextDueAt, now),
+                        transaction,
+                        cancellationToken));
+                    var row = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+                    return row.ToJob(_dialect);
+                },
+                cancellationToken);
+        }
+        catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
+        {
+            throw new DuplicateJobNameException(client, definition.Name);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the job with its runs and its dependencies in both directions. With <paramref name="cascade"/>, the
+    /// dependents' pending runs stop waiting for it.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+                var param = new { client = client.Value, jobId = jobId.Value };
+                JobRow job;
+                string[] dependents;
+                // Result sets: the job; the names of its dependents.
+                await using (var grid = await connection.QueryMultipleAsync(Command(_jobSql.LockJobForDelete, param, transaction, cancellationToken)))
+                {
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+                    dependents = (await grid.ReadAsync<string>()).ToArray();
+                }
+
+                if (dependents.Length > 0 && !cascade)
+                {
+                    throw new JobHasDependentsException(jobId, dependents);
+                }
+
+                // Dependents counted this job while its latest run was not a success; with the edge gone they stop waiting.
+                var sql = dependents.Length > 0 && job.LatestStatus != StatusText.Succeeded
+                    ? _jobSql.DeleteJobReleasingDependents
+                    : _jobSql.DeleteJob;
+                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                return true;
+            },
+            cancellationToken);
+
+    /// <summary>The statements of the job operations, beside the code that reads their results.</summary>
+    private sealed class JobSql
+    {
+        public JobSql(SqlDialect dialect, SharedSql shared)
+        {
+            var jobColumns = JobColumns("j.");
+
+            GetJob = $"SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client;";
+
+            GetJobByName = $"SELECT {jobColumns} FROM jobs j WHERE j.client_id = @client AND j.name = @name;";
+
+            ListJobs = $"""
+                SELECT {jobColumns} FROM jobs j
+                WHERE j.client_id = @client AND j.id > @after
+                ORDER BY j.id LIMIT @limit;
+                """;
+
+            InsertJob = """
+                INSERT INTO jobs (client_id, name, description, priority, max_attempts, schedule, next_due_at, created_at, updated_at)
+                VALUES (@client, @name, @description, @priority, @maxAttempts, @schedule, @nextDueAt, @now, @now)
+                RETURNING id;
+                """;
+
+            // Job row first, then its active run (lock order: job, then runs). The due time is kept while the schedule text
+            // is unchanged and the job has one; otherwise it becomes @nextDueAt, computed from now in C# (null without a
+            // schedule). "Has one" matters for a job whose text predates migration 2026112603 (due time NULL): saving it
+            // again schedules it. (A schedule with no further occurrence recomputes to NULL again.) The SET expressions read
+            // the row as it was before this UPDATE.
+            UpdateJob = $"""
+                UPDATE jobs SET name = @name, description = @description, priority = @priority,
+                    max_attempts = @maxAttempts, schedule = @schedule, updated_at = @now,
+                    next_due_at = CASE WHEN {dialect.NullSafeEquals("schedule", "@schedule")} AND next_due_at IS NOT NULL
+                        THEN next_due_at ELSE @nextDueAt END
+                WHERE id = @jobId AND client_id = @client
+                RETURNING {JobColumns("")};
+                UPDATE job_runs SET priority = @priority
+                WHERE id = (SELECT oj.latest_run_id FROM jobs oj WHERE oj.id = @jobId AND oj.client_id = @client)
+                  AND status IN ('Pending', 'Running');
+                """;
+
+            LockJobForDelete = $"""
+                SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
+                SELECT j.name FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+                WHERE d.depends_on_job_id = @jobId AND j.client_id = @client
+                ORDER BY j.id;
+                """;
+
+            const string deleteJob = """
+                DELETE FROM job_dependencies WHERE job_id = @jobId;
+                DELETE FROM job_dependencies WHERE depends_on_job_id = @jobId;
+                DELETE FROM job_runs WHERE job_id = @jobId;
+                DELETE FROM jobs WHERE id = @jobId;
+                """;
+            DeleteJob = deleteJob;
+
+            // The dependents' pending runs and the job's own pending run are locked in one pass in id order before the
+            // decrement and the delete touch them (two passes — dependents, then the job's run — could deadlock against
+            // a cascade that reaches both).
+            DeleteJobReleasingDependents = $"""
+                SELECT r.id FROM jobs lj JOIN job_runs r ON r.id = lj.latest_run_id
+                WHERE (lj.id = @jobId OR lj.id IN (SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = @jobId))
+                  AND r.status = 'Pending'
+                ORDER BY r.id{dialect.ForUpdateOf("r")};
+                """ + shared.ShiftDependents("- 1", "SELECT @jobId") + deleteJob;
+        }
+
+        public string GetJob { get; }
+
+        public string GetJobByName { get; }
+
+        public string ListJobs { get; }
+
+        public string InsertJob { get; }
+
+        public string UpdateJob { get; }
+
+        public string LockJobForDelete { get; }
+
+        public string DeleteJob { get; }
+
+        public string DeleteJobReleasingDependents { get; }
+    }
+}

@@ -1,0 +1,658 @@
+using System.Data.Common;
+using Dapper;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+// Runs: enqueue, start, finish, cancel and the reads, with the ending of one run (retry or cascade) that finishing and
+// a worker's completion (RelationalOrderLibStore.Queue.cs) share. The lock discipline is described on the class
+// (RelationalOrderLibStore.cs).
+public abstract partial class RelationalOrderLibStore
+{
+    private const string OneActiveRun = "ux_job_runs_one_active";
+
+    /// <summary>
+    /// Creates a pending first attempt available at <paramref name="now"/>, waiting on every upstream job whose latest run
+    /// has not succeeded, or returns the job's active run unchanged (<see cref="EnqueueResult.Created"/> false).
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var param = new { client = client.Value, jobId = jobId.Value };
+        return await RetryOnChangeAsync(
+            async () =>
+            {
+                try
+                {
+                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
+                }
+                catch (DbException ex) when (_dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
+                {
+                    // Another caller created the job's active run first (the unique index is the last guard): return theirs,
+                    // or try again when it ended meanwhile.
+                    await using var connection = await _dialect.OpenAsync(cancellationToken);
+                    var winner = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_runSql.GetActiveRun, param, null, cancellationToken));
+                    return winner is null ? null : new EnqueueResult(winner.ToRun(_dialect), Created: false);
+                }
+            },
+            $"Job {jobId} could not be enqueued: its dependencies or its active run kept changing while it was being enqueued.",
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the run for <paramref name="workerId"/> when it is pending, available and waits on nothing, holding it until
+    /// <paramref name="leaseExpiresAt"/>.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
+    public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
+    {
+        var param = new
+        {
+            client = client.Value,
+            runId = runId.Value,
+            workerId = workerId.Value,
+            now = _dialect.ToDb(now),
+            leaseExpiresAt = _dialect.ToDb(leaseExpiresAt),
+        };
+
+        // A refusal is diagnosed after the fact; if nothing explains it, an upstream job succeeded in between
+        // (PostgreSQL, READ COMMITTED), so the start is tried again.
+        return await WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var run = await ChangeRunAsync(connection, transaction, _runSql.StartRun, param, cancellationToken);
+                if (run is not null)
+                {
+                    return run;
+                }
+
+                // Result sets: the run; its unsatisfied upstream jobs.
+                await using var grid = await connection.QueryMultipleAsync(Command(_runSql.DiagnoseStart, param, transaction, cancellationToken));
+                var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
+                var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
+                var found = current.ToRun(_dialect);
+                RunTransitions.Ensure(runId, found.Status, RunStatus.Running);
+                if (found.AvailableAt > now)
+                {
+                    throw new RunNotAvailableException(runId, found.AvailableAt);
+                }
+
+                if (unsatisfied.Length > 0)
+                {
+                    throw new DependenciesNotSatisfiedException(runId, unsatisfied);
+                }
+
+                return null;
+            },
+            $"Run {runId} could not be started: it is pending and available, but the jobs it depends on kept changing between its start and the check of its dependencies.",
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Finishes the running run as Succeeded or Failed, whichever worker holds it (keeping <paramref name="errorText"/> only
+    /// for a failure), and clears its lease. A success makes the job's dependents' pending runs wait for one job fewer;
+    /// a failure with attempts left enqueues the next attempt after <paramref name="retryPolicy"/>'s backoff, and a
+    /// failure for good cancels the pending runs of the job's transitive dependents.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(retryPolicy);
+        if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
+        }
+
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
+    }
+
+    /// <summary>
+    /// Cancels the run: a Pending run at once (<paramref name="reason"/> as its error text), with the pending runs of the
+    /// job's transitive dependents; a Running run is only marked <see cref="JobRun.CancelRequested"/> for its worker.
+    /// </summary>
+    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        now = now.ToUniversalTime();
+        return WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var param = new { client = client.Value, runId = runId.Value, reason, now = _dialect.ToDb(now), upstreamReason = (string?)null };
+                JobRow? job;
+                RunRow? row;
+                // Result sets: the job; the run.
+                await using (var grid = await connection.QueryMultipleAsync(Command(_runSql.CancelRunPrepare, param, transaction, cancellationToken)))
+                {
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>();
+                    row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+                }
+
+                if (job is null || row is null)
+                {
+                    throw new RunNotFoundException(runId);
+                }
+
+                var status = StatusText.Parse(row.Status);
+                RunTransitions.Ensure(runId, status, RunStatus.Cancelled);
+                if (status == RunStatus.Running)
+                {
+                    // Cannot be null: only a transaction holding the job row ends a Running run, and this one holds it.
+                    var marked = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_runSql.MarkCancelRequested, param, transaction, cancellationToken))
+                                 ?? throw new InvalidOperationException($"Run {runId} stopped running while its job was locked.");
+                    return marked.ToRun(_dialect);
+                }
+
+                var cancelled = (await connection.QueryAsync<RunRow>(Command(
+                    _runSql.CancelPendingRun,
+                    param with { upstreamReason = RunEnding.Of(RunStatus.Cancelled, row.Attempt, job.MaxAttempts, job.Name).CascadeReason },
+                    transaction,
+                    cancellationToken))).ToArray();
+
+                // A claim took the run between the read and the lock: roll back and look again (it is Running now).
+                return cancelled.FirstOrDefault(r => r.Id == runId.Value)?.ToRun(_dialect);
+            },
+            $"Run {runId} could not be cancelled: its status kept changing.",
+            cancellationToken);
+    }
+
+    /// <summary>Returns the client's run with that id, or null.</summary>
+    public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+            _runSql.GetRun, new { client = client.Value, runId = runId.Value }, null, cancellationToken));
+        return row?.ToRun(_dialect);
+    }
+
+    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        // Result sets: the count of the job; its runs.
+        await using var grid = await connection.QueryMultipleAsync(Command(
+            _runSql.ListRuns,
+            new { client = client.Value, jobId = jobId.Value, before = before?.Value ?? long.MaxValue, limit },
+            null,
+            cancellationToken));
+        if (await grid.ReadSingleAsync<long>() == 0)
+        {
+            throw new JobNotFoundException(jobId);
+        }
+
+        return (await grid.ReadAsync<RunRow>()).Select(r => r.ToRun(_dialect)).ToArray();
+    }
+
+    /// <summary>The client's jobs in id order after <paramref name="after"/>, each with its newest run or null, at most <paramref name="limit"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<JobRow, RunRow?, JobWithLatestRun>(
+            Command(_runSql.ListLatestRuns, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken),
+            (job, run) => new JobWithLatestRun(job.ToJob(_dialect), run?.ToRun(_dialect)),
+            splitOn: "Id");
+        return rows.ToArray();
+    }
+
+    /// <summary>
+    /// The client's pending runs that are available at <paramref name="now"/> and wait on no upstream job, highest
+    /// priority first, then oldest, at most <paramref name="limit"/>. Reads a partial index; reserves nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    public async Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var connection = await _dialect.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<RunRow>(Command(
+            _runSql.ListReadyRuns, new { client = client.Value, now = _dialect.ToDb(now), limit }, null, cancellationToken));
+        return rows.Select(r => r.ToRun(_dialect)).ToArray();
+    }
+
+    // Null when an edge was added between locking the upstream jobs and reading them (the caller tries again).
+    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        JobRow job;
+        RunRow? active;
+        UpstreamRow[] upstream;
+        HashSet<long> locked;
+        // Result sets: upstream ids locked below the job; the job; upstream ids locked above it; its active run; the
+        // upstream jobs with their latest statuses.
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _runSql.PrepareEnqueue, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+        {
+            locked = [.. await grid.ReadAsync<long>()];
+            job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+            locked.UnionWith(await grid.ReadAsync<long>());
+            active = await grid.ReadSingleOrDefaultAsync<RunRow>();
+            upstream = (await grid.ReadAsync<UpstreamRow>()).ToArray();
+        }
+
+        if (active is not null)
+        {
+            return new EnqueueResult(active.ToRun(_dialect), Created: false);
+        }
+
+        // An upstream job that is not locked appeared through an edge added while this transaction waited for the
+        // job row; its status could change unseen, so start again (edges removed meanwhile are simply not counted).
+        if (upstream.Any(u => !locked.Contains(u.Id)))
+        {
+            return null;
+        }
+
+        var sql = job.LatestStatus == StatusText.Succeeded ? _runSql.InsertRunAfterSuccess : _runSql.InsertRun;
+        var param = new
+        {
+            client = client.Value,
+            jobId = jobId.Value,
+            priority = job.Priority,
+            waitingOn = upstream.Count(u => !u.Succeeded),
+            now = _dialect.ToDb(now),
+        };
+        await using var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        var run = await inserted.ReadSingleAsync<RunRow>();
+        return new EnqueueResult(run.ToRun(_dialect), Created: true);
+    }
+
+    // Runs a lock-then-update batch (StartRun). Result sets: the locked job id; the changed run (none when the guard
+    // refused).
+    private async Task<JobRun?> ChangeRunAsync(DbConnection connection, DbTransaction transaction, string sql, object param, CancellationToken cancellationToken)
+    {
+        await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        _ = await grid.ReadAsync<long>();
+        var row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+        return row?.ToRun(_dialect);
+    }
+
+    // ---------------------------------------------------------------- ending one run
+
+    // Ends one Running run — client-scoped (FinishRun: Client set) or fenced on the worker (CompleteRun: WorkerId set) —
+    // then retries or cascades. One round trip for a success, two for a failure or cancellation.
+    private Task<RunCompletion> EndRunAsync(RunEnd end, CancellationToken cancellationToken)
+    {
+        var clientScoped = end.Client is not null;
+        var sql = (end.Outcome, clientScoped) switch
+        {
+            (RunStatus.Succeeded, true) => _runSql.FinishSucceeded,
+            (RunStatus.Failed, true) => _runSql.FinishFailed,
+            (RunStatus.Succeeded, false) => _runSql.CompleteSucceeded,
+            (RunStatus.Failed, false) => _runSql.CompleteFailed,
+            (RunStatus.Cancelled, false) => _runSql.CompleteCancelled,
+            _ => throw new ArgumentOutOfRangeException(nameof(end), end.Outcome, "Not an outcome this call ends a run with."),
+        };
+        var withUpstream = end.Outcome == RunStatus.Failed;
+        var param = new
+        {
+            client = end.Client?.Value,
+            runId = end.RunId.Value,
+            workerId = end.WorkerId?.Value,
+            outcome = StatusText.Of(end.Outcome),
+            error = end.Error,
+            now = _dialect.ToDb(end.Now),
+        };
+
+        return WriteOrRetryAsync(
+            async (connection, transaction) =>
+            {
+                var locked = new HashSet<long>();
+                JobRow? job;
+                UpstreamRow[] upstream = [];
+                RunRow? row;
+                // Result sets of every ending batch: for a failure, the upstream ids locked below the job, the job, the
+                // upstream ids locked above it and the upstream statuses; otherwise the job alone; then the ended run (none
+                // when the guard refused).
+                await using (var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
+                {
+                    if (withUpstream)
+                    {
+                        locked.UnionWith(await grid.ReadAsync<long>());
+                    }
+
+                    job = await grid.ReadSingleOrDefaultAsync<JobRow>();
+                    if (withUpstream)
+                    {
+                        locked.UnionWith(await grid.ReadAsync<long>());
+                        upstream = (await grid.ReadAsync<UpstreamRow>()).ToArray();
+                    }
+
+                    row = await grid.ReadSingleOrDefaultAsync<RunRow>();
+                }
+
+                if (job is null || row is null)
+                {
+                    // Throws; the transaction rolls back whatever the batch's other statements did.
+                    throw clientScoped
+                        ? await IllegalEndAsync(connection, transaction, end.Client!.Value, end.RunId, end.Outcome, cancellationToken)
+                        : await LeaseLostAsync(connection, transaction, end.RunId, end.WorkerId!.Value, cancellationToken);
+                }
+
+                var run = row.ToRun(_dialect);
+                var ending = RunEnding.Of(run.Status, run.Attempt, job.MaxAttempts, job.Name);
+                if (ending.Retries)
+                {
+                    // The next attempt counts its upstream statuses like an enqueue; an upstream job that is not
+                    // locked came through an edge added while this transaction waited: start again.
+                    if (upstream.Any(u => !locked.Contains(u.Id)))
+                    {
+                        return null;
+                    }
+
+                    var next = ending.Retry(end.RetryPolicy, end.Now, Random.Shared.NextDouble());
+                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt);
+                    var retries = await InsertRunsAsync(connection, transaction, [retry], end.Now, cancellationToken);
+                    return new RunCompletion(run, retries[0], []);
+                }
+
+                return ending.CascadeReason is { } reason
+                    ? new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run.Id, reason, end.Now, cancellationToken))
+                    : new RunCompletion(run, null, []);
+            },
+            $"Run {end.RunId} could not be ended: the jobs it depends on kept changing.",
+            cancellationToken);
+    }
+
+    // The run ended Failed for good or Cancelled: its job's latest status follows, and the pending runs of its transitive
+    // dependents are cancelled with the ending's cascade reason. Returns their ids in order.
+    private async Task<IReadOnlyList<RunId>> EndForGoodAsync(DbConnection connection, DbTransaction transaction, RunId runId, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = await connection.QueryAsync<long>(Command(
+            _runSql.EndForGood,
+            new { runId = runId.Value, reason, now = _dialect.ToDb(now) },
+            transaction,
+            cancellationToken));
+        return ids.Order().Select(id => new RunId(id)).ToArray();
+    }
+
+    // Why a client-scoped end changed nothing: the client has no such run, or the run is not Running.
+    private async Task<Exception> IllegalEndAsync(DbConnection connection, DbTransaction transaction, ClientId client, RunId runId, RunStatus outcome, CancellationToken cancellationToken)
+    {
+        var current = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+            _runSql.GetRun, new { client = client.Value, runId = runId.Value }, transaction, cancellationToken));
+        if (current is null)
+        {
+            return new RunNotFoundException(runId);
+        }
+
+        var from = StatusText.Parse(current.Status);
+        // Allowed now but refused a moment ago: the run changed status (a claim started it) in between.
+        return RunTransitions.IsAllowed(from, outcome)
+            ? new OrderLibConcurrencyException($"Run {runId} could not move to {outcome}: its status changed while it was being ended (it is {from} now).")
+            : new IllegalRunTransitionException(runId, from, outcome);
+    }
+
+    /// <summary>How one run is ended: client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
+    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, WorkerId? WorkerId);
+
+    /// <summary>The statements of enqueueing, starting, ending, cancelling and reading runs, beside the code that reads their results.</summary>
+    private sealed class RunSql
+    {
+        // The job of the run @runId (a run never changes job).
+        private const string JobOfRun = "(SELECT s.job_id FROM job_runs s WHERE s.id = @runId)";
+
+        public RunSql(SqlDialect dialect, SharedSql shared)
+        {
+            var jobColumns = JobColumns("j.");
+            var runColumns = RunColumns("r.");
+
+            // The job row locked first by every operation that changes the job's latest run.
+            var lockJobOfRun = $"""
+                SELECT j.id FROM jobs j JOIN job_runs r ON r.job_id = j.id
+                WHERE r.id = @runId AND j.client_id = @client{dialect.ForUpdateOf("j")};
+                """;
+
+            // The run, when it belongs to the client (for guards inside UPDATEs of job_runs).
+            const string runInClient = "EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = job_runs.job_id AND cj.client_id = @client)";
+
+            // Locks the job row for update and its upstream job rows for share, all in ascending id order (upstream
+            // below the job, the job, upstream above it), then reads the job's active run and, with a fresh snapshot
+            // taken while the job row is held, its upstream jobs' latest statuses. Locking the job first and its
+            // upstream jobs after it deadlocks: an enqueue of X holding X would wait for a shared upstream U behind a
+            // queued finish of U, which waits for an enqueue of a job depending on both U and X, which waits for X.
+            string LockUpstream(string side) => $"""
+                SELECT j.id FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                WHERE d.job_id = @jobId AND j.client_id = @client AND j.id {side} @jobId
+                ORDER BY j.id{dialect.ForShareOf("j")};
+                """;
+            PrepareEnqueue = LockUpstream("<") + $"""
+                SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
+                """ + LockUpstream(">") + $"""
+                SELECT {runColumns} FROM job_runs r
+                WHERE r.job_id = @jobId AND r.status IN ('Pending', 'Running')
+                  AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = @jobId AND cj.client_id = @client);
+                SELECT j.id AS Id, j.name AS Name, j.latest_status AS LatestStatus
+                FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                WHERE d.job_id = @jobId AND j.client_id = @client
+                ORDER BY j.id;
+                """;
+
+            var insertRun = $"""
+                INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+                VALUES (@jobId, 'Pending', 1, @priority, @waitingOn, @now, @now)
+                RETURNING {RunColumns("")};
+                UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = @jobId), latest_status = 'Pending'
+                WHERE id = @jobId;
+                """;
+            InsertRun = insertRun;
+
+            // The job's latest run was a success and no longer is: its dependents' pending runs wait for it again.
+            InsertRunAfterSuccess = insertRun + shared.ShiftDependents("+ 1", "SELECT @jobId");
+
+            GetActiveRun = $"""
+                SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.job_id = @jobId AND j.client_id = @client AND r.status IN ('Pending', 'Running');
+                """;
+
+            // A start leaves jobs.latest_status at 'Pending': only Succeeded versus not-Succeeded drives readiness, and a
+            // claim, which locks no job row, cannot write it (see ClaimRuns).
+            StartRun = lockJobOfRun + $"""
+                UPDATE job_runs SET status = 'Running', started_at = @now, worker_id = @workerId, lease_expires_at = @leaseExpiresAt
+                WHERE id = @runId AND {StatusIs("status", "Pending")} AND waiting_on = 0 AND available_at <= @now AND {runInClient}
+                RETURNING {RunColumns("")};
+                """;
+
+            // Why a start was refused: the run, and the upstream jobs whose latest run has not succeeded, each with the
+            // status of that run (read from the run: jobs.latest_status is exact only about being 'Succeeded').
+            DiagnoseStart = $"""
+                SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.id = @runId AND j.client_id = @client;
+                SELECT j.id AS Id, j.name AS Name, lr.status AS LatestStatus
+                FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                LEFT JOIN job_runs lr ON lr.id = j.latest_run_id
+                WHERE d.job_id = (SELECT s.job_id FROM job_runs s WHERE s.id = @runId) AND j.client_id = @client
+                  AND (j.latest_status IS NULL OR j.latest_status <> 'Succeeded')
+                ORDER BY j.id;
+                """;
+
+            // ---- ending one run: FinishRun (client-scoped, any holder) and CompleteRun (fenced on the worker id)
+
+            // The job of the run, locked for update; for a failure (which may enqueue the next attempt, counting upstream
+            // statuses like an enqueue) its upstream jobs are share-locked too, all in ascending id order, and their
+            // latest statuses read afterwards. The run's own row comes after (run rows last).
+            string LockForEnd(bool clientScoped, bool withUpstream)
+            {
+                var clientFilter = clientScoped ? " AND j.client_id = @client" : "";
+                string Upstream(string side) => $"""
+                    SELECT j.id FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                    WHERE d.job_id = {JobOfRun}{clientFilter} AND j.id {side} {JobOfRun}
+                    ORDER BY j.id{dialect.ForShareOf("j")};
+                    """;
+                var job = $"""
+                    SELECT {jobColumns} FROM jobs j WHERE j.id = {JobOfRun}{clientFilter}{dialect.ForUpdateOf("j")};
+                    """;
+                return withUpstream
+                    ? Upstream("<") + job + Upstream(">") + $"""
+                        SELECT j.id AS Id, j.name AS Name, j.latest_status AS LatestStatus
+                        FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
+                        WHERE d.job_id = {JobOfRun}{clientFilter}
+                        ORDER BY j.id;
+                        """
+                    : job;
+            }
+
+            // The guard that the caller may end the run: it belongs to the client, or the worker holds it.
+            static string Fence(bool clientScoped, string table) => clientScoped
+                ? $"EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = {table}.job_id AND cj.client_id = @client)"
+                : $"{table}.worker_id = @workerId";
+
+            string EndRunning(bool clientScoped) => $"""
+                UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error
+                WHERE id = @runId AND {StatusIs("status", "Running")} AND {Fence(clientScoped, "job_runs")}
+                RETURNING {RunColumns("")};
+                """;
+
+            // Mirrors the ended run's status into its job (whose row this transaction holds).
+            const string syncEndedStatus = $"""
+                UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = @runId)
+                WHERE id = {JobOfRun} AND latest_run_id = @runId;
+                """;
+
+            // A success makes the job's dependents' pending runs wait for one job fewer. The decrement comes before the
+            // run's own update so that its guard reads the run's state before this call: it applies only while the run
+            // is still Running (and held by the caller), so a refused finish changes nothing. The run's own row cannot
+            // change status meanwhile: every writer that ends a job's run locks the job row first (a claim only takes
+            // Pending runs), and this transaction holds it.
+            string EndSucceeded(bool clientScoped) => LockForEnd(clientScoped, withUpstream: false) + shared.ShiftDependents(
+                "- 1",
+                $"""
+                SELECT s.job_id FROM job_runs s
+                WHERE s.id = @runId AND {StatusIs("s.status", "Running")} AND {Fence(clientScoped, "s")}
+                """) + EndRunning(clientScoped) + syncEndedStatus;
+
+            FinishSucceeded = EndSucceeded(clientScoped: true);
+            CompleteSucceeded = EndSucceeded(clientScoped: false);
+            FinishFailed = LockForEnd(clientScoped: true, withUpstream: true) + EndRunning(clientScoped: true);
+            CompleteFailed = LockForEnd(clientScoped: false, withUpstream: true) + EndRunning(clientScoped: false);
+            CompleteCancelled = LockForEnd(clientScoped: false, withUpstream: false) + EndRunning(clientScoped: false);
+
+            // Cancelling: the job row locked, then the run read (client-scoped).
+            CancelRunPrepare = LockForEnd(clientScoped: true, withUpstream: false) + $"""
+                SELECT {runColumns} FROM job_runs r
+                WHERE r.id = @runId AND EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = r.job_id AND cj.client_id = @client);
+                """;
+
+            // A Running run is only marked: its worker stops at its next heartbeat and reports it Cancelled. Asking again
+            // changes nothing. (Only a transaction holding the job row ends a Running run, and this one holds it.)
+            MarkCancelRequested = $"""
+                UPDATE job_runs SET cancel_requested = TRUE
+                WHERE id = @runId AND {StatusIs("status", "Running")}
+                RETURNING {RunColumns("")};
+                """;
+
+            // A Pending run is cancelled with @reason together with the pending runs of the job's transitive dependents
+            // (@upstreamReason), all locked in ONE pass in id order: locking the run first and the dependents' runs after
+            // it deadlocks against another cascade that reaches both. The caller checks that the run itself was among
+            // them (a claim may have taken it meanwhile) and rolls back otherwise. Then the job's latest status follows.
+            CancelPendingRun = $"""
+                WITH RECURSIVE down(id) AS (
+                    SELECT s.job_id FROM job_runs s WHERE s.id = @runId
+                    UNION
+                    SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+                )
+                UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL,
+                    error = CASE WHEN id = @runId THEN @reason ELSE @upstreamReason END
+                WHERE status = 'Pending' AND id IN (
+                    SELECT r.id FROM down JOIN jobs dj ON dj.id = down.id JOIN job_runs r ON r.id = dj.latest_run_id
+                    WHERE r.status = 'Pending'
+                    ORDER BY r.id{dialect.ForUpdateOf("r")})
+                RETURNING {RunColumns("")};
+                """ + syncEndedStatus;
+
+            // Ends a run Failed or Cancelled for good: its job's latest status follows, and the pending runs of every job
+            // that depends on the job, directly or transitively, are cancelled with @reason. The dependents are walked
+            // through ix_job_dependencies_depends_on; each one's pending run is its latest run (primary keys only); the
+            // runs are locked in id order, and a run that stopped being Pending meanwhile (claimed) is left alone.
+            // Their jobs' latest_status is left at 'Pending' (Cancelled is not Succeeded either, so no count changes),
+            // which is what keeps this statement from locking job rows after run rows.
+            EndForGood = syncEndedStatus + $"""
+                WITH RECURSIVE down(id) AS (
+                    SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = {JobOfRun}
+                    UNION
+                    SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+                )
+                UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL, error = @reason
+                WHERE status = 'Pending' AND id IN (
+                    SELECT r.id FROM down JOIN jobs dj ON dj.id = down.id JOIN job_runs r ON r.id = dj.latest_run_id
+                    WHERE r.status = 'Pending'
+                    ORDER BY r.id{dialect.ForUpdateOf("r")})
+                RETURNING id;
+                """;
+
+            GetRun = $"""
+                SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.id = @runId AND j.client_id = @client;
+                """;
+
+            ListRuns = SharedSql.CountJob + $"""
+                SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.job_id = @jobId AND j.client_id = @client AND r.id < @before
+                ORDER BY r.id DESC LIMIT @limit;
+                """;
+
+            ListLatestRuns = $"""
+                SELECT {jobColumns}, {runColumns}
+                FROM jobs j LEFT JOIN job_runs r ON r.id = j.latest_run_id
+                WHERE j.client_id = @client AND j.id > @after
+                ORDER BY j.id LIMIT @limit;
+                """;
+
+            // Reads the ready set in order through the partial index ix_job_runs_ready (priority DESC, id)
+            // WHERE status = 'Pending' AND waiting_on = 0, stopping at the limit; the dependency graph is never consulted.
+            // CROSS JOIN makes SQLite keep job_runs as the outer loop even without statistics (PostgreSQL plans it as
+            // an ordinary join).
+            ListReadyRuns = $"""
+                SELECT {runColumns} FROM job_runs r CROSS JOIN jobs j
+                WHERE j.id = r.job_id AND r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now AND j.client_id = @client
+                ORDER BY r.priority DESC, r.id LIMIT @limit;
+                """;
+        }
+
+        public string PrepareEnqueue { get; }
+
+        public string InsertRun { get; }
+
+        public string InsertRunAfterSuccess { get; }
+
+        public string GetActiveRun { get; }
+
+        public string StartRun { get; }
+
+        public string DiagnoseStart { get; }
+
+        public string FinishSucceeded { get; }
+
+        public string FinishFailed { get; }
+
+        public string CompleteSucceeded { get; }
+
+        public string CompleteFailed { get; }
+
+        public string CompleteCancelled { get; }
+
+        public string CancelRunPrepare { get; }
+
+        public string MarkCancelRequested { get; }
+
+        public string CancelPendingRun { get; }
+
+        public string EndForGood { get; }
+
+        public string GetRun { get; }
+
+        public string ListRuns { get; }
+
+        public string ListLatestRuns { get; }
+
+        public string ListReadyRuns { get; }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+
+namespace OrderLib.Adapters.Relational;
+
+// What several areas share: the column lists and the status test every statement is built with, the statements more
+// than one area runs or builds on (SharedSql), and the creation of pending runs.
+public abstract partial class RelationalOrderLibStore
+{
+    // Creates the pending runs (in Ord order), each becoming its job's latest run; returns them in the given order.
+    private async Task<JobRun[]> InsertRunsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync<RunRow>(Command(
+            _sharedSql.InsertRuns, new { runs = NewRunsJson(runs), now = _dialect.ToDb(now) }, transaction, cancellationToken));
+        var byJob = rows.ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+        return runs.Select(r => byJob[r.JobId]).ToArray();
+    }
+
+    private static string NewRunsJson(IEnumerable<NewRun> runs) => JsonSerializer.Serialize(runs.Select(r => new
+    {
+        ord = r.Ord,
+        job_id = r.JobId,
+        attempt = r.Attempt,
+        priority = r.Priority,
+        waiting_on = r.WaitingOn,
+        available_at = SqlDialect.JsonTimestamp(r.AvailableAt),
+    }));
+
+    /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
+    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);
+
+    // A status test on a row already found by its primary key, written so that no planner takes a partial index
+    // (whose predicate tests the status) for a better path than the key: with statistics that think few runs are
+    // Running — after a bulk load, or on a large table between analyses — PostgreSQL would otherwise scan every
+    // Running run through ix_job_runs_running_lease to update one.
+    private static string StatusIs(string column, string status) => $"({column} = '{status}') IS TRUE";
+
+    private static string JobColumns(string prefix) =>
+        $"{prefix}id AS Id, {prefix}client_id AS ClientId, {prefix}name AS Name, {prefix}description AS Description, " +
+        $"{prefix}priority AS Priority, {prefix}max_attempts AS MaxAttempts, {prefix}schedule AS Schedule, " +
+        $"{prefix}latest_run_id AS LatestRunId, {prefix}latest_status AS LatestStatus, " +
+        $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt, {prefix}next_due_at AS NextDueAt";
+
+    private static string RunColumns(string prefix) =>
+        $"{prefix}id AS Id, {prefix}job_id AS JobId, {prefix}status AS Status, {prefix}attempt AS Attempt, " +
+        $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
+        $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +
+        $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error, " +
+        $"{prefix}cancel_requested AS CancelRequested";
+
+    /// <summary>The statements and statement builders used by several areas.</summary>
+    private sealed class SharedSql
+    {
+        // The count of the client's job @jobId (0 or 1), first in the batches that must tell a missing job.
+        public const string CountJob = "SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;";
+
+        private readonly SqlDialect _dialect;
+
+        public SharedSql(SqlDialect dialect)
+        {
+            _dialect = dialect;
+
+            // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at),
+            // created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
+            // the caller holds every job row involved.
+            var newRuns = dialect.JsonRows(
+                "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz");
+            var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
+            InsertRuns = $"""
+                INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+                SELECT t.job_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at
+                FROM {newRuns}
+                ORDER BY t.ord
+                RETURNING {RunColumns("")};
+                UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = jobs.id), latest_status = 'Pending'
+                WHERE id IN (SELECT t.job_id FROM {newRunJobs});
+                """;
+
+            // For the jobs in @jobs, about to get new runs that count their upstream statuses (a rescue's retries, the due
+            // jobs of a scheduler): their upstream jobs share-locked, skipping the ones another transaction holds (the caller
+            // then leaves that job for a later call: never waiting, it cannot deadlock whatever order its locks come in);
+            // then, in a statement that sees the locked rows as they are now, every upstream edge with the upstream job's
+            // latest status.
+            LockUpstreamOfJobs = $"""
+                SELECT u.id FROM jobs u
+                WHERE u.id IN (SELECT d.depends_on_job_id FROM job_dependencies d WHERE {dialect.InList("d.job_id", "@jobs")})
+                ORDER BY u.id{dialect.ForShareOf("u")}{dialect.SkipLocked};
+                SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
+                FROM job_dependencies d JOIN jobs u ON u.id = d.depends_on_job_id
+                WHERE {dialect.InList("d.job_id", "@jobs")};
+                """;
+
+            // Cancels the pending latest run of each job in @targets (job_id, reason) with its reason, runs locked in id order.
+            var targets = dialect.JsonRows("@targets", "t", "job_id bigint", "reason text");
+            CancelTargets = $"""
+                UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL,
+                    error = (SELECT t.reason FROM {targets} WHERE t.job_id = job_runs.job_id)
+                WHERE status = 'Pending' AND id IN (
+                    SELECT r.id FROM {targets} JOIN jobs dj ON dj.id = t.job_id JOIN job_runs r ON r.id = dj.latest_run_id
+                    WHERE r.status = 'Pending'
+                    ORDER BY r.id{dialect.ForUpdateOf("r")})
+                RETURNING id AS Id, job_id AS JobId;
+                """;
+        }
+
+        public string InsertRuns { get; }
+
+        public string LockUpstreamOfJobs { get; }
+
+        public string CancelTargets { get; }
+
+        // Adds @delta to waiting_on of the pending runs of the jobs that depend directly on the job @upstreamJob
+        // selects. A job's pending run is its latest run, so the runs are found through jobs.latest_run_id (primary
+        // keys only, whatever the history). Rows are locked in id order first, so concurrent set-based updates
+        // cannot deadlock each other.
+        public string ShiftDependents(string delta, string upstreamJob) => $"""
+            UPDATE job_runs SET waiting_on = waiting_on {delta}
+            WHERE status = 'Pending' AND id IN (
+                SELECT r.id FROM job_dependencies d
+                JOIN jobs dj ON dj.id = d.job_id
+                JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE d.depends_on_job_id = ({upstreamJob}) AND r.status = 'Pending'
+                ORDER BY r.id{_dialect.ForUpdateOf("r")});
+            """;
+
+        // The active run (Pending or Running) of each job in the list: its latest run, when that is active.
+        public string ActiveRunsOf(string jobs) => $"""
+            SELECT {RunColumns("r.")} FROM jobs j JOIN job_runs r ON r.id = j.latest_run_id
+            WHERE {_dialect.InList("j.id", jobs)} AND r.status IN ('Pending', 'Running');
+            """;
+    }
+}

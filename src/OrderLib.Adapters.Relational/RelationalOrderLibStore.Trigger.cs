@@ -1,0 +1,187 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using OrderLib.Ports;
+
+namespace OrderLib.Adapters.Relational;
+
+// Triggering a pipeline, and the enqueueing of several jobs at once that it shares with the scheduler
+// (RelationalOrderLibStore.Schedules.cs). The lock discipline is described on the class (RelationalOrderLibStore.cs).
+public abstract partial class RelationalOrderLibStore
+{
+    /// <summary>
+    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction; a job with an
+    /// active run keeps it. New runs wait on the upstream jobs that have not succeeded, counting the runs created here.
+    /// </summary>
+    /// <returns>One result per job: the job first, then its dependents upstream before downstream, ties by job id.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, jobId, now.ToUniversalTime(), cancellationToken), cancellationToken);
+
+    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the job's transitive
+    // dependents and their upstream edges, locks every job involved in one pass in ascending id order, then creates the
+    // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success —
+    // one batch, whatever the size of the pipeline.
+    private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
+        DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
+        EdgeRow[] edges;
+        // Result sets: the count of the job; the edges.
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _triggerSql.TriggerGraph, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+        {
+            if (await grid.ReadSingleAsync<long>() == 0)
+            {
+                throw new JobNotFoundException(jobId);
+            }
+
+            edges = (await grid.ReadAsync<EdgeRow>()).ToArray();
+        }
+
+        var members = edges.Select(e => e.JobId).Append(jobId.Value).ToHashSet();
+        var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
+        Dictionary<long, JobRow> jobs;
+        Dictionary<long, JobRun> active;
+        // Result sets: the locked jobs; the members' active runs.
+        await using (var grid = await connection.QueryMultipleAsync(Command(
+                         _triggerSql.TriggerLock, new { client = client.Value, ids = involved, members = members.ToArray() }, transaction, cancellationToken)))
+        {
+            jobs = (await grid.ReadAsync<JobRow>()).ToDictionary(j => j.Id);
+            active = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+        }
+
+        if (jobs.Count != involved.Length)
+        {
+            // Cannot happen: every change to the graph or to the set of jobs waits for the client's graph lock, held here.
+            throw new InvalidOperationException($"Job {jobId}'s pipeline changed while its graph was locked.");
+        }
+
+        var upstreamOf = edges.ToLookup(e => e.JobId, e => e.DependsOnJobId);
+        var order = DependencyGraph.TopologicalOrder(
+                members.Select(id => new JobId(id)).ToHashSet(),
+                edges.Select(e => (new JobId(e.JobId), new JobId(e.DependsOnJobId))))
+            .Select(id => id.Value)
+            .ToList();
+
+        // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more; the kept
+        // pending runs are the pipeline's own (a pending run outside it cannot depend on a member: it would be a member).
+        var plan = PlanEnqueue(
+            order.Where(id => !active.ContainsKey(id)).Select(id => jobs[id]).ToArray(),
+            upstreamOf,
+            u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
+            active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
+            now);
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, cancellationToken);
+
+        return order
+            .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
+            .ToArray();
+    }
+
+    // ---------------------------------------------------------------- enqueueing several jobs at once
+
+    // What enqueueing the jobs `enqueued` (in that order, each without an active run, every row held by the caller) at once
+    // changes — the machinery shared by triggering a pipeline and enqueueing due jobs. Each new first attempt waits on its
+    // upstream jobs that are not Succeeded, every job enqueued here counting as not Succeeded (its new run is Pending);
+    // `pendingDependentRuns` (run, upstream job: one entry per edge) are the kept pending runs that depend on some of the
+    // jobs, and each waits for one job more per upstream job that was Succeeded and gets a new run here.
+    private static EnqueuePlan PlanEnqueue(
+        IReadOnlyList<JobRow> enqueued,
+        ILookup<long, long> upstreamOf,
+        Func<long, bool> countsAsSucceeded,
+        IEnumerable<(long Run, long Upstream)> pendingDependentRuns,
+        DateTimeOffset now)
+    {
+        var enqueuedIds = enqueued.Select(j => j.Id).ToHashSet();
+        var noLongerSucceeded = enqueued.Where(j => j.LatestStatus == StatusText.Succeeded).Select(j => j.Id).ToHashSet();
+        var runs = enqueued
+            .Select((job, i) => new NewRun(
+                i,
+                job.Id,
+                1,
+                job.Priority,
+                upstreamOf[job.Id].Count(u => enqueuedIds.Contains(u) || !countsAsSucceeded(u)),
+                now))
+            .ToArray();
+        var shifts = pendingDependentRuns
+            .Where(x => noLongerSucceeded.Contains(x.Upstream))
+            .GroupBy(x => x.Run)
+            .Select(g => (Run: g.Key, Delta: g.Count()))
+            .ToArray();
+        return new EnqueuePlan(runs, shifts);
+    }
+
+    // Writes a plan in one batch — the new runs inserted (each becoming its job's latest run), the kept pending runs
+    // shifted (locked in one pass, in id order) — followed, for a scheduler, by the due jobs' new due times (`advance`:
+    // JSON of id and next_due_at). Returns the new runs by job id.
+    private async Task<Dictionary<long, JobRun>> WriteEnqueuePlanAsync(
+        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, DateTimeOffset now, string? advance, CancellationToken cancellationToken)
+    {
+        var sql = (plan.Runs.Count > 0 ? _sharedSql.InsertRuns : "") + (plan.Shifts.Count > 0 ? _triggerSql.ShiftRuns : "") + (advance is null ? "" : _scheduleSql.AdvanceDueJobs);
+        if (sql.Length == 0)
+        {
+            return [];
+        }
+
+        var param = new
+        {
+            runs = NewRunsJson(plan.Runs),
+            shifts = JsonSerializer.Serialize(plan.Shifts.Select(s => new { id = s.Run, delta = s.Delta })),
+            now = _dialect.ToDb(now),
+            advance,
+        };
+        await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
+        return plan.Runs.Count > 0
+            ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
+            : [];
+    }
+
+    /// <summary>The first attempts to create and how much more each kept pending run waits (<see cref="PlanEnqueue"/>).</summary>
+    private sealed record EnqueuePlan(IReadOnlyList<NewRun> Runs, IReadOnlyList<(long Run, int Delta)> Shifts);
+
+    /// <summary>The statements of triggering a pipeline and of writing an enqueue plan, beside the code that reads their results.</summary>
+    private sealed class TriggerSql
+    {
+        public TriggerSql(SqlDialect dialect, SharedSql shared)
+        {
+            var jobColumns = JobColumns("j.");
+
+            // The job (counted, to tell a missing one), then every edge from the job and its transitive dependents to
+            // their upstream jobs (inside the sub-graph or not).
+            TriggerGraph = $"""
+                SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;
+                WITH RECURSIVE down(id) AS (
+                    SELECT CAST(@jobId AS BIGINT)
+                    UNION
+                    SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+                )
+                SELECT d.job_id AS JobId, d.depends_on_job_id AS DependsOnJobId
+                FROM job_dependencies d JOIN down ON d.job_id = down.id;
+                """;
+
+            // Every job involved (the sub-graph and the upstream jobs it counts) locked in one pass in ascending id order,
+            // then the sub-graph's active runs.
+            TriggerLock = $"""
+                SELECT {jobColumns} FROM jobs j
+                WHERE {dialect.InList("j.id", "@ids")} AND j.client_id = @client
+                ORDER BY j.id{dialect.ForUpdateOf("j")};
+                """ + shared.ActiveRunsOf("@members");
+
+            // Adds delta to waiting_on of pending runs (@shifts: id, delta), locked in id order.
+            var shifts = dialect.JsonRows("@shifts", "t", "id bigint", "delta integer");
+            ShiftRuns = $"""
+                UPDATE job_runs SET waiting_on = waiting_on + (SELECT t.delta FROM {shifts} WHERE t.id = job_runs.id)
+                WHERE status = 'Pending' AND id IN (
+                    SELECT r.id FROM job_runs r WHERE r.id IN (SELECT t.id FROM {shifts}) AND r.status = 'Pending'
+                    ORDER BY r.id{dialect.ForUpdateOf("r")});
+                """;
+        }
+
+        public string TriggerGraph { get; }
+
+        public string TriggerLock { get; }
+
+        public string ShiftRuns { get; }
+    }
+}
