@@ -59,7 +59,7 @@ internal static class OutageDrain
     /// How long after the database is back the drain may take to finish: the held outcomes are to be recorded "the moment
     /// the database is back" (plus a backoff step), and the rest of the DAG drains in a few seconds when healthy.
     /// </summary>
-    public static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(45);
 
     private const int Concurrency = 8;
     private const double OutageAtFraction = 0.25;
