@@ -17,6 +17,7 @@ public abstract partial class RelationalOrderLibStore
     /// dependents shifted (each pending run by the number of its upstream jobs that succeeded here), the jobs' latest
     /// statuses synced, the cascades' targets cancelled.
     /// </remarks>
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         RunOutcome.CheckBatch(outcomes);

@@ -8,14 +8,11 @@ namespace OrderLib.Adapters.Relational;
 // (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    /// <summary>
-    /// Records that <paramref name="jobId"/> depends on <paramref name="dependsOnJobId"/>, checking every rule in one
-    /// transaction; the dependent's pending run, if any, then waits for the upstream job unless its latest run succeeded.
-    /// </summary>
-    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
-    /// <exception cref="SelfDependencyException">Both ids are the same job.</exception>
-    /// <exception cref="DuplicateDependencyException">The dependency exists already.</exception>
-    /// <exception cref="DependencyCycleException">The upstream job already depends, directly or not, on the dependent one; the cycle starts and ends at <paramref name="jobId"/>.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// One transaction under the client's graph lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the immediate
+    /// write transaction); the cycle check reads the upstream job's ancestry in one query.
+    /// </remarks>
     public Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(
             async (connection, transaction) =>
@@ -45,9 +42,8 @@ public abstract partial class RelationalOrderLibStore
             },
             cancellationToken);
 
-    /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>
-    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
-    /// <exception cref="DependencyNotFoundException">The jobs exist but the dependency does not.</exception>
+    /// <inheritdoc />
+    /// <remarks>One transaction under the client's graph lock, like <see cref="AddDependencyAsync"/>.</remarks>
     public Task RemoveDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken) =>
         WriteAsync(
             async (connection, transaction) =>
@@ -66,13 +62,11 @@ public abstract partial class RelationalOrderLibStore
             },
             cancellationToken);
 
-    /// <summary>The jobs <paramref name="jobId"/> depends on directly, in id order.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) =>
         ListNeighboursAsync(_dependencySql.ListUpstream, client, jobId, cancellationToken);
 
-    /// <summary>The jobs that depend directly on <paramref name="jobId"/>, in id order.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) =>
         ListNeighboursAsync(_dependencySql.ListDownstream, client, jobId, cancellationToken);
 

@@ -9,12 +9,8 @@ public abstract partial class RelationalOrderLibStore
 {
     private const string JobsUniqueName = "ux_jobs_client_name";
 
-    /// <summary>
-    /// Creates a job; the id comes from the database. A scheduled job is first due at its schedule's first occurrence
-    /// after <paramref name="now"/>.
-    /// </summary>
-    /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique index, so it holds under concurrency).</exception>
-    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
+    /// <inheritdoc />
+    /// <remarks>The id comes from the database; a duplicate name is detected by the unique index <c>ux_jobs_client_name</c>.</remarks>
     public async Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -50,7 +46,7 @@ public abstract partial class RelationalOrderLibStore
         now = _dialect.ToDb(now),
     };
 
-    /// <summary>Returns the client's job with that id, or null.</summary>
+    /// <inheritdoc />
     public async Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -59,8 +55,7 @@ public abstract partial class RelationalOrderLibStore
         return row?.ToJob(_dialect);
     }
 
-    /// <summary>Returns the client's job with exactly that name (after trimming), or null.</summary>
-    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
+    /// <inheritdoc />
     public async Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -70,8 +65,7 @@ public abstract partial class RelationalOrderLibStore
         return row?.ToJob(_dialect);
     }
 
-    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, after id <paramref name="after"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -81,15 +75,12 @@ public abstract partial class RelationalOrderLibStore
         return rows.Select(r => r.ToJob(_dialect)).ToArray();
     }
 
-    /// <summary>
-    /// Replaces the job's definition; a new priority is copied to its active run, so claim order follows it. The next due
-    /// time is kept when the schedule text is unchanged, recomputed from <paramref name="now"/> when it changed, cleared
-    /// when the schedule is removed — and computed from <paramref name="now"/> when the text is unchanged but the job has
-    /// no due time (a job migrated from before schedules were read, see migration 2026112603).
-    /// </summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
-    /// <exception cref="OrderLibValidationException">The schedule text is invalid; nothing is written.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// One statement updates the job and copies the priority to its active run. The schedule text is read before anything is
+    /// written, even when unchanged. Jobs with a schedule but no due time are those migrated from before schedules were read
+    /// (migration 2026112603).
+    /// </remarks>
     public async Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -117,12 +108,8 @@ public abstract partial class RelationalOrderLibStore
         }
     }
 
-    /// <summary>
-    /// Deletes the job with its runs and its dependencies in both directions. With <paramref name="cascade"/>, the
-    /// dependents' pending runs stop waiting for it.
-    /// </summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    /// <inheritdoc />
+    /// <remarks>Takes the client's graph lock first (PostgreSQL: a transaction-scoped advisory lock), then locks the job row.</remarks>
     public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken) =>
         WriteAsync(
             async (connection, transaction) =>

@@ -8,14 +8,12 @@ namespace OrderLib.Adapters.Relational;
 // RelationalOrderLibStore.Runs.cs). The lock discipline is described on the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    /// <summary>
-    /// Claims up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker in one
-    /// statement: highest job priority first, then oldest, started at the clock's time read inside the write transaction and leased for <see cref="ClaimRequest.LeaseDuration"/>.
-    /// On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>) instead of waiting.
-    /// </summary>
-    /// <returns>The claimed runs in claim order.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The limit is less than 1.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// One statement. The claim's time is read from <see cref="ClaimRequest.Clock"/> inside the write transaction (on SQLite
+    /// after the write lock). On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>)
+    /// instead of waiting.
+    /// </remarks>
     public async Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -49,10 +47,7 @@ public abstract partial class RelationalOrderLibStore
             cancellationToken);
     }
 
-    /// <summary>Extends the worker's lease on the run to <paramref name="leaseExpiresAt"/>, only while the worker holds it.</summary>
-    /// <returns>The run with its new lease, and whether cancellation was requested.</returns>
-    /// <exception cref="RunNotFoundException">No run has that id.</exception>
-    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    /// <inheritdoc />
     public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         var param = new { runId = runId.Value, workerId = workerId.Value, leaseExpiresAt = _dialect.ToDb(leaseExpiresAt) };
@@ -71,15 +66,8 @@ public abstract partial class RelationalOrderLibStore
             cancellationToken);
     }
 
-    /// <summary>
-    /// Ends the worker's run as <paramref name="outcome"/>, only while the worker holds it (fencing): Succeeded (its
-    /// dependents' pending runs wait for one job fewer), Failed with <paramref name="errorText"/> (retried after a backoff
-    /// while attempts remain, otherwise its transitive dependents' pending runs are cancelled) or Cancelled (cascades the same way).
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
-    /// <exception cref="RunNotFoundException">No run has that id.</exception>
-    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    /// <inheritdoc />
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);

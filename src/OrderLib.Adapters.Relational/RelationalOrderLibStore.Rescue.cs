@@ -8,16 +8,11 @@ namespace OrderLib.Adapters.Relational;
 // Rescue of runs whose lease expired. The lock discipline is described on the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    /// <summary>
-    /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>, earliest lease first:
-    /// Failed "worker lost" (retried while attempts remain) or, when cancellation was requested, Cancelled
-    /// "cancelled; worker lost"; a failure for good or a cancellation cancels the transitive dependents' pending runs.
-    /// A constant number of statements whatever the count; on PostgreSQL runs and jobs another transaction holds are
-    /// skipped (left for a later rescue), so a rescue never waits for a lock.
-    /// </summary>
-    /// <returns>What happened to each rescued run, earliest lease first.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// A constant number of statements whatever the count. On PostgreSQL runs and jobs another transaction holds are skipped
+    /// (<c>SKIP LOCKED</c>) and left for a later rescue, so a rescue never waits for a lock.
+    /// </remarks>
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);

@@ -11,11 +11,9 @@ public abstract partial class RelationalOrderLibStore
 {
     private const string OneActiveRun = "ux_job_runs_one_active";
 
-    /// <summary>
-    /// Creates a pending first attempt available at <paramref name="now"/>, waiting on every upstream job whose latest run
-    /// has not succeeded, or returns the job's active run unchanged (<see cref="EnqueueResult.Created"/> false).
-    /// </summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
+    /// <remarks>The new run's <c>waiting_on</c> counts the upstream jobs whose latest run has not succeeded; their rows are share-locked on PostgreSQL.</remarks>
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };
@@ -39,14 +37,9 @@ public abstract partial class RelationalOrderLibStore
             cancellationToken);
     }
 
-    /// <summary>
-    /// Starts the run for <paramref name="workerId"/> when it is pending, available and waits on nothing, holding it until
-    /// <paramref name="leaseExpiresAt"/>.
-    /// </summary>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
-    /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
-    /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
+    /// <inheritdoc />
+    /// <remarks>Starts the run only when its <c>waiting_on</c> count is zero; a refused start is diagnosed by a second query.</remarks>
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         var param = new
@@ -91,16 +84,8 @@ public abstract partial class RelationalOrderLibStore
             cancellationToken);
     }
 
-    /// <summary>
-    /// Finishes the running run as Succeeded or Failed, whichever worker holds it (keeping <paramref name="errorText"/> only
-    /// for a failure), and clears its lease. A success makes the job's dependents' pending runs wait for one job fewer;
-    /// a failure with attempts left enqueues the next attempt after <paramref name="retryPolicy"/>'s backoff, and a
-    /// failure for good cancels the pending runs of the job's transitive dependents.
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    /// <inheritdoc />
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
@@ -112,13 +97,8 @@ public abstract partial class RelationalOrderLibStore
         return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
     }
 
-    /// <summary>
-    /// Cancels the run: a Pending run at once (<paramref name="reason"/> as its error text), with the pending runs of the
-    /// job's transitive dependents; a Running run is only marked <see cref="JobRun.CancelRequested"/> for its worker.
-    /// </summary>
-    /// <returns>The run as it is now: Cancelled, or Running with <see cref="JobRun.CancelRequested"/> set.</returns>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    /// <inheritdoc />
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         now = now.ToUniversalTime();
@@ -163,7 +143,7 @@ public abstract partial class RelationalOrderLibStore
             cancellationToken);
     }
 
-    /// <summary>Returns the client's run with that id, or null.</summary>
+    /// <inheritdoc />
     public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
     {
         await using var connection = await _dialect.OpenAsync(cancellationToken);
@@ -172,9 +152,7 @@ public abstract partial class RelationalOrderLibStore
         return row?.ToRun(_dialect);
     }
 
-    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -193,8 +171,7 @@ public abstract partial class RelationalOrderLibStore
         return (await grid.ReadAsync<RunRow>()).Select(r => r.ToRun(_dialect)).ToArray();
     }
 
-    /// <summary>The client's jobs in id order after <paramref name="after"/>, each with its newest run or null, at most <paramref name="limit"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
     public async Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -206,11 +183,8 @@ public abstract partial class RelationalOrderLibStore
         return rows.ToArray();
     }
 
-    /// <summary>
-    /// The client's pending runs that are available at <paramref name="now"/> and wait on no upstream job, highest
-    /// priority first, then oldest, at most <paramref name="limit"/>. Reads a partial index; reserves nothing.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
+    /// <remarks>Reads a partial index of the pending runs that wait on no upstream job.</remarks>
     public async Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

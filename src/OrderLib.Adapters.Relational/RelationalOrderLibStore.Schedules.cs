@@ -9,22 +9,13 @@ namespace OrderLib.Adapters.Relational;
 // the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    /// <summary>
-    /// For up to <paramref name="limit"/> jobs due at or before <paramref name="now"/> (of the clients, or of all; earliest
-    /// due first, then job id), enqueues a run as <see cref="EnqueueRunAsync"/> does — a job with an active run keeps it
-    /// and the occurrence is consumed without a second run — and moves the job's due time to its schedule's first
-    /// occurrence after <paramref name="now"/>: occurrences missed during downtime collapse into one run. One transaction
-    /// of three round trips whatever the number of jobs. On PostgreSQL the due jobs, and the upstream jobs whose statuses
-    /// the new runs count, are locked <c>SKIP LOCKED</c>: concurrent schedulers share the due jobs and never wait for
-    /// each other, and a due job whose rows another transaction holds stays due for the next call.
-    /// </summary>
+    /// <inheritdoc />
     /// <remarks>
-    /// A schedule that can no longer be read (a time zone this machine does not know) ends with the occurrence it
-    /// consumed (<see cref="JobSchedules.NextDueAtOrEnd"/>): the job's due time becomes null, as for a schedule with no
-    /// further occurrence, and saving the job again schedules it anew.
+    /// One transaction of three round trips whatever the number of jobs. On PostgreSQL the due jobs, and the upstream jobs
+    /// whose statuses the new runs count, are locked <c>SKIP LOCKED</c>: concurrent schedulers share the due jobs and never
+    /// wait for each other, and a due job whose rows another transaction holds stays due for the next call.
     /// </remarks>
-    /// <returns>One entry per consumed occurrence, earliest due first, then job id.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="clients"/> is null.</exception>
     public async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);
@@ -34,7 +25,9 @@ public abstract partial class RelationalOrderLibStore
         return await WriteAsync((connection, transaction) => EnqueueDueAsync(connection, transaction, now, clientIds, limit, cancellationToken), cancellationToken);
     }
 
-    /// <summary>The earliest due time among the scheduled jobs of the clients, or null when none is due ever.</summary>
+    /// <inheritdoc />
+    /// <remarks>Reads the index <c>ix_jobs_next_due</c> in order, stopping at the first row of a served client.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="clients"/> is null.</exception>
     public async Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);

@@ -9,12 +9,12 @@ namespace OrderLib.Adapters.Relational;
 // (RelationalOrderLibStore.Schedules.cs). The lock discipline is described on the class (RelationalOrderLibStore.cs).
 public abstract partial class RelationalOrderLibStore
 {
-    /// <summary>
-    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction; a job with an
-    /// active run keeps it. New runs wait on the upstream jobs that have not succeeded, counting the runs created here.
-    /// </summary>
-    /// <returns>One result per job: the job first, then its dependents upstream before downstream, ties by job id.</returns>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// Under the client's graph lock, locks every job of the sub-graph in one pass in ascending id order and writes all runs
+    /// in one batch, whatever the size of the pipeline. New runs wait on the upstream jobs that have not succeeded, counting
+    /// the runs created here.
+    /// </remarks>
     public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, jobId, now.ToUniversalTime(), cancellationToken), cancellationToken);
 

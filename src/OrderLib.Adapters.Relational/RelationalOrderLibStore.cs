@@ -98,13 +98,14 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         Capabilities = capabilities;
     }
 
-    /// <summary>What this adapter supports: a schema managed by the migrator, shared across processes.</summary>
+    /// <inheritdoc />
+    /// <remarks>A schema managed by <see cref="IOrderLibMigrator"/>, shared across processes; the provider name is the adapter's.</remarks>
     public StoreCapabilities Capabilities { get; }
 
     // ---------------------------------------------------------------- helpers
 
-    private static CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
-        new(sql, param, transaction, cancellationToken: cancellationToken);
+    private CommandDefinition Command(string sql, object param, DbTransaction? transaction, CancellationToken cancellationToken) =>
+        new(sql, _dialect.Parameters(param), transaction, cancellationToken: cancellationToken);
 
     // A nullable timestamp parameter: the dialect's value, or null.
     private object? ToDbOrNull(DateTimeOffset? value) => value is { } v ? _dialect.ToDb(v) : null;

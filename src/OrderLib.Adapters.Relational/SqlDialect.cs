@@ -42,10 +42,16 @@ internal abstract class SqlDialect
 
     /// <summary>
     /// A condition that <paramref name="expression"/> is one of the values of the list parameter <paramref name="parameter"/>
-    /// (a .NET array, e.g. <c>long[]</c>): <c>expr = ANY(@p)</c> where the driver sends arrays, <c>expr IN @p</c> where Dapper
-    /// expands the list.
+    /// (a .NET array, e.g. <c>long[]</c>): <c>expr = ANY(@p)</c> where the driver sends arrays; on SQLite the list travels
+    /// as one JSON text (<see cref="Parameters"/>) read with <c>json_each</c>.
     /// </summary>
     public abstract string InList(string expression, string parameter);
+
+    /// <summary>
+    /// The parameters of a command as this database takes them; by default <paramref name="param"/> as it is. A dialect
+    /// whose <see cref="InList"/> reads a list differently (SQLite: one JSON text) converts the list values here.
+    /// </summary>
+    public virtual object Parameters(object param) => param;
 
     /// <summary>
     /// A table expression, usable in FROM and aliased <paramref name="alias"/>, over the JSON array of objects sent as the text

@@ -1,5 +1,9 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Dapper;
 using Microsoft.Data.Sqlite;
 using OrderLib.Adapters.Relational;
 
@@ -16,6 +20,8 @@ internal sealed class SqliteDialect : SqlDialect
     private const int SqliteConstraint = 19;
     private const int SqliteConstraintPrimaryKey = 1555;
     private const int SqliteConstraintUnique = 2067;
+
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> ListProperties = new();
 
     private readonly string _connectionString;
     private readonly string _sessionSetup;
@@ -67,8 +73,30 @@ internal sealed class SqliteDialect : SqlDialect
     // SQLite's IS is null-safe equality (IS NOT DISTINCT FROM exists only since 3.39).
     public override string NullSafeEquals(string left, string right) => $"{left} IS {right}";
 
-    // Dapper expands a list parameter into (@p1, @p2, ...).
-    public override string InList(string expression, string parameter) => $"{expression} IN {parameter}";
+    // A list travels as one JSON text read with json_each (see Parameters): Microsoft.Data.Sqlite binds many named
+    // parameters in quadratic time, so Dapper's expansion into (@p1, @p2, ...) made a 20,000-id list cost seconds.
+    public override string InList(string expression, string parameter) => $"{expression} IN (SELECT value FROM json_each({parameter}))";
+
+    // Turns every list value (an array or other non-text sequence) of the parameter object into its JSON text, for InList.
+    public override object Parameters(object param)
+    {
+        var properties = ListProperties.GetOrAdd(param.GetType(), type => type.GetProperties());
+        if (!properties.Any(p => IsList(p.PropertyType)))
+        {
+            return param;
+        }
+
+        var converted = new DynamicParameters();
+        foreach (var property in properties)
+        {
+            var value = property.GetValue(param);
+            converted.Add(property.Name, IsList(property.PropertyType) && value is not null ? JsonSerializer.Serialize(value) : value);
+        }
+
+        return converted;
+    }
+
+    private static bool IsList(Type type) => type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
 
     // json_each yields one row per array element; json_extract reads each property (timestamps stay the stored text).
     public override string JsonRows(string parameter, string alias, params string[] columns)

@@ -13,10 +13,10 @@ public interface IDependencyStore
     /// Records that <paramref name="jobId"/> depends on <paramref name="dependsOnJobId"/>. If the dependent job has
     /// a pending run and the upstream job's latest run has not succeeded, that run now waits for it.
     /// </summary>
-    /// <exception cref="JobNotFoundException">Either job does not exist for the client (a job of another client included).</exception>
+    /// <exception cref="JobNotFoundException">Either job does not exist for the client (a job of another client included); checked before the other rules.</exception>
     /// <exception cref="SelfDependencyException">Both ids are the same job.</exception>
     /// <exception cref="DuplicateDependencyException">The dependency exists already.</exception>
-    /// <exception cref="DependencyCycleException">The upstream job already depends, directly or through other jobs, on the dependent one.</exception>
+    /// <exception cref="DependencyCycleException">The upstream job already depends, directly or through other jobs, on the dependent one; the cycle the error names starts and ends at <paramref name="jobId"/>.</exception>
     Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>

@@ -11,6 +11,8 @@ public interface IJobStore
     StoreCapabilities Capabilities { get; }
 
     /// <summary>Creates a job; a scheduled one gets <see cref="Job.NextDueAt"/> = <see cref="JobSchedules.NextDueAt"/>(schedule, now).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid.</exception>
     /// <exception cref="DuplicateJobNameException">The client has a job with that name already (decided by the unique constraint, so it holds under concurrency).</exception>
     Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -18,9 +20,11 @@ public interface IJobStore
     Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
 
     /// <summary>Returns the job with that exact (trimmed) name, or null.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken);
 
     /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, starting after id <paramref name="after"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
     Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
@@ -28,6 +32,8 @@ public interface IJobStore
     /// schedule text recomputes <see cref="Job.NextDueAt"/> from <paramref name="now"/>; an unchanged one keeps it (or computes it
     /// when the job has none yet, as for jobs scheduled before due times existed); none clears it.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The new schedule text is invalid.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     /// <exception cref="DuplicateJobNameException">The new name is taken by another job of the client.</exception>
     Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);

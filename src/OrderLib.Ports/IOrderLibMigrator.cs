@@ -9,20 +9,22 @@ namespace OrderLib.Ports;
 public interface IOrderLibMigrator
 {
     /// <summary>Applies every pending migration, bringing the schema to the latest version.</summary>
+    /// <exception cref="OrderLibSchemaVersionException">The database has migrations applied that this library does not know (it is newer); nothing is applied.</exception>
     /// <exception cref="OrderLibMigrationException">A migration failed; the failing migration is rolled back.</exception>
     void MigrateUp();
 
     /// <summary>Reverts applied migrations newer than <paramref name="version"/>; 0 removes the whole schema.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="version"/> is negative or not a known migration version.</exception>
-    /// <exception cref="OrderLibMigrationException">A migration failed.</exception>
+    /// <exception cref="OrderLibMigrationException">A migration failed, or the database has migrations applied that this library does not know (then nothing is reverted).</exception>
     void MigrateDownTo(long version);
 
     /// <summary>Reverts the <paramref name="steps"/> most recently applied migrations.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is less than 1.</exception>
-    /// <exception cref="OrderLibMigrationException">A migration failed.</exception>
+    /// <exception cref="OrderLibMigrationException">A migration failed, or the database has migrations applied that this library does not know (then nothing is reverted).</exception>
     void Rollback(int steps);
 
     /// <summary>Lists every migration the library knows, oldest first, each marked applied or pending.</summary>
+    /// <exception cref="OrderLibMigrationException">The database could not be read.</exception>
     IReadOnlyList<MigrationInfo> ListMigrations();
 
     /// <summary>Compares the database's applied migrations with the ones this library knows, changing nothing.</summary>

@@ -22,6 +22,8 @@ public interface IRunQueueStore
 {
     /// <summary>Claims up to <see cref="ClaimRequest.Limit"/> ready runs for the worker, starting them at the clock's time and leasing them for <see cref="ClaimRequest.LeaseDuration"/>.</summary>
     /// <returns>The claimed runs in claim order; empty when none is ready.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="request"/>, or its <see cref="ClaimRequest.Clock"/>, is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The request's <see cref="ClaimRequest.Limit"/> is less than 1.</exception>
     Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken);
 
     /// <summary>Extends the worker's lease on the run to <paramref name="leaseExpiresAt"/> and tells whether cancellation was requested.</summary>
@@ -31,8 +33,10 @@ public interface IRunQueueStore
 
     /// <summary>
     /// Ends the worker's run as <paramref name="outcome"/> (Succeeded, Failed with <paramref name="errorText"/>, or Cancelled
-    /// when the worker stopped on request), then retries or cascades as described on the interface.
+    /// when the worker stopped on request), then retries or cascades as described on the interface. The error text is
+    /// kept for Failed and Cancelled, not for Succeeded; the lease is cleared.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
@@ -53,11 +57,14 @@ public interface IRunQueueStore
     Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>: as Failed with the
-    /// error "worker lost" (retried when attempts remain), or as Cancelled when cancellation had been requested. A run that
-    /// completed in the meantime is never touched.
+    /// Ends up to <paramref name="limit"/> Running runs whose lease expired before <paramref name="now"/>, earliest lease
+    /// first, then run id: as Failed with the error "worker lost" (retried when attempts remain), or as Cancelled with the
+    /// error "cancelled; worker lost" when cancellation had been requested; each then retries or cascades as described on
+    /// the interface. A run that completed in the meantime is never touched.
     /// </summary>
-    /// <returns>What happened to each rescued run.</returns>
+    /// <returns>What happened to each rescued run, in that order.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken);
 }
 

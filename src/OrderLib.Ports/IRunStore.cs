@@ -13,7 +13,7 @@ namespace OrderLib.Ports;
 /// </summary>
 public interface IRunStore
 {
-    /// <summary>Creates a pending run (attempt 1) for the job, or returns its existing active run unchanged.</summary>
+    /// <summary>Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job, or returns its existing active run unchanged.</summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -21,15 +21,17 @@ public interface IRunStore
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
     /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
-    /// <exception cref="DependenciesNotSatisfiedException">Some job it depends on has no successful latest run; the error names each.</exception>
+    /// <exception cref="DependenciesNotSatisfiedException">Some job it depends on has no successful latest run; the error names each, in job id order.</exception>
     Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
     /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure),
     /// whichever worker holds it (an operator's override; workers use <see cref="IRunQueueStore.CompleteRunAsync"/>).
+    /// The error text is kept only for a failure, and the lease is cleared.
     /// A success makes the job's pending dependents one step closer to ready; a failure retries or cascades exactly as
     /// described on <see cref="IRunQueueStore"/>.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
@@ -58,15 +60,18 @@ public interface IRunStore
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
 
     /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken);
 
     /// <summary>The client's jobs in id order, each with its newest run, at most <paramref name="limit"/>, after job <paramref name="after"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
     Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// The pending runs that may start at <paramref name="now"/>, highest job priority first, then oldest, at most <paramref name="limit"/>.
     /// Reading them reserves nothing.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
     Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 }

@@ -14,7 +14,10 @@ public interface IScheduleStore
     /// For up to <paramref name="limit"/> scheduled jobs due at or before <paramref name="now"/> (earliest due first, then job
     /// id), enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync"/> does (a job with an active run keeps it: the
     /// occurrence is consumed without a second run) and moves the job's next due time to its first occurrence after
-    /// <paramref name="now"/>, so occurrences missed during downtime collapse into one run. Safe to call from several
+    /// <paramref name="now"/>, so occurrences missed during downtime collapse into one run; the job's other fields,
+    /// <see cref="Job.UpdatedAt"/> included, do not change. A schedule that can no longer be read (a time zone this
+    /// machine does not know) ends with the occurrence it consumed (<see cref="JobSchedules.NextDueAtOrEnd"/>): the due
+    /// time becomes null, and saving the job again schedules it anew. Safe to call from several
     /// processes at once: each occurrence is consumed once (PostgreSQL locks due jobs <c>FOR UPDATE SKIP LOCKED</c>; SQLite
     /// serialises writers; the in-memory store locks).
     /// </summary>
@@ -22,7 +25,8 @@ public interface IScheduleStore
     /// <param name="clients">The clients served.</param>
     /// <param name="limit">How many due jobs at most; at least 1.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>One entry per consumed occurrence, in the order handled.</returns>
+    /// <returns>One entry per consumed occurrence, in the order handled (earliest due first, then job id).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken);
 
     /// <summary>The earliest next due time among the scheduled jobs of the clients, or null when none is scheduled.</summary>

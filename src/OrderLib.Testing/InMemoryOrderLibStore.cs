@@ -38,14 +38,14 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     private long _lastJobId;
     private long _lastRunId;
 
-    /// <summary>Returns <c>InMemory</c>, without a schema and not shared across processes.</summary>
+    /// <inheritdoc />
+    /// <remarks>Provider <c>InMemory</c>, without a schema and not shared across processes.</remarks>
     public StoreCapabilities Capabilities => InMemoryCapabilities;
 
     // ---------------------------------------------------------------- jobs
 
-    /// <summary>Creates a job with the next job id; a scheduled one is first due at its schedule's first occurrence after <paramref name="now"/>.</summary>
-    /// <exception cref="OrderLibValidationException">The schedule text is invalid.</exception>
-    /// <exception cref="DuplicateJobNameException">The client has a job with that name already.</exception>
+    /// <inheritdoc />
+    /// <remarks>Job ids come from a counter of the instance, starting at 1.</remarks>
     public Task<Job> CreateJobAsync(ClientId client, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -68,7 +68,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Returns the client's job with that id, or null.</summary>
+    /// <inheritdoc />
     public Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -78,7 +78,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Returns the client's job with exactly that name (compared ordinally after trimming), or null.</summary>
+    /// <inheritdoc />
     public Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -89,8 +89,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Lists the client's jobs in id order, at most <paramref name="limit"/>, after id <paramref name="after"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -102,14 +101,12 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Replaces the job's definition; the active run's claim order follows the new priority. A changed schedule text
-    /// (compared ordinally) is next due at its first occurrence after <paramref name="now"/>; an unchanged one keeps its
-    /// due time; no schedule clears it.
-    /// </summary>
-    /// <exception cref="OrderLibValidationException">The new schedule text is invalid.</exception>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="DuplicateJobNameException">Another job of the client has the new name.</exception>
+    /// <inheritdoc />
+    /// <remarks>
+    /// Schedule texts are compared ordinally. An unchanged text keeps the job's due time as it is, null included: this store
+    /// has no jobs from before due times existed. Claim order reads the job's current priority, so the active run is not
+    /// touched.
+    /// </remarks>
     public Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
@@ -122,7 +119,6 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DuplicateJobNameException(client, definition.Name);
             }
 
-            // Ready runs are ordered by the job's current priority, so updating the job is all it takes.
             now = Utc(now);
             var nextDueAt = string.Equals(job.Schedule, definition.Schedule, StringComparison.Ordinal)
                 ? job.NextDueAt
@@ -133,9 +129,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Deletes the job with its runs and its dependencies in both directions.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
+    /// <inheritdoc />
     public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -176,11 +170,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     // ---------------------------------------------------------------- dependencies
 
-    /// <summary>Records that <paramref name="jobId"/> depends on <paramref name="dependsOnJobId"/> unless that breaks a graph rule.</summary>
-    /// <exception cref="JobNotFoundException">Either job does not exist for the client (checked before anything else).</exception>
-    /// <exception cref="SelfDependencyException">Both ids are the same job.</exception>
-    /// <exception cref="DuplicateDependencyException">The dependency exists already.</exception>
-    /// <exception cref="DependencyCycleException">The upstream job already reaches the dependent one; the cycle starts and ends at <paramref name="jobId"/>.</exception>
+    /// <inheritdoc />
     public Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -207,9 +197,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>
-    /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
-    /// <exception cref="DependencyNotFoundException">The jobs exist but the dependency does not.</exception>
+    /// <inheritdoc />
     public Task RemoveDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -228,8 +216,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The jobs <paramref name="jobId"/> depends on directly, in id order.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -241,8 +228,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The jobs that depend directly on <paramref name="jobId"/>, in id order.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -256,8 +242,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     // ---------------------------------------------------------------- runs
 
-    /// <summary>Returns the job's active run (Created false), or creates a pending first attempt available at <paramref name="now"/>.</summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -268,11 +253,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Starts the pending, available run whose dependencies all succeeded, for <paramref name="workerId"/>.</summary>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
-    /// <exception cref="RunNotAvailableException">The run is available only after <paramref name="now"/>.</exception>
-    /// <exception cref="DependenciesNotSatisfiedException">Some upstream job's latest run has not succeeded; each is named, in job id order.</exception>
+    /// <inheritdoc />
     public Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -298,15 +279,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Finishes the running run as Succeeded or Failed, whichever worker holds it; error text is kept only for a failure,
-    /// and the lease is cleared. A failure with attempts left enqueues the next attempt; a failure for good cancels the
-    /// pending runs of the job's transitive dependents.
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
+    /// <inheritdoc />
     public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
@@ -324,13 +297,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Cancels a pending run at once, storing <paramref name="reason"/> as its error text and cancelling the pending runs
-    /// of the job's transitive dependents; marks a running run <see cref="JobRun.CancelRequested"/> (once; asking again
-    /// changes nothing) and leaves it to its worker.
-    /// </summary>
-    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is already terminal.</exception>
+    /// <inheritdoc />
     public Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -350,11 +317,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Enqueues the job and each of its transitive dependents (a job with an active run keeps it), in topological order:
-    /// a job comes after every upstream job of the sub-graph, ties broken by job id.
-    /// </summary>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -369,7 +332,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Returns the client's run with that id, or null.</summary>
+    /// <inheritdoc />
     public Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -379,9 +342,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -398,8 +359,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The client's jobs in id order after <paramref name="after"/>, each with its newest run or null, at most <paramref name="limit"/>.</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -414,11 +374,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// The client's pending runs that are available at <paramref name="now"/> and whose dependencies all succeeded,
-    /// by the job's current priority (highest first), then run id, at most <paramref name="limit"/>.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
+    /// <inheritdoc />
+    /// <remarks>Readiness is decided from the graph on each call (see the class remarks).</remarks>
     public Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -443,13 +400,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     // ---------------------------------------------------------------- queue (workers)
 
-    /// <summary>
-    /// Starts up to <see cref="ClaimRequest.Limit"/> ready runs (of the requested clients, or of all) for the worker, by
-    /// the job's current priority (highest first), then run id, at the clock's time read under the store's lock, leased for <see cref="ClaimRequest.LeaseDuration"/>.
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>
-    /// <exception cref="ArgumentException">The worker id is null, empty or blank.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The limit is less than 1.</exception>
+    /// <inheritdoc />
+    /// <remarks>The claim's time is read from <see cref="ClaimRequest.Clock"/> under the store's lock.</remarks>
     public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -482,9 +434,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>Moves the lease of the worker's running run to <paramref name="leaseExpiresAt"/>; the result carries the run's cancel request.</summary>
-    /// <exception cref="RunNotFoundException">No run has that id.</exception>
-    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    /// <inheritdoc />
     public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -497,15 +447,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Ends the worker's running run as <paramref name="outcome"/> (error text kept for Failed and Cancelled), then retries
-    /// a failure with attempts left, or cancels the pending runs of the job's transitive dependents after a failure for
-    /// good or a cancellation.
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
-    /// <exception cref="RunNotFoundException">No run has that id.</exception>
-    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
+    /// <inheritdoc />
     public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
@@ -554,13 +496,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>
-    /// Ends up to <paramref name="limit"/> running runs whose lease expired before <paramref name="now"/>, earliest lease
-    /// first (then run id): Cancelled "cancelled; worker lost" when cancellation was requested, otherwise Failed
-    /// "worker lost", each then retried or cascaded like any other ending.
-    /// </summary>
-    /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
@@ -588,15 +524,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
 
     // ---------------------------------------------------------------- schedules
 
-    /// <summary>
-    /// For up to <paramref name="limit"/> scheduled jobs (of the given clients, or of all) due at or before
-    /// <paramref name="now"/>, earliest due first, then job id: enqueues a run as <see cref="EnqueueRunAsync"/> does (a job
-    /// with an active run keeps it) and moves the job's next due time to its schedule's first occurrence after
-    /// <paramref name="now"/>, so missed occurrences collapse into one. The job's other fields, <see cref="Job.UpdatedAt"/>
-    /// included, do not change. A schedule that can no longer be read ends with the occurrence it consumed
-    /// (<see cref="JobSchedules.NextDueAtOrEnd"/>).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
@@ -624,7 +552,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         }
     }
 
-    /// <summary>The earliest next due time among the scheduled jobs of the given clients, or null when none is scheduled.</summary>
+    /// <inheritdoc />
     public Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

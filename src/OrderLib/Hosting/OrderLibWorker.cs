@@ -161,16 +161,15 @@ public sealed class OrderLibWorker : BackgroundService
                 Interlocked.Decrement(ref _running);
                 done.TrySetResult();
 
-                // With an outcome, the completer wakes the producer once it is recorded (the dependents may be ready then):
-                // a claim woken earlier could take a timestamp before competing reports commit.
-                if (outcome is null)
-                {
-                    _producer!.Wake();
-                }
-                else
+                // The slot is free now: claim for it while the outcome is recorded (the completer wakes the producer again
+                // once it is, for the dependents it made ready). Claims read their time inside their transaction, so an
+                // early claim never starts a run before an upstream success it sees.
+                if (outcome is not null)
                 {
                     _completer!.Add(outcome);
                 }
+
+                _producer!.Wake();
             }
         });
     }
