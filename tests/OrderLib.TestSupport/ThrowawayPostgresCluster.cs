@@ -19,6 +19,7 @@ public sealed class ThrowawayPostgresCluster : IDisposable
     private readonly string _root;
     private readonly bool _asPostgresUser;
     private readonly Action<string> _log;
+    private IReadOnlyList<string> _settings = [];
     private int _disposed;
 
     private ThrowawayPostgresCluster(string binaries, string root, bool asPostgresUser, int port, int commandTimeout, Action<string> log)
@@ -123,7 +124,8 @@ public sealed class ThrowawayPostgresCluster : IDisposable
             }
 
             cluster.InitDb();
-            cluster.StartServer(settings);
+            cluster._settings = settings.ToArray();
+            cluster.StartServer(cluster._settings);
             return cluster;
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception)
@@ -136,6 +138,36 @@ public sealed class ThrowawayPostgresCluster : IDisposable
         {
             cluster.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops the server in immediate mode (<c>pg_ctl stop -m immediate</c>: every backend is killed, no checkpoint, crash
+    /// recovery at the next start), keeping the data directory, so <see cref="StartAgain"/> can bring the same cluster back.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">pg_ctl failed or did not finish.</exception>
+    public void StopImmediate()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Run(Path.Combine(Binaries, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "30", "stop"], _asPostgresUser, TimeSpan.FromSeconds(40));
+    }
+
+    /// <summary>
+    /// Starts the server again on the same data directory, address, port and settings it was first started with (after
+    /// <see cref="StopImmediate"/>); returns once it accepts connections (after crash recovery).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">pg_ctl failed or did not finish (with the server log's tail when there is one).</exception>
+    public void StartAgain()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            StartServer(_settings);
+        }
+        catch (InvalidOperationException ex)
+        {
+            var serverLog = ServerLogTail();
+            throw new InvalidOperationException(serverLog is null ? ex.Message : $"{ex.Message} Server log: {serverLog}", ex);
         }
     }
 
