@@ -91,10 +91,10 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _dependencySql = new DependencySql(dialect);
         _runSql = new RunSql(dialect, _sharedSql);
         _queueSql = new QueueSql(dialect);
-        _rescueSql = new RescueSql(dialect);
+        _rescueSql = new RescueSql(dialect, _sharedSql);
         _triggerSql = new TriggerSql(dialect, _sharedSql);
         _scheduleSql = new ScheduleSql(dialect, _sharedSql);
-        _batchSql = new BatchSql(dialect);
+        _batchSql = new BatchSql(dialect, _sharedSql);
         Capabilities = capabilities;
     }
 
