@@ -124,7 +124,7 @@ public abstract partial class RelationalOrderLibStore
             + (retries.Length > 0 ? _sharedSql.InsertRuns : "")
             + (succeededJobs.Length > 0 ? _batchSql.ShiftSucceeded : "")
             + _batchSql.SyncStatus
-            + (targets.Count > 0 ? _sharedSql.CancelTargets : "");
+            + (targets.Count > 0 ? _sharedSql.CancelTargetsAfterPass : "");
         var param = new
         {
             now = _dialect.ToDb(now),
@@ -181,7 +181,7 @@ public abstract partial class RelationalOrderLibStore
     /// <summary>The statements of <see cref="CompleteRunsAsync"/>, beside the code that reads their results.</summary>
     private sealed class BatchSql
     {
-        public BatchSql(SqlDialect dialect)
+        public BatchSql(SqlDialect dialect, SharedSql shared)
         {
             var outcomes = dialect.JsonRows("@outcomes", "o", "ord integer", "run_id bigint", "status text");
             var held = dialect.JsonRows("@held", "o", "run_id bigint", "status text", "error text");
@@ -216,18 +216,31 @@ public abstract partial class RelationalOrderLibStore
                 SELECT src AS Source, id AS JobId FROM down;
                 """;
 
-            // Ends the held runs with their outcomes (re-checking that each is still Running).
+            // Ends the held runs with their outcomes (re-checking that each is still Running). First, in the batch's ONE
+            // run-row pass (SharedSql.LockedRuns), the held runs are locked in ascending id order together with every pending
+            // run the batch changes afterwards: the successes' dependents' runs (ShiftSucceeded) and the cascades' targets'
+            // runs (CancelTargetsAfterPass), so that no run is locked alone before the others.
+            var targets = dialect.JsonRows("@targets", "t", "job_id bigint", "reason text");
             End = $"""
                 UPDATE job_runs SET
                     status = (SELECT o.status FROM {held} WHERE o.run_id = job_runs.id),
                     error = (SELECT o.error FROM {held} WHERE o.run_id = job_runs.id),
                     finished_at = @now, lease_expires_at = NULL
                 WHERE id IN (SELECT o.run_id FROM {held}) AND {StatusIs("status", "Running")}
+                  AND id IN ({shared.LockedRuns(
+                      $"""
+                      SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id
+                      WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded})
+                      UNION ALL
+                      SELECT tj.latest_run_id FROM {targets} JOIN jobs tj ON tj.id = t.job_id
+                      """,
+                      $"SELECT o.run_id FROM {held}")})
                 RETURNING {RunColumns("")};
                 """;
 
             // Each pending run of a job downstream of the succeeded jobs waits for as many jobs fewer as it has upstream
-            // jobs among them; rows locked in id order first, like every other set-based shift.
+            // jobs among them; rows locked in id order first, like every other set-based shift (End's pass holds them all
+            // already: a new run of a job downstream of a succeeded job needs that job's row, held here).
             ShiftSucceeded = $"""
                 UPDATE job_runs SET waiting_on = waiting_on - (
                     SELECT COUNT(*) FROM job_dependencies d

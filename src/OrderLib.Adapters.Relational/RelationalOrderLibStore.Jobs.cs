@@ -196,13 +196,11 @@ public abstract partial class RelationalOrderLibStore
 
             // The dependents' pending runs and the job's own pending run are locked in one pass in id order before the
             // decrement and the delete touch them (two passes — dependents, then the job's run — could deadlock against
-            // a cascade that reaches both).
-            DeleteJobReleasingDependents = $"""
-                SELECT r.id FROM jobs lj JOIN job_runs r ON r.id = lj.latest_run_id
-                WHERE (lj.id = @jobId OR lj.id IN (SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = @jobId))
-                  AND r.status = 'Pending'
-                ORDER BY r.id{dialect.ForUpdateOf("r")};
-                """ + shared.ShiftDependents("- 1", "SELECT @jobId") + deleteJob;
+            // a cascade that reaches both). Every run of the job is in that pass too, whatever its status, since the delete
+            // locks them all (a shift or cascade may hold one it no longer changes): the transaction's one run-row pass.
+            DeleteJobReleasingDependents = shared.LockedRuns(
+                "SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id WHERE d.depends_on_job_id = @jobId",
+                "SELECT h.id FROM job_runs h WHERE h.job_id = @jobId") + ";\n" + shared.ShiftDependents("- 1", "SELECT @jobId") + deleteJob;
         }
 
         public string GetJob { get; }

@@ -99,8 +99,8 @@ public abstract partial class RelationalOrderLibStore
         }
 
         // (3) every write, one batch. Result sets: RescueEnd (the ended runs), InsertRuns when there are retries (the new
-        // runs), RescueSyncStatus (none), CancelTargets when there are targets (the cancelled runs' ids and jobs).
-        var write = _rescueSql.RescueEnd + (retries.Length > 0 ? _sharedSql.InsertRuns : "") + _rescueSql.RescueSyncStatus + (targets.Count > 0 ? _sharedSql.CancelTargets : "");
+        // runs), RescueSyncStatus (none), CancelTargetsAfterPass when there are targets (the cancelled runs' ids and jobs).
+        var write = _rescueSql.RescueEnd + (retries.Length > 0 ? _sharedSql.InsertRuns : "") + _rescueSql.RescueSyncStatus + (targets.Count > 0 ? _sharedSql.CancelTargetsAfterPass : "");
         var param = new
         {
             now = dbNow,
@@ -147,7 +147,7 @@ public abstract partial class RelationalOrderLibStore
     /// <summary>The statements of <see cref="RescueExpiredRunsAsync"/>, beside the code that reads their results.</summary>
     private sealed class RescueSql
     {
-        public RescueSql(SqlDialect dialect)
+        public RescueSql(SqlDialect dialect, SharedSql shared)
         {
             var jobColumns = JobColumns("j.");
             var runColumns = RunColumns("r.");
@@ -176,12 +176,17 @@ public abstract partial class RelationalOrderLibStore
 
             // Ends the rescued runs, re-checking that each is still Running with an expired lease; status and error text are
             // RunEnding.RescueStatus/RescueError of cancel_requested (@cancelled… when it is set, @failed… otherwise).
+            // The rescued runs (locked already, without waiting) and the cascades' targets' pending runs are taken in one
+            // ascending pass (SharedSql.LockedRuns), so the cascade (CancelTargetsAfterPass) waits for no run row after it.
             RescueEnd = $"""
                 UPDATE job_runs SET
                     status = CASE WHEN cancel_requested THEN @cancelledStatus ELSE @failedStatus END,
                     error = CASE WHEN cancel_requested THEN @cancelledError ELSE @failedError END,
                     finished_at = @now, lease_expires_at = NULL
                 WHERE {dialect.InList("id", "@ended")} AND {StatusIs("status", "Running")} AND lease_expires_at < @now
+                  AND id IN ({shared.LockedRuns(
+                      $"SELECT tj.latest_run_id FROM {dialect.JsonRows("@targets", "t", "job_id bigint")} JOIN jobs tj ON tj.id = t.job_id",
+                      $"SELECT e.id FROM job_runs e WHERE {dialect.InList("e.id", "@ended")}")})
                 RETURNING {RunColumns("")};
                 """;
 

@@ -479,9 +479,30 @@ public abstract partial class RelationalOrderLibStore
                 ? $"EXISTS (SELECT 1 FROM jobs cj WHERE cj.id = {table}.job_id AND cj.client_id = @client)"
                 : $"{table}.worker_id = @workerId";
 
-            string EndRunning(bool clientScoped) => $"""
+            // thisRun: the ended run as a query, for the one run-row pass (SharedSql.LockedRuns).
+            const string thisRun = "SELECT CAST(@runId AS BIGINT)";
+
+            // For a failure or cancellation the run's own row is locked in the same ascending pass as the pending runs its
+            // cascade will cancel (the latest runs of the job's transitive dependents, when the ending is for good: not a
+            // failure with attempts left, as RunEnding.Of decides), before the run is updated: locking the run alone first,
+            // and the cascade's runs after it, deadlocks against a shift that holds one of them (below the run) and waits on
+            // the run; the cascade (EndForGood) then finds them held.
+            string EndRunning(bool clientScoped, bool locksCascade) => $"""
                 UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error
-                WHERE id = @runId AND {StatusIs("status", "Running")} AND {Fence(clientScoped, "job_runs")}
+                WHERE id = @runId AND {StatusIs("status", "Running")} AND {Fence(clientScoped, "job_runs")}{(locksCascade ? $"""
+
+                  AND id IN ({shared.LockedRuns($"""
+                    WITH RECURSIVE down(id) AS (
+                        SELECT d.job_id FROM job_dependencies d
+                        WHERE d.depends_on_job_id = {JobOfRun}
+                          AND EXISTS (SELECT 1 FROM job_runs s JOIN jobs sj ON sj.id = s.job_id
+                                      WHERE s.id = @runId AND (@outcome <> 'Failed' OR s.attempt >= sj.max_attempts))
+                        UNION
+                        SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+                    )
+                    SELECT dj.latest_run_id FROM down JOIN jobs dj ON dj.id = down.id
+                    """, thisRun)})
+                """ : "")}
                 RETURNING {RunColumns("")};
                 """;
 
@@ -495,19 +516,25 @@ public abstract partial class RelationalOrderLibStore
             // run's own update so that its guard reads the run's state before this call: it applies only while the run
             // is still Running (and held by the caller), so a refused finish changes nothing. The run's own row cannot
             // change status meanwhile: every writer that ends a job's run locks the job row first (a claim only takes
-            // Pending runs), and this transaction holds it.
+            // Pending runs), and this transaction holds it. The run's own row is locked in the decrement's pass, in id order
+            // among its dependents' runs (thisRun): a shift that kept its lock on the run after a claim took it (PostgreSQL
+            // keeps a lock the re-check drops) may hold it and wait for a dependent's run above it, so the ending must not
+            // hold that run while it waits for its own; and locking its own row alone first would deadlock against a shift
+            // holding a dependent's run below it. The set cannot grow before the update: a dependent's new run needs this
+            // job's row, held here.
             string EndSucceeded(bool clientScoped) => LockForEnd(clientScoped, withUpstream: false) + shared.ShiftDependents(
                 "- 1",
                 $"""
                 SELECT s.job_id FROM job_runs s
                 WHERE s.id = @runId AND {StatusIs("s.status", "Running")} AND {Fence(clientScoped, "s")}
-                """) + EndRunning(clientScoped) + syncEndedStatus;
+                """,
+                thisRun) + EndRunning(clientScoped, locksCascade: false) + syncEndedStatus;
 
             FinishSucceeded = EndSucceeded(clientScoped: true);
             CompleteSucceeded = EndSucceeded(clientScoped: false);
-            FinishFailed = LockForEnd(clientScoped: true, withUpstream: true) + EndRunning(clientScoped: true);
-            CompleteFailed = LockForEnd(clientScoped: false, withUpstream: true) + EndRunning(clientScoped: false);
-            CompleteCancelled = LockForEnd(clientScoped: false, withUpstream: false) + EndRunning(clientScoped: false);
+            FinishFailed = LockForEnd(clientScoped: true, withUpstream: true) + EndRunning(clientScoped: true, locksCascade: true);
+            CompleteFailed = LockForEnd(clientScoped: false, withUpstream: true) + EndRunning(clientScoped: false, locksCascade: true);
+            CompleteCancelled = LockForEnd(clientScoped: false, withUpstream: false) + EndRunning(clientScoped: false, locksCascade: true);
 
             // Cancelling: the job row locked, then the run read (client-scoped).
             CancelRunPrepare = LockForEnd(clientScoped: true, withUpstream: false) + $"""
@@ -547,7 +574,9 @@ public abstract partial class RelationalOrderLibStore
             // through ix_job_dependencies_depends_on; each one's pending run is its latest run (primary keys only); the
             // runs are locked in id order, and a run that stopped being Pending meanwhile (claimed) is left alone.
             // Their jobs' latest_status is left at 'Pending' (Cancelled is not Succeeded either, so no count changes),
-            // which is what keeps this statement from locking job rows after run rows.
+            // which is what keeps this statement from locking job rows after run rows. The ending's one run-row pass
+            // (EndRunning) took these runs already; one it did not take became a dependent's pending run after it, and if
+            // another transaction holds it, it is skipped (left pending, as if created after this ending), never waited for.
             EndForGood = syncEndedStatus + $"""
                 WITH RECURSIVE down(id) AS (
                     SELECT d.job_id FROM job_dependencies d WHERE d.depends_on_job_id = {JobOfRun}
@@ -558,7 +587,7 @@ public abstract partial class RelationalOrderLibStore
                 WHERE status = 'Pending' AND id IN (
                     SELECT r.id FROM down JOIN jobs dj ON dj.id = down.id JOIN job_runs r ON r.id = dj.latest_run_id
                     WHERE r.status = 'Pending'
-                    ORDER BY r.id{dialect.ForUpdateOf("r")})
+                    ORDER BY r.id{dialect.ForUpdateOf("r")}{dialect.SkipLocked})
                 RETURNING id;
                 """;
 

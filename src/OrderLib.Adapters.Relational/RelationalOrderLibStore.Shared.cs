@@ -93,36 +93,58 @@ public abstract partial class RelationalOrderLibStore
 
             // Cancels the pending latest run of each job in @targets (job_id, reason) with its reason, runs locked in id order.
             var targets = dialect.JsonRows("@targets", "t", "job_id bigint", "reason text");
-            CancelTargets = $"""
+            // Used by a transaction whose one run-row pass (see LockedRuns) already took these
+            // runs; a row it did not take became a target's pending run after that pass, and one another transaction holds
+            // is skipped rather than waited for (left pending, as if it had been created after this transaction), so the
+            // transaction never waits for a run row after its pass.
+            string Cancel(string skip) => $"""
                 UPDATE job_runs SET status = 'Cancelled', finished_at = @now, lease_expires_at = NULL,
                     error = (SELECT t.reason FROM {targets} WHERE t.job_id = job_runs.job_id)
                 WHERE status = 'Pending' AND id IN (
                     SELECT r.id FROM {targets} JOIN jobs dj ON dj.id = t.job_id JOIN job_runs r ON r.id = dj.latest_run_id
                     WHERE r.status = 'Pending'
-                    ORDER BY r.id{dialect.ForUpdateOf("r")})
+                    ORDER BY r.id{dialect.ForUpdateOf("r")}{skip})
                 RETURNING id AS Id, job_id AS JobId;
                 """;
+            CancelTargetsAfterPass = Cancel(dialect.SkipLocked);
         }
 
         public string InsertRuns { get; }
 
         public string LockUpstreamOfJobs { get; }
 
-        public string CancelTargets { get; }
+        public string CancelTargetsAfterPass { get; }
 
         // Adds @delta to waiting_on of the pending runs of the jobs that depend directly on the job @upstreamJob
         // selects. A job's pending run is its latest run, so the runs are found through jobs.latest_run_id (primary
         // keys only, whatever the history). Rows are locked in id order first, so concurrent set-based updates
-        // cannot deadlock each other.
-        public string ShiftDependents(string delta, string upstreamJob) => $"""
+        // cannot deadlock each other. alsoLocked (ids, e.g. the ended run "@runId") joins the same ascending pass: the
+        // rows this transaction changes afterwards, whatever their status, so that it takes every run-row lock in this
+        // ONE pass (see LockedRuns); they are locked, not shifted.
+        public string ShiftDependents(string delta, string upstreamJob, string? alsoLocked = null) => $"""
             UPDATE job_runs SET waiting_on = waiting_on {delta}
-            WHERE status = 'Pending' AND id IN (
-                SELECT r.id FROM job_dependencies d
-                JOIN jobs dj ON dj.id = d.job_id
-                JOIN job_runs r ON r.id = dj.latest_run_id
-                WHERE d.depends_on_job_id = ({upstreamJob}) AND r.status = 'Pending'
-                ORDER BY r.id{_dialect.ForUpdateOf("r")});
+            WHERE status = 'Pending' AND id IN ({LockedRuns(
+                $"SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id WHERE d.depends_on_job_id = ({upstreamJob})",
+                alsoLocked)});
             """;
+
+        // The one run-row pass of a transaction: the ids of the pending runs among `pending` (a query of run ids) and of
+        // every run in `any` (a query or list of ids, whatever their status; null for none), locked together in ascending
+        // id order. Every transaction takes all its run-row locks in one such pass (or without waiting, SKIP LOCKED) and
+        // then waits for no run row it does not hold: on PostgreSQL a row that stopped being Pending while the pass waited
+        // stays locked after the re-check drops it, so a pass may hold a run it does not change, and only one global order
+        // for everyone who waits — the ender of a run included, its own row in the same pass as the runs it changes —
+        // keeps the waits acyclic.
+        public string LockedRuns(string pending, string? any) => any is null
+            ? $"""
+                SELECT r.id FROM job_runs r WHERE r.id IN ({pending}) AND r.status = 'Pending'
+                ORDER BY r.id{_dialect.ForUpdateOf("r")}
+                """
+            : $"""
+                SELECT r.id FROM job_runs r
+                WHERE r.id IN ({pending} UNION ALL {any}) AND (r.status = 'Pending' OR r.id IN ({any}))
+                ORDER BY r.id{_dialect.ForUpdateOf("r")}
+                """;
 
         // The active run (Pending or Running) of each job in the list: its latest run, when that is active.
         public string ActiveRunsOf(string jobs) => $"""

@@ -61,6 +61,16 @@ namespace OrderLib.Adapters.Relational;
 /// </remarks>
 public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
+    // Lock discipline, run rows (this refines item 3 of the remarks above; docs/architecture.md, "Concurrency on
+    // PostgreSQL"): every transaction that waits for run rows takes ALL of them in ONE statement in ascending id order —
+    // every run it will change, whatever its status, the ended run's own row included (SharedSql.LockedRuns) — and then
+    // waits for no run row it does not hold (a later cascade statement skips, SKIP LOCKED, a run the pass did not take).
+    // PostgreSQL keeps the lock on a row a FOR UPDATE pass waited for even when the re-check (EvalPlanQual) then drops it,
+    // wherever the status test is written, so a shift or cascade can hold a run that stopped being Pending (a claimed
+    // one); with one global order for every waiter that kept lock cannot close a cycle. Ending a run by locking its
+    // dependents first and its own row last deadlocked (40P01) against such a shift; locking its own row alone first
+    // would deadlock against a shift holding a dependent's run below it (tests/.../Concurrency/PostgresLockOrderTests.cs).
+
     // How often a transaction that found its inputs changing under it is tried (RetryOnChangeAsync).
     private const int ChangedInputAttempts = 5;
 
@@ -91,10 +101,10 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _dependencySql = new DependencySql(dialect);
         _runSql = new RunSql(dialect, _sharedSql);
         _queueSql = new QueueSql(dialect);
-        _rescueSql = new RescueSql(dialect);
+        _rescueSql = new RescueSql(dialect, _sharedSql);
         _triggerSql = new TriggerSql(dialect, _sharedSql);
         _scheduleSql = new ScheduleSql(dialect, _sharedSql);
-        _batchSql = new BatchSql(dialect);
+        _batchSql = new BatchSql(dialect, _sharedSql);
         Capabilities = capabilities;
     }
 
