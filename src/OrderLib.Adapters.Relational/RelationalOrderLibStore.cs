@@ -38,12 +38,16 @@ namespace OrderLib.Adapters.Relational;
 /// above it): locking the job first and its upstream jobs after it was seen to deadlock, because a queued
 /// <c>FOR UPDATE</c> waiter makes a later <c>FOR SHARE</c> request wait too. A trigger locks all its jobs
 /// <c>FOR UPDATE</c> in one pass.</item>
-/// <item>Run rows come last. Every transaction takes its locks on Pending runs in ONE statement, in id order, and
-/// then waits for no other Pending run: the dependents' runs a success releases, the runs a cascade cancels (with
-/// the cancelled run itself, for a cancel), the runs a trigger shifts, the runs a job delete touches. (Cancelling a
-/// pending run first and its dependents after was seen to deadlock against another cascade.) A Running run is
-/// locked only by whoever ends or extends it, holding its job row — or nothing else, for a heartbeat. After run rows
-/// a transaction waits for no job row.</item>
+/// <item>Run rows come last. Every transaction that waits for run rows takes ALL of them in ONE statement, in ascending
+/// id order — every run it will change, whatever its status, the ended run's own row included — and then waits for no
+/// run row it does not hold (a later cascade statement skips, <c>SKIP LOCKED</c>, a run that pass did not take). This
+/// covers the dependents' runs a success releases, the runs a cascade cancels (with the cancelled run itself, for a
+/// cancel), the runs a trigger shifts, the runs a job delete touches. PostgreSQL keeps the lock on a row a
+/// <c>FOR UPDATE</c> pass waited for even when its re-check then drops the row (a run claimed meanwhile), so only one
+/// global order for every waiter rules out a cycle: ending a run by locking its dependents first and its own row last
+/// deadlocked against such a pass, and locking its own row alone first deadlocks against a pass holding a dependent's
+/// run below it (both reproduced by the PostgreSQL lock-order tests). After run rows a transaction waits for no job
+/// row.</item>
 /// <item>Claim and rescue never wait for a lock: a claim locks ready runs <c>FOR UPDATE SKIP LOCKED</c> and no job
 /// row; a rescue locks expired runs with their jobs, and the upstream jobs of its retries, <c>SKIP LOCKED</c>, leaving
 /// what it could not lock for the next rescue. Neither can therefore take part in a deadlock.</item>
@@ -61,16 +65,6 @@ namespace OrderLib.Adapters.Relational;
 /// </remarks>
 public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
-    // Lock discipline, run rows (this refines item 3 of the remarks above; docs/architecture.md, "Concurrency on
-    // PostgreSQL"): every transaction that waits for run rows takes ALL of them in ONE statement in ascending id order —
-    // every run it will change, whatever its status, the ended run's own row included (SharedSql.LockedRuns) — and then
-    // waits for no run row it does not hold (a later cascade statement skips, SKIP LOCKED, a run the pass did not take).
-    // PostgreSQL keeps the lock on a row a FOR UPDATE pass waited for even when the re-check (EvalPlanQual) then drops it,
-    // wherever the status test is written, so a shift or cascade can hold a run that stopped being Pending (a claimed
-    // one); with one global order for every waiter that kept lock cannot close a cycle. Ending a run by locking its
-    // dependents first and its own row last deadlocked (40P01) against such a shift; locking its own row alone first
-    // would deadlock against a shift holding a dependent's run below it (tests/.../Concurrency/PostgresLockOrderTests.cs).
-
     // How often a transaction that found its inputs changing under it is tried (RetryOnChangeAsync).
     private const int ChangedInputAttempts = 5;
 
