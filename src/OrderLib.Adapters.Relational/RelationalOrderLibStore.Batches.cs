@@ -101,21 +101,10 @@ public abstract partial class RelationalOrderLibStore
             return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt);
         }).ToArray();
 
-        // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order (the rule
-        // the rescue follows too): the earliest source above a job cancels its pending run; a retry created here is
-        // pending only for the sources after it; a job whose run this batch ends has nothing else pending.
-        var sources = held.Where(i => Ending(i).CascadeReason is not null).ToHashSet();
-        var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
+        // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order.
         var batchJobs = held.Select(i => JobOf(i).Id).ToHashSet();
-        var targets = new Dictionary<long, int>();
-        foreach (var d in descendants.Where(d => sources.Contains(d.Source)))
-        {
-            var pendingFrom = retryOrdinal.TryGetValue(d.JobId, out var k) ? k : batchJobs.Contains(d.JobId) ? int.MaxValue : -1;
-            if (d.Source > pendingFrom && (!targets.TryGetValue(d.JobId, out var first) || d.Source < first))
-            {
-                targets[d.JobId] = d.Source;
-            }
-        }
+        var sources = held.Where(i => Ending(i).CascadeReason is not null).ToHashSet();
+        var targets = CascadeTargets(descendants.Where(d => sources.Contains(d.Source)), retries, batchJobs);
 
         var succeededJobs = held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => new { job_id = JobOf(i).Id }).ToArray();
 
@@ -139,22 +128,7 @@ public abstract partial class RelationalOrderLibStore
             ended = JsonSerializer.Serialize(batchJobs.Select(id => new { job_id = id })),
             targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = Ending(t.Value).CascadeReason })),
         };
-        Dictionary<long, JobRun> endedRuns;
-        Dictionary<long, JobRun> retryRuns = [];
-        RunOfJobRow[] cancelled = [];
-        await using (var grid = await connection.QueryMultipleAsync(Command(write, param, transaction, cancellationToken)))
-        {
-            endedRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
-            if (retries.Length > 0)
-            {
-                retryRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
-            }
-
-            if (targets.Count > 0)
-            {
-                cancelled = (await grid.ReadAsync<RunOfJobRow>()).ToArray();
-            }
-        }
+        var (endedRuns, retryRuns, cancelledBySource) = await WriteEndingsAsync(connection, transaction, write, param, retries.Length > 0, targets, cancellationToken);
 
         if (endedRuns.Count != held.Count)
         {
@@ -162,7 +136,6 @@ public abstract partial class RelationalOrderLibStore
             throw new InvalidOperationException($"A batch ended {endedRuns.Count} of the {held.Count} runs it had found held.");
         }
 
-        var cancelledBySource = cancelled.ToLookup(c => targets[c.JobId], c => c.Id);
         foreach (var i in held)
         {
             var job = JobOf(i).Id;
@@ -171,7 +144,7 @@ public abstract partial class RelationalOrderLibStore
                 new RunCompletion(
                     endedRuns[outcomes[i].RunId.Value],
                     retryRuns.GetValueOrDefault(job),
-                    cancelledBySource[i].Order().Select(id => new RunId(id)).ToArray()),
+                    cancelledBySource[i].ToArray()),
                 null);
         }
 

@@ -83,20 +83,7 @@ public abstract partial class RelationalOrderLibStore
             return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt);
         }).ToArray();
 
-        // Which dependent each cascade cancels, as if the runs ended one by one in order: the first source (by ordinal)
-        // above a job cancels its pending run; a retry created here is pending only for sources that come after it;
-        // a job whose run is being rescued has nothing else pending.
-        var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
-        var rescuedJobs = candidates.Select(c => c.Job.Id).ToHashSet();
-        var targets = new Dictionary<long, int>();
-        foreach (var d in descendants)
-        {
-            var pendingFrom = retryOrdinal.TryGetValue(d.JobId, out var k) ? k : rescuedJobs.Contains(d.JobId) ? int.MaxValue : -1;
-            if (d.Source > pendingFrom && (!targets.TryGetValue(d.JobId, out var first) || d.Source < first))
-            {
-                targets[d.JobId] = d.Source;
-            }
-        }
+        var targets = CascadeTargets(descendants, retries, candidates.Select(c => c.Job.Id).ToHashSet());
 
         // (3) every write, one batch. Result sets: RescueEnd (the ended runs), InsertRuns when there are retries (the new
         // runs), RescueSyncStatus (none), CancelTargetsAfterPass when there are targets (the cancelled runs' ids and jobs).
@@ -113,22 +100,7 @@ public abstract partial class RelationalOrderLibStore
             endedJobs = ended.Select(i => candidates[i].Job.Id).ToArray(),
             targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = endings[t.Value].CascadeReason })),
         };
-        Dictionary<long, JobRun> endedRuns;
-        Dictionary<long, JobRun> retryRuns = [];
-        RunOfJobRow[] cancelled = [];
-        await using (var grid = await connection.QueryMultipleAsync(Command(write, param, transaction, cancellationToken)))
-        {
-            endedRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
-            if (retries.Length > 0)
-            {
-                retryRuns = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
-            }
-
-            if (targets.Count > 0)
-            {
-                cancelled = (await grid.ReadAsync<RunOfJobRow>()).ToArray();
-            }
-        }
+        var (endedRuns, retryRuns, cancelledBySource) = await WriteEndingsAsync(connection, transaction, write, param, retries.Length > 0, targets, cancellationToken);
 
         if (endedRuns.Count != ended.Length)
         {
@@ -136,11 +108,10 @@ public abstract partial class RelationalOrderLibStore
             throw new InvalidOperationException($"A rescue ended {endedRuns.Count} of the {ended.Length} expired runs it had locked.");
         }
 
-        var cancelledBySource = cancelled.ToLookup(c => targets[c.JobId], c => c.Id);
         return ended.Select(i => new RunCompletion(
                 endedRuns[candidates[i].Run.Id],
                 retryRuns.GetValueOrDefault(candidates[i].Job.Id),
-                cancelledBySource[i].Order().Select(id => new RunId(id)).ToArray()))
+                cancelledBySource[i].ToArray()))
             .ToArray();
     }
 

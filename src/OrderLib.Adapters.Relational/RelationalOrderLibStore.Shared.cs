@@ -8,6 +8,40 @@ namespace OrderLib.Adapters.Relational;
 // than one area runs or builds on (SharedSql), and the creation of pending runs.
 public abstract partial class RelationalOrderLibStore
 {
+    // Which pending run each cascade cancels when one transaction ends several runs, as if they ended one by one in
+    // ordinal order (the rescue's and the batched completion's rule): the earliest source (by ordinal) above a job
+    // cancels its pending run; a retry created here is pending only for the sources after it; a job whose run this
+    // transaction ends has nothing else pending. Returns job id -> the ordinal of the source that cancels its run.
+    private static Dictionary<long, int> CascadeTargets(IEnumerable<DescendantRow> descendants, IReadOnlyCollection<NewRun> retries, HashSet<long> endedJobs)
+    {
+        var retryOrdinal = retries.ToDictionary(r => r.JobId, r => r.Ord);
+        var targets = new Dictionary<long, int>();
+        foreach (var d in descendants)
+        {
+            var pendingFrom = retryOrdinal.TryGetValue(d.JobId, out var k) ? k : endedJobs.Contains(d.JobId) ? int.MaxValue : -1;
+            if (d.Source > pendingFrom && (!targets.TryGetValue(d.JobId, out var first) || d.Source < first))
+            {
+                targets[d.JobId] = d.Source;
+            }
+        }
+
+        return targets;
+    }
+
+    // Runs the write batch of a transaction that ends several runs and reads its result sets, in this order: the ended
+    // runs; the retries' new runs, when there are retries; the cancelled targets, when there are targets (which it groups
+    // by the ordinal of the source that cancelled them, each group in run id order).
+    private async Task<(Dictionary<long, JobRun> Ended, Dictionary<long, JobRun> RetriesByJob, ILookup<int, RunId> CancelledBySource)> WriteEndingsAsync(
+        DbConnection connection, DbTransaction transaction, string write, object param, bool withRetries, Dictionary<long, int> targets, CancellationToken cancellationToken)
+    {
+        await using var grid = await connection.QueryMultipleAsync(Command(write, param, transaction, cancellationToken));
+        var ended = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
+        var retries = withRetries ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect)) : [];
+        var cancelled = targets.Count > 0 ? (await grid.ReadAsync<RunOfJobRow>()).ToArray() : [];
+        var bySource = cancelled.OrderBy(c => c.Id).ToLookup(c => targets[c.JobId], c => new RunId(c.Id));
+        return (ended, retries, bySource);
+    }
+
     // Creates the pending runs (in Ord order), each becoming its job's latest run; returns them in the given order.
     private async Task<JobRun[]> InsertRunsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NewRun> runs, DateTimeOffset now, CancellationToken cancellationToken)
     {
