@@ -32,7 +32,7 @@ public abstract partial class RelationalOrderLibStore
                     clients = ClientValues(request.Clients),
                     limit = request.Limit,
                     now = _dialect.ToDb(now),
-                    leaseExpiresAt = _dialect.ToDb(now + request.LeaseDuration),
+                    leaseExpiresAt = _dialect.ToDb(OrderLibClock.LeaseEnd(now, request.LeaseDuration)),
                 };
                 var rows = await connection.QueryAsync<RunRow, ClaimJobRow, (RunRow Run, ClaimJobRow Job)>(
                     Command(sql, param, transaction, cancellationToken),

@@ -14,6 +14,9 @@ public static class OrderLibClock
         return Truncate(timeProvider.GetUtcNow());
     }
 
+    /// <summary>When a lease taken at <paramref name="now"/> for <paramref name="duration"/> ends, truncated like every stored time.</summary>
+    public static DateTimeOffset LeaseEnd(DateTimeOffset now, TimeSpan duration) => Truncate(now + duration);
+
     /// <summary><paramref name="value"/> in UTC, truncated to whole microseconds.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset value)
     {

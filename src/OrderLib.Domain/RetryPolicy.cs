@@ -37,7 +37,6 @@ public sealed record RetryPolicy(TimeSpan BaseDelay, TimeSpan MaxDelay, double J
         var exponent = Math.Clamp(failedAttempt - 1, 0, 40);
         var uncapped = BaseDelay.Ticks * Math.Pow(2, exponent);
         var delay = Math.Min(uncapped, MaxDelay.Ticks) * (1 - (Jitter * random01));
-        var at = now.AddTicks((long)delay);
-        return at.AddTicks(-(at.Ticks % 10));
+        return OrderLibClock.Truncate(now.AddTicks((long)delay));
     }
 }

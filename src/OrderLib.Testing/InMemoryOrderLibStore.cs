@@ -410,7 +410,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
         lock (_lock)
         {
             var now = OrderLibClock.Now(request.Clock);
-            var lease = now + request.LeaseDuration;
+            var lease = OrderLibClock.LeaseEnd(now, request.LeaseDuration);
             var ready = _jobs.Values
                 .Where(job => request.Clients.Contains(job.ClientId))
                 .Select(job => (job, run: LatestRun(job.Id.Value)))

@@ -25,7 +25,7 @@ public sealed class RunService
     public Task<JobRun> StartAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default)
     {
         var now = _context.Now();
-        return _context.RunStore.StartRunAsync(_context.Client, runId, workerId, now, now + _context.Options.LeaseDuration, cancellationToken);
+        return _context.RunStore.StartRunAsync(_context.Client, runId, workerId, now, OrderLibClock.LeaseEnd(now, _context.Options.LeaseDuration), cancellationToken);
     }
 
     /// <summary>

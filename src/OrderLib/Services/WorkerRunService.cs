@@ -56,7 +56,7 @@ public sealed class WorkerRunService
     public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default)
     {
         var now = OrderLibClock.Now(_timeProvider);
-        return _store.HeartbeatAsync(runId, workerId, now, now + _options.LeaseDuration, cancellationToken);
+        return _store.HeartbeatAsync(runId, workerId, now, OrderLibClock.LeaseEnd(now, _options.LeaseDuration), cancellationToken);
     }
 
     /// <summary>The worker reports its run Succeeded.</summary>

@@ -175,6 +175,22 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
+    public async Task ClaimRuns_ALeaseNotAWholeNumberOfMicroseconds_EndsTruncatedLikeEveryStoredTime()
+    {
+        var job = await CreateJobAsync("odd-lease");
+        var run = await EnqueueAsync(job, at: 1);
+        var oddLease = TimeSpan.FromSeconds(60) + TimeSpan.FromTicks(7); // 60 s and 0.7 µs
+
+        var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("w"), Clients.Only(Client), 1, ClockAt(2), oddLease), None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(claimed.Single().Run.LeaseExpiresAt, Is.EqualTo(At(62)), "truncated to whole microseconds, as returned");
+            Assert.That((await GetRunAsync(run))!.LeaseExpiresAt, Is.EqualTo(At(62)), "and as stored");
+        }
+    }
+
+    [Test]
     public async Task ClaimRuns_WithoutAClientFilter_TakesEveryClientsRuns()
     {
         // A priority no other test uses, so that on a shared database this test's runs come first.
