@@ -1,8 +1,6 @@
-using OrderLib.Adapters.Sqlite;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
-using OrderLib.Migrations;
+using OrderLib.Tests.Infrastructure;
 
 namespace OrderLib.Tests.Tenancy;
 
@@ -10,31 +8,19 @@ namespace OrderLib.Tests.Tenancy;
 [TestFixture]
 public sealed class SqliteTenantIsolationTests : TenantIsolationTests
 {
-    private string? _directory;
-    private string? _connectionString;
+    private MigratedSqliteFile? _database;
 
     [OneTimeSetUp]
-    public void CreateDatabase()
-    {
-        _directory = Path.Combine(Path.GetTempPath(), "orderlib-tenancy-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "orderlib.db") }.ToString();
-        SqliteOrderLibMigrations.Create(_connectionString).MigrateUp();
-    }
+    public void CreateDatabase() => _database = new MigratedSqliteFile("tenancy");
 
     [OneTimeTearDown]
     public void DeleteDatabase()
     {
-        SqliteConnection.ClearAllPools();
-        if (_directory is not null && Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        _directory = null;
+        _database?.Dispose();
+        _database = null;
     }
 
     /// <inheritdoc />
     protected override void UseStore(OrderLibBuilder builder) =>
-        builder.UseSqlite(_connectionString ?? throw new InvalidOperationException("No database."));
+        builder.UseSqlite(_database?.ConnectionString ?? throw new InvalidOperationException("No database."));
 }
