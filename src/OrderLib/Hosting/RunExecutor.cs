@@ -72,6 +72,7 @@ internal sealed class RunExecutor : IDisposable
                 return null;
             }
 
+            // A heartbeat that was in flight when the handler ended may have moved the lease since the outcome was made.
             return outcome with { LeaseExpiresAt = _leaseExpiresAt };
         }
         catch (Exception exception)

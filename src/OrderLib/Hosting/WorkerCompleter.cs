@@ -98,9 +98,9 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         }
     }
 
-    private static RunOutcome ToOutcome(ExecutedRun run, WorkerId workerId) => new(
+    private RunOutcome ToOutcome(ExecutedRun run) => new(
         run.Claimed.Run.Id,
-        workerId,
+        worker.Settings.WorkerId,
         run.Status,
         run.Status switch
         {
@@ -108,8 +108,6 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
             RunStatus.Cancelled => "cancelled on request",
             _ => null,
         });
-
-    private RunOutcome ToOutcome(ExecutedRun run) => ToOutcome(run, worker.Settings.WorkerId);
 
     // The last moment an outcome is tried: its lease's end less a margin (a tenth of the lease, at most 5 s), so that it is
     // never recorded by this worker after a rescue could have handed the run on (fencing would refuse it then anyway).

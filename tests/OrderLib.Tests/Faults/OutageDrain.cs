@@ -1,3 +1,4 @@
+using OrderLib.Tests.Infrastructure;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
@@ -344,21 +345,8 @@ internal static class OutageDrain
     private static string FormatCounts(Dictionary<string, long> counts) =>
         counts.Count == 0 ? "none" : string.Join(", ", counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}"));
 
-    private static async Task<List<T>> QueryAsync<T>(OutageScenario scenario, string sql, Func<DbDataReader, T> read)
-    {
-        await using var connection = scenario.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private static Task<List<T>> QueryAsync<T>(OutageScenario scenario, string sql, Func<DbDataReader, T> read) =>
+        DbQuery.ListAsync(scenario.CreateConnection(), sql, read);
 
     /// <summary>Open: handlers pass. Closed: handlers wait (counted) until it opens again.</summary>
     private sealed class Gate

@@ -1,3 +1,4 @@
+using OrderLib.Tests.Infrastructure;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
@@ -311,21 +312,8 @@ public abstract class MultiProcessWorkerTests
         return text.ToString();
     }
 
-    private async Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<DbDataReader, T> read)
-    {
-        await using var connection = CreateConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    private Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<DbDataReader, T> read) =>
+        DbQuery.ListAsync(CreateConnection(connectionString), sql, read);
 
     private static DateTimeOffset ToUtc(object value) => value switch
     {
