@@ -43,6 +43,44 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
     public override string JsonRows(string parameter, string alias, params string[] columns) =>
         $"jsonb_to_recordset(CAST({parameter} AS jsonb)) AS {alias}({string.Join(", ", columns)})";
 
+    public override bool IsUnavailable(Exception exception) => IsUnavailableError(exception);
+
+    public override string? TransientConflict(Exception exception) => exception switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected } => "deadlock",
+        PostgresException { SqlState: PostgresErrorCodes.SerializationFailure } => "serialization_failure",
+        _ => null,
+    };
+
+    public override string TableExists => "SELECT to_regclass(@table) IS NOT NULL;";
+
+    /// <summary>
+    /// True when <paramref name="exception"/> or one it wraps says the server cannot be reached or cannot serve now: a
+    /// client-side failure of Npgsql's that it calls transient (connection refused or broken, I/O error, timeout), or a
+    /// server error of SQLSTATE class 08 (connection exception), 57P01/57P02/57P03 (admin shutdown, crash shutdown,
+    /// cannot connect now), 53300 (too many connections) or 25006 (read-only transaction: a standby after a failover).
+    /// The migrator classifies its failures with it too.
+    /// </summary>
+    internal static bool IsUnavailableError(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case PostgresException postgres:
+                    return postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+                        || postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections
+                            or PostgresErrorCodes.ReadOnlySqlTransaction;
+                case NpgsqlException { IsTransient: true }:
+                case System.IO.IOException or System.Net.Sockets.SocketException or TimeoutException:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
     public override bool IsUniqueViolation(Exception exception, string indexName, string table) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } postgres
         && string.Equals(postgres.ConstraintName, indexName, StringComparison.Ordinal);

@@ -25,6 +25,10 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
 
     public override string ProcessorId => "PostgreSQL11_0"; // the DatabaseType of the processor AddPostgres11_0 registers
 
+    public override string ProviderName => "Postgres";
+
+    public override bool IsUnavailable(Exception exception) => PostgresDialect.IsUnavailableError(exception);
+
     public override string SchemaName { get; }
 
     public override string RunnerConnectionString { get; }

@@ -1,5 +1,6 @@
 using Npgsql;
 using OrderLib.Adapters.Relational;
+using OrderLib.Migrations;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Postgres;
@@ -40,7 +41,10 @@ public sealed class PostgresOrderLibStore : RelationalOrderLibStore, IAsyncDispo
     }
 
     private PostgresOrderLibStore(PostgresDialect dialect, bool ownsDataSource)
-        : base(dialect, new StoreCapabilities("Postgres", HasSchema: true, SharedAcrossProcesses: true))
+        : base(
+            dialect,
+            new StoreCapabilities("Postgres", HasSchema: true, SharedAcrossProcesses: true),
+            new ExpectedSchema(OrderLibVersionTable.KnownVersions, OrderLibVersionTable.Table, OrderLibVersionTable.VersionColumn))
     {
         _dialect = dialect;
         _ownsDataSource = ownsDataSource;

@@ -84,15 +84,19 @@ public abstract partial class RelationalOrderLibStore
 
     private async Task<IReadOnlyList<Job>> ListNeighboursAsync(string sql, ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        // Result sets (ListUpstream, ListDownstream): the count of the job; the neighbours.
-        await using var grid = await connection.QueryMultipleAsync(Command(sql, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
-        if (await grid.ReadSingleAsync<long>() == 0)
-        {
-            throw new JobNotFoundException(jobId);
-        }
+        return await ConnectAsync<IReadOnlyList<Job>>(
+            async connection =>
+            {
+                // Result sets (ListUpstream, ListDownstream): the count of the job; the neighbours.
+                await using var grid = await connection.QueryMultipleAsync(Command(sql, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
+                if (await grid.ReadSingleAsync<long>() == 0)
+                {
+                    throw new JobNotFoundException(jobId);
+                }
 
-        return (await grid.ReadAsync<JobRow>()).Select(r => r.ToJob(_dialect)).ToArray();
+                return (await grid.ReadAsync<JobRow>()).Select(r => r.ToJob(_dialect)).ToArray();
+            },
+            cancellationToken);
     }
 
     /// <summary>The statements of the dependency operations, beside the code that reads their results.</summary>

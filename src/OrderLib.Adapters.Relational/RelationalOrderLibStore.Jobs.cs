@@ -16,14 +16,15 @@ public abstract partial class RelationalOrderLibStore
         ArgumentNullException.ThrowIfNull(definition);
         now = now.ToUniversalTime();
         var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
         try
         {
-            var id = await connection.ExecuteScalarAsync<long>(Command(
-                _jobSql.InsertJob,
-                JobWriteParameters(client, jobId: null, definition, nextDueAt, now),
-                null,
-                cancellationToken));
+            var id = await ConnectAsync(
+                connection => connection.ExecuteScalarAsync<long>(Command(
+                    _jobSql.InsertJob,
+                    JobWriteParameters(client, jobId: null, definition, nextDueAt, now),
+                    null,
+                    cancellationToken)),
+                cancellationToken);
             return Job.Create(new JobId(id), client, definition, now) with { NextDueAt = nextDueAt };
         }
         catch (DbException ex) when (_dialect.IsUniqueViolation(ex, JobsUniqueName, "jobs"))
@@ -49,9 +50,10 @@ public abstract partial class RelationalOrderLibStore
     /// <inheritdoc />
     public async Task<Job?> GetJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
     {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
-            _jobSql.GetJob, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken));
+        var row = await ConnectAsync(
+            connection => connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+                _jobSql.GetJob, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken)),
+            cancellationToken);
         return row?.ToJob(_dialect);
     }
 
@@ -59,9 +61,10 @@ public abstract partial class RelationalOrderLibStore
     public async Task<Job?> GetJobByNameAsync(ClientId client, string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<JobRow>(Command(
-            _jobSql.GetJobByName, new { client = client.Value, name = name.Trim() }, null, cancellationToken));
+        var row = await ConnectAsync(
+            connection => connection.QuerySingleOrDefaultAsync<JobRow>(Command(
+                _jobSql.GetJobByName, new { client = client.Value, name = name.Trim() }, null, cancellationToken)),
+            cancellationToken);
         return row?.ToJob(_dialect);
     }
 
@@ -69,9 +72,10 @@ public abstract partial class RelationalOrderLibStore
     public async Task<IReadOnlyList<Job>> ListJobsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<JobRow>(Command(
-            _jobSql.ListJobs, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken));
+        var rows = await ConnectAsync(
+            connection => connection.QueryAsync<JobRow>(Command(
+                _jobSql.ListJobs, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken)),
+            cancellationToken);
         return rows.Select(r => r.ToJob(_dialect)).ToArray();
     }
 

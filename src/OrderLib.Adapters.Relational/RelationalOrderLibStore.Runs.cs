@@ -28,8 +28,9 @@ public abstract partial class RelationalOrderLibStore
                 {
                     // Another caller created the job's active run first (the unique index is the last guard): return theirs,
                     // or try again when it ended meanwhile.
-                    await using var connection = await _dialect.OpenAsync(cancellationToken);
-                    var winner = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(_runSql.GetActiveRun, param, null, cancellationToken));
+                    var winner = await ConnectAsync(
+                        connection => connection.QuerySingleOrDefaultAsync<RunRow>(Command(_runSql.GetActiveRun, param, null, cancellationToken)),
+                        cancellationToken);
                     return winner is null ? null : new EnqueueResult(winner.ToRun(_dialect), Created: false);
                 }
             },
@@ -146,9 +147,10 @@ public abstract partial class RelationalOrderLibStore
     /// <inheritdoc />
     public async Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
     {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<RunRow>(Command(
-            _runSql.GetRun, new { client = client.Value, runId = runId.Value }, null, cancellationToken));
+        var row = await ConnectAsync(
+            connection => connection.QuerySingleOrDefaultAsync<RunRow>(Command(
+                _runSql.GetRun, new { client = client.Value, runId = runId.Value }, null, cancellationToken)),
+            cancellationToken);
         return row?.ToRun(_dialect);
     }
 
@@ -156,30 +158,35 @@ public abstract partial class RelationalOrderLibStore
     public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        // Result sets: the count of the job; its runs.
-        await using var grid = await connection.QueryMultipleAsync(Command(
-            _runSql.ListRuns,
-            new { client = client.Value, jobId = jobId.Value, before = before?.Value ?? long.MaxValue, limit },
-            null,
-            cancellationToken));
-        if (await grid.ReadSingleAsync<long>() == 0)
-        {
-            throw new JobNotFoundException(jobId);
-        }
+        return await ConnectAsync<IReadOnlyList<JobRun>>(
+            async connection =>
+            {
+                // Result sets: the count of the job; its runs.
+                await using var grid = await connection.QueryMultipleAsync(Command(
+                    _runSql.ListRuns,
+                    new { client = client.Value, jobId = jobId.Value, before = before?.Value ?? long.MaxValue, limit },
+                    null,
+                    cancellationToken));
+                if (await grid.ReadSingleAsync<long>() == 0)
+                {
+                    throw new JobNotFoundException(jobId);
+                }
 
-        return (await grid.ReadAsync<RunRow>()).Select(r => r.ToRun(_dialect)).ToArray();
+                return (await grid.ReadAsync<RunRow>()).Select(r => r.ToRun(_dialect)).ToArray();
+            },
+            cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobWithLatestRun>> ListLatestRunsAsync(ClientId client, JobId? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<JobRow, RunRow?, JobWithLatestRun>(
-            Command(_runSql.ListLatestRuns, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken),
-            (job, run) => new JobWithLatestRun(job.ToJob(_dialect), run?.ToRun(_dialect)),
-            splitOn: "Id");
+        var rows = await ConnectAsync(
+            connection => connection.QueryAsync<JobRow, RunRow?, JobWithLatestRun>(
+                Command(_runSql.ListLatestRuns, new { client = client.Value, after = after?.Value ?? 0L, limit }, null, cancellationToken),
+                (job, run) => new JobWithLatestRun(job.ToJob(_dialect), run?.ToRun(_dialect)),
+                splitOn: "Id"),
+            cancellationToken);
         return rows.ToArray();
     }
 
@@ -188,9 +195,10 @@ public abstract partial class RelationalOrderLibStore
     public async Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<RunRow>(Command(
-            _runSql.ListReadyRuns, new { client = client.Value, now = _dialect.ToDb(now), limit }, null, cancellationToken));
+        var rows = await ConnectAsync(
+            connection => connection.QueryAsync<RunRow>(Command(
+                _runSql.ListReadyRuns, new { client = client.Value, now = _dialect.ToDb(now), limit }, null, cancellationToken)),
+            cancellationToken);
         return rows.Select(r => r.ToRun(_dialect)).ToArray();
     }
 

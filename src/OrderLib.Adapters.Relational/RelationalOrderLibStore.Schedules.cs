@@ -32,8 +32,9 @@ public abstract partial class RelationalOrderLibStore
     {
         ArgumentNullException.ThrowIfNull(clients);
         var sql = clients.IsAll ? _scheduleSql.EarliestDueAt : _scheduleSql.EarliestClientDueAt;
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        var value = await connection.ExecuteScalarAsync<object?>(Command(sql, new { clients = ClientValues(clients) }, null, cancellationToken));
+        var value = await ConnectAsync(
+            connection => connection.ExecuteScalarAsync<object?>(Command(sql, new { clients = ClientValues(clients) }, null, cancellationToken)),
+            cancellationToken);
         return value is null or DBNull ? null : _dialect.FromDb(value);
     }
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Dapper;
 using OrderLib.Ports;
 
@@ -62,6 +63,13 @@ namespace OrderLib.Adapters.Relational;
 /// (an edge added while it waited for a job row, a run claimed between reading and locking it) rolls back and runs
 /// again.
 /// </para>
+/// <para>
+/// Every operation goes through one connection helper, which on the store's first use checks that the database has exactly
+/// the migrations this library knows (<see cref="OrderLibSchemaVersionException"/> otherwise) and turns a database that
+/// cannot be reached or cannot serve now into <see cref="OrderLibDatabaseUnavailableException"/>. A write transaction that
+/// the database rolled back for a deadlock or a serialization failure runs again as a whole, like one whose inputs changed
+/// under it; each retry is counted by the metric <c>orderlib.store.transaction.retries</c> (meter <c>OrderLib</c>).
+/// </para>
 /// </remarks>
 public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
@@ -87,9 +95,15 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly ScheduleSql _scheduleSql;
     private readonly BatchSql _batchSql;
 
-    internal RelationalOrderLibStore(SqlDialect dialect, StoreCapabilities capabilities)
+    private readonly ExpectedSchema _schema;
+
+    // Set once the schema version matched (EnsureSchemaAsync); a failed check is not remembered.
+    private volatile bool _schemaChecked;
+
+    internal RelationalOrderLibStore(SqlDialect dialect, StoreCapabilities capabilities, ExpectedSchema schema)
     {
         _dialect = dialect;
+        _schema = schema;
         _sharedSql = new SharedSql(dialect);
         _jobSql = new JobSql(dialect, _sharedSql);
         _dependencySql = new DependencySql(dialect);
@@ -114,33 +128,75 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     // A nullable timestamp parameter: the dialect's value, or null.
     private object? ToDbOrNull(DateTimeOffset? value) => value is { } v ? _dialect.ToDb(v) : null;
 
-    // Runs one write transaction: committed when the work returns, rolled back when it throws.
-    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    // Runs the work on a connection of its own: the one place where every operation reaches the database. The store's first
+    // use checks the schema version (EnsureSchemaAsync); a database that cannot be reached or cannot serve now surfaces
+    // as OrderLibDatabaseUnavailableException around the driver's error, whether it happened while opening, reading or
+    // committing.
+    private async Task<T> ConnectAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken cancellationToken)
     {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
-        var result = await work(connection, transaction);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        try
+        {
+            await using var connection = await _dialect.OpenAsync(cancellationToken);
+            await EnsureSchemaAsync(connection, cancellationToken);
+            return await work(connection);
+        }
+        catch (Exception ex) when (_dialect.IsUnavailable(ex))
+        {
+            throw new OrderLibDatabaseUnavailableException(Capabilities.ProviderName, ex);
+        }
     }
 
-    // Runs one write transaction whose work returns null when its inputs changed under it: committed when the work returns
-    // a result, rolled back when it returns null (or throws).
-    private async Task<T?> TryWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, CancellationToken cancellationToken)
-        where T : class
+    // On the store's first use, and on every use until it succeeds, compares the migrations the database has applied with
+    // the ones this library knows (two small queries); a mismatch throws OrderLibSchemaVersionException before any
+    // statement meets a missing or unknown table or column. Concurrent first uses may each check: harmless.
+    private async Task EnsureSchemaAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var connection = await _dialect.OpenAsync(cancellationToken);
-        await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
-        var result = await work(connection, transaction);
-        if (result is null)
+        if (_schemaChecked)
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return null;
+            return;
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        var hasVersionTable = await connection.ExecuteScalarAsync<bool>(Command(_dialect.TableExists, new { table = _schema.VersionTable }, null, cancellationToken));
+        var applied = hasVersionTable
+            ? await connection.QueryAsync<long>(Command($"SELECT \"{_schema.VersionColumn}\" FROM \"{_schema.VersionTable}\";", new { }, null, cancellationToken))
+            : [];
+        SchemaStatus.Compare(_schema.KnownVersions, applied).EnsureCurrent();
+        _schemaChecked = true;
     }
+
+    // Runs one write transaction: committed when the work returns, rolled back when it throws. A deadlock or serialization
+    // failure runs it again as a whole (RetryOnChangeAsync).
+    private async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        (await RetryOnChangeAsync(
+            async () => new StrongBox<T>(await TransactAsync(work, cancellationToken)),
+            "The write kept colliding with concurrent writers.",
+            cancellationToken)).Value!;
+
+    // Runs one write transaction whose work returns null when its inputs changed under it: committed when the work returns
+    // a result, rolled back when it returns null (or throws). Not retried: callers run it through RetryOnChangeAsync.
+    private Task<T?> TryWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, CancellationToken cancellationToken)
+        where T : class =>
+        ConnectAsync(
+            async connection =>
+            {
+                await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
+                var result = await work(connection, transaction);
+                if (result is null)
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                    return null;
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+                return result;
+            },
+            cancellationToken);
+
+    // One write transaction, committed when the work returns (TryWriteAsync for work that never asks to roll back).
+    private async Task<T> TransactAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        (await TryWriteAsync<StrongBox<T>>(
+            async (connection, transaction) => new StrongBox<T>(await work(connection, transaction)),
+            cancellationToken))!.Value!;
 
     // TryWriteAsync until the work returns a result (see RetryOnChangeAsync).
     private Task<T> WriteOrRetryAsync<T>(Func<DbConnection, DbTransaction, Task<T?>> work, string whatKeptChanging, CancellationToken cancellationToken)
@@ -148,21 +204,41 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         RetryOnChangeAsync(() => TryWriteAsync(work, cancellationToken), whatKeptChanging, cancellationToken);
 
     // The one retry loop of the store: tries the attempt (one or more transactions) until it returns a result, at most
-    // ChangedInputAttempts times; null means its inputs changed under it (an edge added while it waited for a lock, a run
-    // claimed between reading and locking it) and it left nothing behind. Exhausted, it throws OrderLibConcurrencyException
-    // with whatKeptChanging.
-    private static async Task<T> RetryOnChangeAsync<T>(Func<Task<T?>> attempt, string whatKeptChanging, CancellationToken cancellationToken)
+    // ChangedInputAttempts times. Two things make it try again, each counted by StoreMetrics.TransactionRetried: null, meaning
+    // its inputs changed under it (an edge added while it waited for a lock, a run claimed between reading and locking it)
+    // and it left nothing behind; and a deadlock or serialization failure (SqlDialect.TransientConflict), after which the
+    // database rolled the transaction back. Exhausted, it throws OrderLibConcurrencyException with whatKeptChanging (and the
+    // last driver error, when that was the cause).
+    private async Task<T> RetryOnChangeAsync<T>(Func<Task<T?>> attempt, string whatKeptChanging, CancellationToken cancellationToken)
         where T : class
     {
-        for (var tried = 0; tried < ChangedInputAttempts; tried++)
+        for (var tried = 1; ; tried++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (await attempt() is { } result)
+            string reason;
+            try
             {
-                return result;
-            }
-        }
+                if (await attempt() is { } result)
+                {
+                    return result;
+                }
 
-        throw new OrderLibConcurrencyException($"{whatKeptChanging} Tried {ChangedInputAttempts} times.");
+                reason = StoreMetrics.InputsChanged;
+                if (tried == ChangedInputAttempts)
+                {
+                    throw new OrderLibConcurrencyException($"{whatKeptChanging} Tried {ChangedInputAttempts} times.");
+                }
+            }
+            catch (DbException ex) when (_dialect.TransientConflict(ex) is { } conflict)
+            {
+                reason = conflict;
+                if (tried == ChangedInputAttempts)
+                {
+                    throw new OrderLibConcurrencyException($"{whatKeptChanging} Tried {ChangedInputAttempts} times; the last try failed with: {ex.Message}", ex);
+                }
+            }
+
+            StoreMetrics.TransactionRetried(Capabilities.ProviderName, reason);
+        }
     }
 }

@@ -78,8 +78,30 @@ internal abstract class SqlDialect
     };
 
     /// <summary>
+    /// True when <paramref name="exception"/> (or an exception it wraps) says the database cannot be reached or cannot
+    /// serve requests right now (connection refused or broken, timeout, shutdown, failover), as opposed to a refused
+    /// statement; the store then throws <see cref="OrderLibDatabaseUnavailableException"/>.
+    /// </summary>
+    public abstract bool IsUnavailable(Exception exception);
+
+    /// <summary>
+    /// The reason, as the metric tag <c>reason</c>, when <paramref name="exception"/> rolled back a write transaction that
+    /// is safe to run again as a whole (a deadlock or serialization failure); null otherwise. The default: none.
+    /// </summary>
+    public virtual string? TransientConflict(Exception exception) => null;
+
+    /// <summary>A query of one boolean: does the table named by the text parameter <c>@table</c> exist where the store's statements look.</summary>
+    public abstract string TableExists { get; }
+
+    /// <summary>
     /// True when <paramref name="exception"/> is a violation of the unique index or constraint <paramref name="indexName"/>
     /// on <paramref name="table"/>.
     /// </summary>
     public abstract bool IsUniqueViolation(Exception exception, string indexName, string table);
 }
+
+/// <summary>
+/// The schema a store expects to find: the migration versions this library knows, and the table (with its version column)
+/// where the migrator records the applied ones.
+/// </summary>
+internal sealed record ExpectedSchema(IReadOnlyCollection<long> KnownVersions, string VersionTable, string VersionColumn);

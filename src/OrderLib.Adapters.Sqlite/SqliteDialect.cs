@@ -17,6 +17,12 @@ namespace OrderLib.Adapters.Sqlite;
 /// </summary>
 internal sealed class SqliteDialect : SqlDialect
 {
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteReadOnly = 8;
+    private const int SqliteIoError = 10;
+    private const int SqliteFull = 13;
+    private const int SqliteCantOpen = 14;
     private const int SqliteConstraint = 19;
     private const int SqliteConstraintPrimaryKey = 1555;
     private const int SqliteConstraintUnique = 2067;
@@ -108,6 +114,29 @@ internal sealed class SqliteDialect : SqlDialect
     public override DateTimeOffset FromDb(object value) => value is string text
         ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()
         : base.FromDb(value);
+
+    public override bool IsUnavailable(Exception exception) => IsUnavailableError(exception);
+
+    public override string TableExists => "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = @table;";
+
+    /// <summary>
+    /// True when <paramref name="exception"/> or one it wraps is a SQLite error saying the file cannot serve now:
+    /// SQLITE_BUSY or SQLITE_LOCKED (still locked when the busy timeout ran out), SQLITE_CANTOPEN, SQLITE_IOERR,
+    /// SQLITE_READONLY (the file or its directory not writable) or SQLITE_FULL. The migrator classifies its failures
+    /// with it too.
+    /// </summary>
+    internal static bool IsUnavailableError(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SqliteException sqlite)
+            {
+                return sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked or SqliteReadOnly or SqliteIoError or SqliteFull or SqliteCantOpen;
+            }
+        }
+
+        return false;
+    }
 
     public override bool IsUniqueViolation(Exception exception, string indexName, string table) =>
         exception is SqliteException

@@ -11,6 +11,10 @@ internal sealed class SqliteMigrationTarget(string connectionString) : Migration
 {
     public override string ProcessorId => "SQLite";
 
+    public override string ProviderName => "Sqlite";
+
+    public override bool IsUnavailable(Exception exception) => SqliteDialect.IsUnavailableError(exception);
+
     public override string SchemaName => string.Empty;
 
     public override string RunnerConnectionString => connectionString;

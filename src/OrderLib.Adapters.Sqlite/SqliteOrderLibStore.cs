@@ -1,4 +1,5 @@
 using OrderLib.Adapters.Relational;
+using OrderLib.Migrations;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Sqlite;
@@ -16,7 +17,10 @@ public sealed class SqliteOrderLibStore : RelationalOrderLibStore
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=orderlib.db</c>.</param>
     /// <exception cref="ArgumentException">The connection string is null, blank or not a valid SQLite connection string.</exception>
     public SqliteOrderLibStore(string connectionString)
-        : base(CreateDialect(connectionString), new StoreCapabilities("Sqlite", HasSchema: true, SharedAcrossProcesses: true))
+        : base(
+            CreateDialect(connectionString),
+            new StoreCapabilities("Sqlite", HasSchema: true, SharedAcrossProcesses: true),
+            new ExpectedSchema(OrderLibVersionTable.KnownVersions, OrderLibVersionTable.Table, OrderLibVersionTable.VersionColumn))
     {
     }
 

@@ -308,3 +308,22 @@ public sealed class OrderLibSchemaVersionException : OrderLibException
         ? $"The database is newer than this OrderLib: it has migrations {string.Join(", ", unknown)} applied, which this version does not know. Use the OrderLib version that applied them (or newer); this one refuses to run against it."
         : $"The database's OrderLib schema is behind this library: migrations {string.Join(", ", missing)} are not applied. Apply them with IOrderLibMigrator.MigrateUp(), or set OrderLib:ApplyMigrationsAtStartup=true.";
 }
+
+/// <summary>
+/// The database could not be reached or cannot serve OrderLib right now: connection refused or broken, a timeout, the
+/// server shutting down or refusing connections, a read-only database after a failover, a SQLite file that is locked
+/// past its busy timeout, cannot be opened, written or grown. <see cref="Exception.InnerException"/> is the driver's
+/// error. Unlike OrderLib's rule violations this says nothing about the request: a host application may retry it
+/// (with backoff) once the database is back. The operation wrote nothing, except when the connection broke while its
+/// commit was under way: then it may have committed, so read back before repeating a write that is not idempotent.
+/// </summary>
+public sealed class OrderLibDatabaseUnavailableException : OrderLibException
+{
+    /// <summary>Creates the error for the database <paramref name="provider"/> names, wrapping the driver's error.</summary>
+    public OrderLibDatabaseUnavailableException(string provider, Exception innerException)
+        : base($"OrderLib's {provider} database is unavailable: {innerException?.Message} Retry once it is back.", innerException)
+        => Provider = provider;
+
+    /// <summary>The store's provider (<c>Postgres</c>, <c>Sqlite</c>).</summary>
+    public string Provider { get; }
+}

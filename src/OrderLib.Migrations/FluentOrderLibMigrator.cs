@@ -143,9 +143,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
             applied = session.ReadAppliedVersions() ?? applied;
         });
 
-        return new SchemaStatus(
-            known.Keys.Where(v => !applied.Contains(v)).ToList(),
-            applied.Where(v => !known.ContainsKey(v)).Order().ToList());
+        return SchemaStatus.Compare(known.Keys, applied);
     }
 
     /// <summary>Refuses to migrate up a database that holds migrations this library does not know.</summary>
@@ -230,13 +228,19 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         }
     }
 
-    private static void Guarded(string what, Action action)
+    // Runs a migrator operation: a database that cannot be reached or cannot serve now is OrderLibDatabaseUnavailableException
+    // (classified by the target, as the stores classify theirs); any other failure is OrderLibMigrationException.
+    private void Guarded(string what, Action action)
     {
         try
         {
             action();
         }
-        catch (Exception ex) when (ex is not (OrderLibMigrationException or OrderLibSchemaVersionException)) // argument checks happen before, outside
+        catch (Exception ex) when (ex is not OrderLibException && target.IsUnavailable(ex))
+        {
+            throw new OrderLibDatabaseUnavailableException(target.ProviderName, ex);
+        }
+        catch (Exception ex) when (ex is not OrderLibException) // argument checks happen before, outside
         {
             throw new OrderLibMigrationException($"{char.ToUpperInvariant(what[0])}{what[1..]} failed: {Innermost(ex).Message}", ex);
         }

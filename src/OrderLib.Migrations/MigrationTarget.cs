@@ -9,6 +9,12 @@ internal abstract class MigrationTarget
     /// <summary>FluentMigrator's processor id (<c>SQLite</c>, <c>PostgreSQL11_0</c>).</summary>
     public abstract string ProcessorId { get; }
 
+    /// <summary>The store provider's name (<c>Sqlite</c>, <c>Postgres</c>), for errors.</summary>
+    public abstract string ProviderName { get; }
+
+    /// <summary>True when <paramref name="exception"/> says the database cannot be reached or cannot serve now (the store's dialect's rule).</summary>
+    public abstract bool IsUnavailable(Exception exception);
+
     /// <summary>The schema that holds the tables and the version table; empty for SQLite.</summary>
     public abstract string SchemaName { get; }
 

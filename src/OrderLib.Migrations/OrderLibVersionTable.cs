@@ -1,3 +1,4 @@
+using FluentMigrator;
 using FluentMigrator.Runner.VersionTableInfo;
 
 namespace OrderLib.Migrations;
@@ -14,6 +15,14 @@ internal sealed class OrderLibVersionTable(string schemaName) : IVersionTableMet
 
     /// <summary>The version column's name, unquoted.</summary>
     public const string VersionColumn = "version";
+
+    /// <summary>The versions of every migration this library has (the <see cref="MigrationAttribute"/>s of this assembly), oldest first.</summary>
+    public static IReadOnlyList<long> KnownVersions { get; } = typeof(OrderLibVersionTable).Assembly.GetTypes()
+        .Select(t => t.GetCustomAttributes(typeof(MigrationAttribute), inherit: false).OfType<MigrationAttribute>().FirstOrDefault())
+        .OfType<MigrationAttribute>()
+        .Select(a => a.Version)
+        .Order()
+        .ToList();
 
     /// <inheritdoc />
     public bool OwnsSchema => false; // never drop the (possibly shared, possibly "public") schema with the table
