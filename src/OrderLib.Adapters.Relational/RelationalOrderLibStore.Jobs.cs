@@ -113,8 +113,11 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Takes the client's graph lock first (PostgreSQL: a transaction-scoped advisory lock), then locks the job row.</remarks>
-    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken) =>
+    /// <remarks>
+    /// Takes the client's graph lock first (PostgreSQL: a transaction-scoped advisory lock), then locks the job row, which
+    /// keeps a new run from being created meanwhile; the active run read with it can only be claimed, still active.
+    /// </remarks>
+    public Task DeleteJobAsync(ClientId client, JobId jobId, JobDeletion deletion, CancellationToken cancellationToken) =>
         WriteAsync(
             async (connection, transaction) =>
             {
@@ -122,16 +125,23 @@ public abstract partial class RelationalOrderLibStore
                 var param = new { client = client.Value, jobId = jobId.Value };
                 JobRow job;
                 string[] dependents;
-                // Result sets: the job; the names of its dependents.
+                RunRow? active;
+                // Result sets: the job; the names of its dependents; its active run.
                 await using (var grid = await connection.QueryMultipleAsync(Command(_jobSql.LockJobForDelete, param, transaction, cancellationToken)))
                 {
                     job = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
                     dependents = (await grid.ReadAsync<string>()).ToArray();
+                    active = await grid.ReadSingleOrDefaultAsync<RunRow>();
                 }
 
-                if (dependents.Length > 0 && !cascade)
+                if (dependents.Length > 0 && !deletion.HasFlag(JobDeletion.RemoveDependencies))
                 {
                     throw new JobHasDependentsException(jobId, dependents);
+                }
+
+                if (active is not null && !deletion.HasFlag(JobDeletion.CancelActiveRun))
+                {
+                    throw new JobHasActiveRunException(jobId, new RunId(active.Id), StatusText.Parse(active.Status));
                 }
 
                 // Dependents counted this job while its latest run was not a success; with the edge gone they stop waiting.
@@ -188,6 +198,8 @@ public abstract partial class RelationalOrderLibStore
                 SELECT j.name FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
                 WHERE d.depends_on_job_id = @jobId AND j.client_id = @client
                 ORDER BY j.id;
+                SELECT {RunColumns("r.")} FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.job_id = @jobId AND j.client_id = @client AND r.status IN ('Pending', 'Running');
                 """;
 
             const string deleteJob = """

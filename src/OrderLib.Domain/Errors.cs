@@ -146,12 +146,12 @@ public sealed class DependencyNotFoundException : OrderLibException
     public JobId DependsOnJobId { get; }
 }
 
-/// <summary>A job that other jobs depend on cannot be deleted unless the caller asks for a cascade.</summary>
+/// <summary>A job that other jobs depend on cannot be deleted unless the caller asks for those dependencies to be removed.</summary>
 public sealed class JobHasDependentsException : OrderLibException
 {
     /// <summary>Creates the error naming the dependents.</summary>
     public JobHasDependentsException(JobId jobId, IReadOnlyList<string> dependentNames)
-        : base($"Job {jobId} cannot be deleted: {string.Join(", ", dependentNames.Select(n => $"'{n}'"))} depend(s) on it. Delete with cascade to remove those dependencies too.")
+        : base($"Job {jobId} cannot be deleted: {string.Join(", ", dependentNames.Select(n => $"'{n}'"))} depend(s) on it. Delete with {nameof(JobDeletion)}.{nameof(JobDeletion.RemoveDependencies)} to remove those dependencies too.")
     {
         JobId = jobId;
         DependentNames = dependentNames;
@@ -162,6 +162,28 @@ public sealed class JobHasDependentsException : OrderLibException
 
     /// <summary>The names of the jobs that depend on it.</summary>
     public IReadOnlyList<string> DependentNames { get; }
+}
+
+/// <summary>A job whose run is Pending or Running cannot be deleted unless the caller asks for the run to be cancelled.</summary>
+public sealed class JobHasActiveRunException : OrderLibException
+{
+    /// <summary>Creates the error naming the job's active run and its status.</summary>
+    public JobHasActiveRunException(JobId jobId, RunId runId, RunStatus status)
+        : base($"Job {jobId} cannot be deleted: its run {runId} is {status}. Wait for the run to end (or cancel it), or delete with {nameof(JobDeletion)}.{nameof(JobDeletion.CancelActiveRun)} to end it with the job.")
+    {
+        JobId = jobId;
+        RunId = runId;
+        Status = status;
+    }
+
+    /// <summary>The job that was to be deleted.</summary>
+    public JobId JobId { get; }
+
+    /// <summary>Its active run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>The run's status: Pending or Running.</summary>
+    public RunStatus Status { get; }
 }
 
 /// <summary>A run cannot move between these two states.</summary>

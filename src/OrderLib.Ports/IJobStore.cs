@@ -39,11 +39,14 @@ public interface IJobStore
     Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Deletes the job, its runs and its own dependencies. When other jobs depend on it, refuses unless
-    /// <paramref name="cascade"/> is true, in which case those dependencies are removed too (and the dependents'
-    /// pending runs stop waiting for it).
+    /// Deletes the job, its runs and its own dependencies. Refused, writing nothing, when other jobs depend on it unless
+    /// <paramref name="deletion"/> has <see cref="JobDeletion.RemoveDependencies"/> (then those dependencies go too and the
+    /// dependents' pending runs stop waiting for it), and then when it has an active run unless it has
+    /// <see cref="JobDeletion.CancelActiveRun"/> (then the run goes with the job: a worker holding it is answered as for a
+    /// run it no longer holds).
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
-    Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken);
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="deletion"/> lacks <see cref="JobDeletion.RemoveDependencies"/>.</exception>
+    /// <exception cref="JobHasActiveRunException">Its latest run is Pending or Running and <paramref name="deletion"/> lacks <see cref="JobDeletion.CancelActiveRun"/>.</exception>
+    Task DeleteJobAsync(ClientId client, JobId jobId, JobDeletion deletion, CancellationToken cancellationToken);
 }

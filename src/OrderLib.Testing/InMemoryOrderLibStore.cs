@@ -120,7 +120,8 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             }
 
             now = Utc(now);
-            var nextDueAt = string.Equals(job.Schedule, definition.Schedule, StringComparison.Ordinal)
+            // An unchanged schedule keeps its due time, or gets one when the job has none yet (as the relational store does).
+            var nextDueAt = string.Equals(job.Schedule, definition.Schedule, StringComparison.Ordinal) && job.NextDueAt is not null
                 ? job.NextDueAt
                 : JobSchedules.NextDueAt(definition.Schedule, now);
             var updated = job.Apply(definition, now) with { NextDueAt = nextDueAt };
@@ -130,7 +131,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     }
 
     /// <inheritdoc />
-    public Task DeleteJobAsync(ClientId client, JobId jobId, bool cascade, CancellationToken cancellationToken)
+    public Task DeleteJobAsync(ClientId client, JobId jobId, JobDeletion deletion, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
@@ -138,9 +139,14 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
             RequireJob(client, jobId);
             var id = jobId.Value;
             var dependents = _downstream[id].ToArray();
-            if (dependents.Length > 0 && !cascade)
+            if (dependents.Length > 0 && !deletion.HasFlag(JobDeletion.RemoveDependencies))
             {
                 throw new JobHasDependentsException(jobId, dependents.Select(d => _jobs[d].Name).ToArray());
+            }
+
+            if (LatestRun(id) is { } latest && latest.Status.IsActive() && !deletion.HasFlag(JobDeletion.CancelActiveRun))
+            {
+                throw new JobHasActiveRunException(jobId, latest.Id, latest.Status);
             }
 
             foreach (var dependent in dependents)

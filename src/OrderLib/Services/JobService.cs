@@ -72,12 +72,15 @@ public sealed class JobService
 
     /// <summary>
     /// Deletes the job with its runs and dependencies. A job that others depend on is refused unless
-    /// <paramref name="cascade"/> is true, which also removes their dependencies on it.
+    /// <paramref name="deletion"/> has <see cref="JobDeletion.RemoveDependencies"/>, which also removes their dependencies
+    /// on it; a job whose run is Pending or Running is refused unless it has <see cref="JobDeletion.CancelActiveRun"/>,
+    /// which ends the run with the job (its worker's report then comes back as lost). Nothing is written when refused.
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="cascade"/> is false.</exception>
-    public Task DeleteAsync(JobId jobId, bool cascade = false, CancellationToken cancellationToken = default) =>
-        _context.Ready.RaiseAfter(_context.JobStore.DeleteJobAsync(_context.Client, jobId, cascade, cancellationToken));
+    /// <exception cref="JobHasDependentsException">Other jobs depend on it and <paramref name="deletion"/> lacks <see cref="JobDeletion.RemoveDependencies"/>.</exception>
+    /// <exception cref="JobHasActiveRunException">It has an active run and <paramref name="deletion"/> lacks <see cref="JobDeletion.CancelActiveRun"/>.</exception>
+    public Task DeleteAsync(JobId jobId, JobDeletion deletion = JobDeletion.None, CancellationToken cancellationToken = default) =>
+        _context.Ready.RaiseAfter(_context.JobStore.DeleteJobAsync(_context.Client, jobId, deletion, cancellationToken));
 
     private static void CheckSchedule(JobDefinition definition, DateTimeOffset now)
     {

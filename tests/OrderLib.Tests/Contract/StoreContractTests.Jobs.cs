@@ -244,7 +244,7 @@ public abstract partial class StoreContractTests
         var finished = await RunToEndAsync(job, RunStatus.Succeeded, at: 1);
         var pending = await EnqueueAsync(job, at: 2);
 
-        await Jobs.DeleteJobAsync(Client, job.Id, cascade: false, None);
+        await Jobs.DeleteJobAsync(Client, job.Id, JobDeletion.CancelActiveRun, None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -262,7 +262,7 @@ public abstract partial class StoreContractTests
     public async Task DeleteJob_FreesItsNameForANewJob()
     {
         var job = await CreateJobAsync("extract");
-        await Jobs.DeleteJobAsync(Client, job.Id, cascade: false, None);
+        await Jobs.DeleteJobAsync(Client, job.Id, JobDeletion.None, None);
 
         var again = await CreateJobAsync("extract");
 
@@ -276,7 +276,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("job");
         await DependAsync(job, upstream);
 
-        await Jobs.DeleteJobAsync(Client, job.Id, cascade: false, None);
+        await Jobs.DeleteJobAsync(Client, job.Id, JobDeletion.None, None);
 
         Assert.That(await DownstreamIdsAsync(upstream), Is.Empty);
     }
@@ -287,8 +287,8 @@ public abstract partial class StoreContractTests
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
         var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
 
-        Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, new JobId(long.MaxValue), cascade: true, None));
-        var ex = Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, theirs.Id, cascade: true, None));
+        Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, new JobId(long.MaxValue), JobDeletion.RemoveDependencies, None));
+        var ex = Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, theirs.Id, JobDeletion.RemoveDependencies, None));
 
         using (Assert.EnterMultipleScope())
         {
@@ -308,7 +308,7 @@ public abstract partial class StoreContractTests
         await DependAsync(load, extract);
         var extractRun = await RunToEndAsync(extract, RunStatus.Succeeded, at: 1);
 
-        var ex = Assert.ThrowsAsync<JobHasDependentsException>(() => Jobs.DeleteJobAsync(Client, extract.Id, cascade: false, None));
+        var ex = Assert.ThrowsAsync<JobHasDependentsException>(() => Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.None, None));
 
         using (Assert.EnterMultipleScope())
         {
@@ -317,6 +317,86 @@ public abstract partial class StoreContractTests
             Assert.That(await Jobs.GetJobAsync(Client, extract.Id, None), Is.EqualTo(extract));
             Assert.That(await DownstreamIdsAsync(extract), Is.EqualTo(new[] { transform.Id, load.Id }));
             Assert.That(await GetRunAsync(extractRun), Is.EqualTo(extractRun));
+        }
+    }
+
+    [TestCase(RunStatus.Pending)]
+    [TestCase(RunStatus.Running)]
+    public async Task DeleteJob_WithAnActiveRun_IsRefusedNamingTheRunAndDeletesNothing(RunStatus status)
+    {
+        var extract = await CreateJobAsync("extract");
+        var transform = await CreateJobAsync("transform");
+        await DependAsync(transform, extract);
+        var waiting = await EnqueueAsync(transform, at: 1);
+        var active = await RunInStatusAsync(extract, status, at: 2);
+
+        var ex = Assert.ThrowsAsync<JobHasActiveRunException>(() => Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.RemoveDependencies, None));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That((ex.JobId, ex.RunId, ex.Status), Is.EqualTo((extract.Id, active.Id, status)));
+            Assert.That(ex.Message, Does.Contain(active.Id.ToString()).And.Contain(status.ToString()).And.Contain(nameof(JobDeletion.CancelActiveRun)));
+            Assert.That(await Jobs.GetJobAsync(Client, extract.Id, None), Is.EqualTo(extract));
+            Assert.That(await GetRunAsync(active), Is.EqualTo(active));
+            Assert.That(await UpstreamIdsAsync(transform), Is.EqualTo(new[] { extract.Id }));
+            Assert.That(await GetRunAsync(waiting), Is.EqualTo(waiting), "the dependent still waits");
+            Assert.That(await ReadyRunIdsAsync(at: 3), Is.EqualTo(status == RunStatus.Pending ? new[] { active.Id } : Array.Empty<RunId>()));
+        }
+    }
+
+    [Test]
+    public async Task DeleteJob_WithDependentsAndAnActiveRun_NamesTheDependentsFirst()
+    {
+        var extract = await CreateJobAsync("extract");
+        var transform = await CreateJobAsync("transform");
+        await DependAsync(transform, extract);
+        await EnqueueAsync(extract, at: 1);
+
+        Assert.ThrowsAsync<JobHasDependentsException>(() => Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.CancelActiveRun, None));
+    }
+
+    [Test]
+    public async Task DeleteJob_CancellingAPendingRun_DeletesItAndReleasesTheDependents()
+    {
+        var extract = await CreateJobAsync("extract");
+        var transform = await CreateJobAsync("transform");
+        await DependAsync(transform, extract);
+        var waiting = await EnqueueAsync(transform, at: 1);
+        var pending = await EnqueueAsync(extract, at: 2);
+
+        await Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.RemoveDependencies | JobDeletion.CancelActiveRun, None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await Jobs.GetJobAsync(Client, extract.Id, None), Is.Null);
+            Assert.That(await GetRunAsync(pending), Is.Null);
+            Assert.That(await UpstreamIdsAsync(transform), Is.Empty);
+            Assert.That(await ReadyRunIdsAsync(at: 3), Is.EqualTo(new[] { waiting.Id }), "the dependent's pending run no longer waits");
+            Assert.That(await ClaimIdsAsync(at: 3), Is.EqualTo(new[] { waiting.Id }), "the deleted run is never claimed");
+        }
+    }
+
+    [Test]
+    public async Task DeleteJob_CancellingARunningRun_EndsItSoItsWorkersReportsComeBackAsLost()
+    {
+        var extract = await CreateJobAsync("extract");
+        var transform = await CreateJobAsync("transform");
+        await DependAsync(transform, extract);
+        var waiting = await EnqueueAsync(transform, at: 1);
+        var running = await ClaimOnlyAsync(await EnqueueAsync(extract, at: 2), at: 3);
+
+        await Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.RemoveDependencies | JobDeletion.CancelActiveRun, None);
+
+        var outcome = new RunOutcome(running.Id, new WorkerId("worker-1"), RunStatus.Succeeded, null);
+        var results = await Queue.CompleteRunsAsync([outcome], At(4), NoDelay, None);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await Jobs.GetJobAsync(Client, extract.Id, None), Is.Null);
+            Assert.That(await GetRunAsync(running), Is.Null, "the run ended with its job");
+            Assert.That(results, Is.EqualTo(new[] { new OutcomeResult(outcome, null, new LostRun(null, null)) }), "the worker's report is lost, not an error");
+            Assert.ThrowsAsync<RunNotFoundException>(() => HeartbeatAsync(running, at: 4), "so is its heartbeat (the worker treats it as a lost lease)");
+            Assert.That(await ReadyRunIdsAsync(at: 5), Is.EqualTo(new[] { waiting.Id }), "the dependent's pending run is released");
+            Assert.That(await RescueAsync(at: 1000), Is.Empty, "nothing is left to rescue");
         }
     }
 
@@ -334,7 +414,7 @@ public abstract partial class StoreContractTests
         var stillWaiting = await EnqueueAsync(extractAndOther, at: 2);
         Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty, "precondition: extract never ran, so nothing is ready");
 
-        await Jobs.DeleteJobAsync(Client, extract.Id, cascade: true, None);
+        await Jobs.DeleteJobAsync(Client, extract.Id, JobDeletion.RemoveDependencies, None);
 
         using (Assert.EnterMultipleScope())
         {

@@ -336,7 +336,7 @@ public abstract partial class StoreContractTests
         await RunToEndAsync(done, RunStatus.Succeeded, at: 1);
         var run = await EnqueueAsync(report, at: 2);
 
-        await Jobs.DeleteJobAsync(Client, done.Id, cascade: true, None);
+        await Jobs.DeleteJobAsync(Client, done.Id, JobDeletion.RemoveDependencies, None);
 
         Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty);
         var ex = Assert.ThrowsAsync<DependenciesNotSatisfiedException>(() => StartAsync(run, at: 3));

@@ -86,6 +86,25 @@ public abstract partial class StoreContractTests
         Assert.That(enqueued.Select(e => (e.JobId, e.DueAt)), Is.EqualTo(new[] { (job.Id, At(600)) }), "the occurrence an edit passed over is still enqueued");
     }
 
+    [Test]
+    public async Task Schedule_UpdateWithTheSameSchedule_GivesAJobWithoutADueTimeOne()
+    {
+        // A yearly schedule created in December 9999 has no further occurrence the calendar can hold: scheduled, never due.
+        const string yearly = "0 0 1 1 *";
+        var job = await Jobs.CreateJobAsync(Client, new JobDefinition("yearly") { Schedule = yearly }, new DateTimeOffset(9999, 12, 1, 0, 0, 0, TimeSpan.Zero), None);
+        _testJobs.Add(job.Id);
+        Assert.That((job.Schedule, job.NextDueAt), Is.EqualTo((yearly, (DateTimeOffset?)null)), "precondition: a scheduled job without a due time");
+
+        var updated = await Jobs.UpdateJobAsync(Client, job.Id, new JobDefinition("yearly") { Schedule = yearly }, At(0), None);
+
+        var expected = job with { UpdatedAt = At(0), NextDueAt = new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero) };
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(updated, Is.EqualTo(expected), "the unchanged schedule is computed from now, as for a job that never had a due time");
+            Assert.That(await Jobs.GetJobAsync(Client, job.Id, None), Is.EqualTo(expected));
+        }
+    }
+
     [TestCase("every 10m", "every 15m", 1000, 1800)]
     [TestCase("every 10m", "0 3 * * *", 1000, 3 * 3600)]
     [TestCase("0 3 * * *", "TZ=Europe/Paris 0 3 * * *", 1000, 2 * 3600)]
@@ -125,7 +144,7 @@ public abstract partial class StoreContractTests
     {
         var job = await CreateJobAsync("extract", at: 1, schedule: "every 10m");
 
-        await Jobs.DeleteJobAsync(Client, job.Id, cascade: false, None);
+        await Jobs.DeleteJobAsync(Client, job.Id, JobDeletion.None, None);
 
         using (Assert.EnterMultipleScope())
         {

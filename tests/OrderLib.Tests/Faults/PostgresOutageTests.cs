@@ -31,40 +31,7 @@ public sealed class PostgresOutageTests
     private ThrowawayPostgresCluster? _cluster;
 
     [OneTimeSetUp]
-    public void StartCluster()
-    {
-        var binaries = ThrowawayPostgresCluster.FindBinaries();
-        string? problem = null;
-        if (binaries is null)
-        {
-            problem = "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin.";
-        }
-        else
-        {
-            try
-            {
-                var root = Path.Combine(Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath(), "orderlib-pgfault-" + Guid.NewGuid().ToString("N")[..12]);
-                _cluster = ThrowawayPostgresCluster.Start(binaries, root, ClusterSettings, commandTimeout: 30, message => TestContext.Progress.WriteLine(message));
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception or NpgsqlException)
-            {
-                problem = $"starting a throwaway cluster with {binaries} failed: {ex.Message}";
-            }
-        }
-
-        if (problem is not null)
-        {
-            // The suite's policy (see PostgresServer): in CI a PostgreSQL test never skips silently.
-            var message = "PostgreSQL fault test skipped: it needs a server of its own to stop, but " + problem +
-                          " Install the PostgreSQL server (apt-get install -y postgresql).";
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            {
-                Assert.Fail("CI=true, so PostgreSQL tests must run, but: " + message);
-            }
-
-            Assert.Ignore(message);
-        }
-    }
+    public void StartCluster() => _cluster = OwnPostgresCluster.Start("pgfault", ClusterSettings);
 
     [OneTimeTearDown]
     public void StopCluster() => _cluster?.Dispose();

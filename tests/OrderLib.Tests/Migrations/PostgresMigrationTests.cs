@@ -210,11 +210,26 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     }
 
     [Test]
-    public void An_unreachable_server_gives_OrderLibMigrationException()
+    public void An_unreachable_server_gives_OrderLibDatabaseUnavailableException_from_every_migrator_call()
     {
         var unreachable = new NpgsqlConnectionStringBuilder(Database) { Host = "127.0.0.1", Port = 1, Timeout = 2 }.ConnectionString;
+        var migrator = PostgresOrderLibMigrations.Create(unreachable, schema);
 
-        Assert.That(() => PostgresOrderLibMigrations.Create(unreachable, schema).MigrateUp(), Throws.InstanceOf<OrderLib.OrderLibMigrationException>());
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var (name, call) in new (string, TestDelegate)[]
+                     {
+                         ("MigrateUp", () => migrator.MigrateUp()),
+                         ("CheckSchema", () => migrator.CheckSchema()),
+                         ("ListMigrations", () => migrator.ListMigrations()),
+                         ("Rollback", () => migrator.Rollback(1)),
+                     })
+            {
+                var ex = Assert.Throws<OrderLib.OrderLibDatabaseUnavailableException>(call, name);
+                Assert.That(ex?.InnerException, Is.InstanceOf<NpgsqlException>(), $"{name}: the driver's error is inside");
+                Assert.That(ex?.Provider, Is.EqualTo("Postgres"), name);
+            }
+        }
     }
 
     private static string AdapterConnectionString(string database, string searchPath) =>

@@ -116,10 +116,14 @@ public sealed class SqliteMigrationTests : MigrationTests
     }
 
     [Test]
-    public void A_database_that_cannot_be_opened_gives_OrderLibMigrationException()
+    public void A_database_that_cannot_be_opened_gives_OrderLibDatabaseUnavailableException()
     {
         var migrator = SqliteOrderLibMigrations.Create($"Data Source={Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "missing-dir", "x.db")}");
 
-        Assert.That(() => migrator.MigrateUp(), Throws.InstanceOf<OrderLib.OrderLibMigrationException>());
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(() => migrator.MigrateUp(), Throws.InstanceOf<OrderLib.OrderLibDatabaseUnavailableException>().With.InnerException.InstanceOf<Microsoft.Data.Sqlite.SqliteException>());
+            Assert.That(() => migrator.CheckSchema(), Throws.InstanceOf<OrderLib.OrderLibDatabaseUnavailableException>());
+        }
     }
 }

@@ -144,7 +144,7 @@ public abstract partial class TenantIsolationTests
         ["Jobs.Update"] = Job((b, t, _) => b.Jobs.UpdateAsync(t.Job, new JobDefinition("taken-over") { Priority = 99 }), t => t.Job),
         ["Jobs.Update (keeping its name)"] = Job((b, t, _) => b.Jobs.UpdateAsync(t.SecondJob, new JobDefinition(t.JobName) { Schedule = "every 1m" }), t => t.SecondJob),
         ["Jobs.Delete"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.IdleJob), t => t.IdleJob),
-        ["Jobs.Delete (with dependents, cascade)"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.Job, cascade: true), t => t.Job),
+        ["Jobs.Delete (with dependents, cascade)"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.Job, JobDeletion.RemoveDependencies), t => t.Job),
         ["Dependencies.Add (dependent foreign)"] = Job((b, t, own) => b.Dependencies.AddAsync(t.Job, own), t => t.Job),
         ["Dependencies.Add (upstream foreign)"] = Job((b, t, own) => b.Dependencies.AddAsync(own, t.Job), t => t.Job),
         ["Dependencies.Add (both foreign)"] = Job((b, t, _) => b.Dependencies.AddAsync(t.IdleJob, t.Job), t => [t.IdleJob, t.Job]),

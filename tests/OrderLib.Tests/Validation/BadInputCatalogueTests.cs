@@ -286,7 +286,7 @@ public abstract class BadInputCatalogueTests
         yield return Refused<JobNotFoundException>("dependency on an unknown job", w => w.Lib.Dependencies.AddAsync(w.Idle, NoJob), _ => [NoJob.ToString()]);
         yield return Refused<JobNotFoundException>("self dependency of an unknown job", w => w.Lib.Dependencies.AddAsync(NoJob, NoJob), _ => [NoJob.ToString()]);
         yield return Refused<DependencyNotFoundException>("removing a missing dependency", w => w.Lib.Dependencies.RemoveAsync(w.Extract, w.Transform), w => ["does not depend", w.Transform.ToString()]);
-        yield return Refused<JobHasDependentsException>("deleting a job others depend on", w => w.Lib.Jobs.DeleteAsync(w.Extract), _ => ["'transform'", "cascade"]);
+        yield return Refused<JobHasDependentsException>("deleting a job others depend on", w => w.Lib.Jobs.DeleteAsync(w.Extract), _ => ["'transform'", "RemoveDependencies"]);
 
         // Unknown ids
         yield return Refused<JobNotFoundException>("enqueue of an unknown job", w => w.Lib.Runs.EnqueueAsync(NoJob), _ => [NoJob.ToString()]);
