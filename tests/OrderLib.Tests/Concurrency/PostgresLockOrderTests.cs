@@ -147,6 +147,37 @@ public sealed class PostgresLockOrderTests
         Assert.That(await WaitingOnAsync(p), Is.EqualTo(1), "L waits on U again, no longer on K.");
     }
 
+    /// <summary>
+    /// A deadlock the store's lock order cannot rule out, because another program takes the rows the other way round (a
+    /// raw connection locks a job's active run, then the job; the store's update locks the job, then its run), aborts the
+    /// store's transaction with 40P01. The store runs the whole transaction again, counts the retry in
+    /// <c>orderlib.store.transaction.retries</c> (reason <c>deadlock</c>), and the call succeeds.
+    /// </summary>
+    [Test]
+    public async Task A_write_aborted_by_a_deadlock_is_run_again_counted_and_succeeds()
+    {
+        var job = await CreateJobAsync("J");
+        var run = (await Client.Runs.EnqueueAsync(job)).Run.Id;
+        using var retries = new TransactionRetryListener();
+
+        // The raw connection never detects the deadlock itself (its deadlock_timeout is long): the store's backend does,
+        // after the server's deadlock_timeout, and is the one aborted.
+        await using var hold = await HoldRunAsync(run, "SET deadlock_timeout = '10min';");
+        var update = Client.Jobs.UpdateAsync(job, new JobDefinition("J") { Priority = 7 });
+        await WaitUntilBlockedByAsync(hold.Pid, []);
+        await hold.LockJobAsync(job).WaitAsync(StepTimeout); // returns once the store's transaction was aborted
+        Assert.That(update.IsCompleted, Is.False, "the store's aborted transaction is being run again, waiting for the job row");
+        await hold.ReleaseAsync();
+
+        var updated = await update.WaitAsync(StepTimeout);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(updated.Priority, Is.EqualTo(7));
+            Assert.That((await Client.Jobs.GetAsync(job)).Priority, Is.EqualTo(7));
+            Assert.That(retries.Count("deadlock"), Is.GreaterThanOrEqualTo(1), "the retry is counted with reason deadlock");
+        }
+    }
+
     private async Task<JobId> CreateJobAsync(string name) => (await Client.Jobs.CreateAsync(new JobDefinition(name))).Id;
 
     private async Task SucceedAsync(JobId job)
@@ -206,11 +237,17 @@ public sealed class PostgresLockOrderTests
         return (int)(await command.ExecuteScalarAsync())!;
     }
 
-    // A raw connection holding the run's row FOR UPDATE until released.
-    private async Task<RowHold> HoldRunAsync(RunId run)
+    // A raw connection holding the run's row FOR UPDATE until released, after running sessionSetup when given.
+    private async Task<RowHold> HoldRunAsync(RunId run, string? sessionSetup = null)
     {
         var connection = new NpgsqlConnection(_database.ConnectionString);
         await connection.OpenAsync();
+        if (sessionSetup is not null)
+        {
+            await using var setup = new NpgsqlCommand(sessionSetup, connection);
+            await setup.ExecuteNonQueryAsync();
+        }
+
         var transaction = await connection.BeginTransactionAsync();
         await using var command = new NpgsqlCommand("SELECT id FROM job_runs WHERE id = @id FOR UPDATE;", connection, transaction);
         command.Parameters.AddWithValue("id", run.Value);
@@ -283,6 +320,14 @@ public sealed class PostgresLockOrderTests
         private bool _released;
 
         public int Pid { get; } = pid;
+
+        // Locks the job's row too, in the same transaction (waiting while another holds it).
+        public async Task LockJobAsync(JobId job)
+        {
+            await using var command = new NpgsqlCommand("SELECT id FROM jobs WHERE id = @id FOR UPDATE;", connection, transaction);
+            command.Parameters.AddWithValue("id", job.Value);
+            await command.ExecuteScalarAsync();
+        }
 
         public async Task ReleaseAsync()
         {

@@ -217,7 +217,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
 
         using (Assert.EnterMultipleScope())
         {
-            foreach (var (name, call) in new (string, TestDelegate)[]
+            foreach (var (name, call) in new (string, Action)[]
                      {
                          ("MigrateUp", () => migrator.MigrateUp()),
                          ("CheckSchema", () => migrator.CheckSchema()),
@@ -225,11 +225,26 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
                          ("Rollback", () => migrator.Rollback(1)),
                      })
             {
-                var ex = Assert.Throws<OrderLib.OrderLibDatabaseUnavailableException>(call, name);
+                var ex = Assert.Throws<OrderLib.OrderLibDatabaseUnavailableException>(() => call(), name);
                 Assert.That(ex?.InnerException, Is.InstanceOf<NpgsqlException>(), $"{name}: the driver's error is inside");
                 Assert.That(ex?.Provider, Is.EqualTo("Postgres"), name);
             }
         }
+    }
+
+    [Test]
+    public async Task A_store_over_the_hosts_data_source_checks_the_schema_on_its_first_use_too()
+    {
+        var builder = new NpgsqlDataSourceBuilder(Database);
+        builder.ConnectionStringBuilder.SearchPath = schema;
+        await using var dataSource = builder.Build();
+        var store = new PostgresOrderLibStore(dataSource);
+        var client = new ClientId("host-data-source");
+
+        Assert.ThrowsAsync<OrderLib.OrderLibSchemaVersionException>(() => store.ListJobsAsync(client, null, 10, default));
+
+        Migrator.MigrateUp();
+        Assert.That(await store.ListJobsAsync(client, null, 10, default), Is.Empty);
     }
 
     private static string AdapterConnectionString(string database, string searchPath) =>

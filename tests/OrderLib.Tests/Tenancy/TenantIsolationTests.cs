@@ -210,7 +210,7 @@ public abstract partial class TenantIsolationTests
         var before = await SnapshotAsync(A);
         await B.Jobs.UpdateAsync(bExtract.Id, new JobDefinition("extract") { Priority = 3 });
         await B.Runs.EnqueueAsync(bExtract.Id);
-        await B.Jobs.DeleteAsync(bExtract.Id);
+        await B.Jobs.DeleteAsync(bExtract.Id, JobDeletion.CancelActiveRun);
 
         using (Assert.EnterMultipleScope())
         {
