@@ -86,7 +86,15 @@ public sealed class OrderLibScheduler : BackgroundService
 
                     backoff = settings.BackoffAfterFailure(backoff);
                     sleep = backoff.Value;
-                    SchedulerLog.PassFailed(_logger, exception, sleep);
+                    if (exception is OrderLibDatabaseUnavailableException unavailable)
+                    {
+                        // An outage, not a fault of the scheduler: a warning with the driver's message, no stack trace.
+                        SchedulerLog.StoreUnavailable(_logger, unavailable.InnerException?.Message ?? unavailable.Message, sleep);
+                    }
+                    else
+                    {
+                        SchedulerLog.PassFailed(_logger, exception, sleep);
+                    }
                 }
 
                 if (sleep > TimeSpan.Zero)

@@ -14,6 +14,9 @@ internal static partial class SchedulerLog
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error, Message = "OrderLib scheduler: enqueuing due runs failed; trying again in {Delay}")]
     public static partial void PassFailed(ILogger logger, Exception exception, TimeSpan delay);
 
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Warning, Message = "OrderLib scheduler: the database is unavailable ({Reason}); trying again in {Delay}")]
+    public static partial void StoreUnavailable(ILogger logger, string reason, TimeSpan delay);
+
     [LoggerMessage(EventId = 1103, Level = LogLevel.Trace, Message = "OrderLib scheduler: sleeping {Sleep}")]
     public static partial void Sleeping(ILogger logger, TimeSpan sleep);
 

@@ -254,6 +254,9 @@ internal sealed class RecordingScheduleStore(IScheduleStore inner) : IScheduleSt
         set => Volatile.Write(ref _pastDueReportsLeft, value);
     }
 
+    /// <summary>What a failing call throws; an <see cref="InvalidOperationException"/> unless set.</summary>
+    public Func<Exception> Failure { get; set; } = () => new InvalidOperationException("the database is down");
+
     /// <summary>When set, every enqueue finds nothing and the earliest due time is this.</summary>
     public DateTimeOffset? StuckDueAt { get; set; }
 
@@ -293,7 +296,7 @@ internal sealed class RecordingScheduleStore(IScheduleStore inner) : IScheduleSt
     {
         if (TakeOne(ref _failuresLeft))
         {
-            throw new InvalidOperationException("the database is down");
+            throw Failure();
         }
     }
 

@@ -291,6 +291,32 @@ public sealed class SchedulerTests
     }
 
     [Test]
+    public async Task An_unavailable_database_is_logged_as_a_warning_not_an_error_and_ridden_out()
+    {
+        await using var harness = SchedulerHarness.Create(s =>
+        {
+            s.MinSleep = TimeSpan.FromMilliseconds(100);
+            s.MaxSleep = TimeSpan.FromMilliseconds(250);
+        });
+        var job = await harness.CreateJobAsync("every-second", "every 1s"); // due at 10:00:01
+        harness.Store.Failure = () => new OrderLibDatabaseUnavailableException("Postgres", new IOException("connection refused"));
+        harness.Store.FailuresLeft = 2;
+
+        await harness.StartAsync(); // fails at 0 ms
+        await harness.AdvanceAsync(TimeSpan.FromMilliseconds(100)); // fails at 100 ms
+        await harness.AdvanceAsync(TimeSpan.FromMilliseconds(200)); // succeeds at 300 ms: due in 700 ms
+        await harness.AdvanceAsync(TimeSpan.FromMilliseconds(700));
+
+        var lines = harness.Logs.Lines.Where(l => l.Contains("OrderLibScheduler: OrderLib scheduler:", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await harness.RunsOfAsync(job), Has.Count.EqualTo(1), "the pass after the outage enqueued the due run");
+            Assert.That(lines.Where(l => l.StartsWith("Warning ", StringComparison.Ordinal) && l.Contains("database is unavailable", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(2));
+            Assert.That(lines.Where(l => l.StartsWith("Error ", StringComparison.Ordinal)), Is.Empty, "an outage is not an error of the scheduler");
+        });
+    }
+
+    [Test]
     public async Task A_scheduler_serving_some_clients_enqueues_and_wakes_for_their_jobs_only()
     {
         await using var harness = SchedulerHarness.Create(s =>
