@@ -7,6 +7,11 @@ namespace OrderLib.Ports;
 /// (PostgreSQL serialises graph changes per client with a transaction-scoped advisory lock; SQLite with an
 /// immediate write transaction; the in-memory store with a lock).
 /// </summary>
+/// <remarks>
+/// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
+/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations.
+/// </remarks>
 public interface IDependencyStore
 {
     /// <summary>

@@ -5,6 +5,11 @@ namespace OrderLib.Ports;
 /// Driven port: job definitions. Every method is scoped to one client: a job of another client is treated as
 /// not existing. Each write is atomic; when a method throws, nothing was written.
 /// </summary>
+/// <remarks>
+/// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
+/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations.
+/// </remarks>
 public interface IJobStore
 {
     /// <summary>What this adapter supports.</summary>

@@ -18,6 +18,11 @@ namespace OrderLib.Ports;
 /// "Upstream job '&lt;name&gt;' failed" or "... was cancelled".</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
+/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations.
+/// </remarks>
 public interface IRunQueueStore
 {
     /// <summary>Claims up to <see cref="ClaimRequest.Limit"/> ready runs for the worker, starting them at the clock's time and leasing them for <see cref="ClaimRequest.LeaseDuration"/>.</summary>

@@ -11,6 +11,11 @@ namespace OrderLib.Ports;
 /// job's latest run starts or stops being a success), so reading ready runs never re-checks the graph.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
+/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations.
+/// </remarks>
 public interface IRunStore
 {
     /// <summary>Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job, or returns its existing active run unchanged.</summary>

@@ -8,6 +8,11 @@ namespace OrderLib.Ports;
 /// <see cref="EnqueueDueRunsAsync"/>. Like <see cref="IRunQueueStore"/>, it is not scoped to one client: a scheduler
 /// serves every client or the set it is given.
 /// </summary>
+/// <remarks>
+/// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
+/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations.
+/// </remarks>
 public interface IScheduleStore
 {
     /// <summary>
