@@ -140,8 +140,9 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
             await EnsureSchemaAsync(connection, cancellationToken);
             return await work(connection);
         }
-        catch (Exception ex) when (_dialect.IsUnavailable(ex))
+        catch (Exception ex) when (ex is not OperationCanceledException && _dialect.IsUnavailable(ex))
         {
+            // (A cancellation the caller asked for stays a cancellation, whatever the driver wrapped in it.)
             throw new OrderLibDatabaseUnavailableException(Capabilities.ProviderName, ex);
         }
     }

@@ -287,6 +287,8 @@ public abstract class BadInputCatalogueTests
         yield return Refused<JobNotFoundException>("self dependency of an unknown job", w => w.Lib.Dependencies.AddAsync(NoJob, NoJob), _ => [NoJob.ToString()]);
         yield return Refused<DependencyNotFoundException>("removing a missing dependency", w => w.Lib.Dependencies.RemoveAsync(w.Extract, w.Transform), w => ["does not depend", w.Transform.ToString()]);
         yield return Refused<JobHasDependentsException>("deleting a job others depend on", w => w.Lib.Jobs.DeleteAsync(w.Extract), _ => ["'transform'", "RemoveDependencies"]);
+        yield return Refused<JobHasActiveRunException>("deleting a job whose run is Running", w => w.Lib.Jobs.DeleteAsync(w.Extract, JobDeletion.RemoveDependencies), w => [w.RunningRun.ToString(), "Running", "CancelActiveRun"]);
+        yield return Refused<JobHasActiveRunException>("deleting a job whose run is Pending", w => w.Lib.Jobs.DeleteAsync(w.Transform), w => [w.WaitingRun.ToString(), "Pending", "CancelActiveRun"]);
 
         // Unknown ids
         yield return Refused<JobNotFoundException>("enqueue of an unknown job", w => w.Lib.Runs.EnqueueAsync(NoJob), _ => [NoJob.ToString()]);
