@@ -160,7 +160,7 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
     /// <summary>The size of every batch of outcomes recorded, in order.</summary>
     public IReadOnlyList<int> ReportedBatches => [.. _reports];
 
-    /// <summary>While true every call fails as a database that cannot be reached would (a TimeoutException), changing nothing.</summary>
+    /// <summary>While true every call fails as a store over a database that cannot be reached does (<see cref="OrderLibDatabaseUnavailableException"/>), changing nothing.</summary>
     public bool Unreachable { get; set; }
 
     /// <summary>When set, reports wait for it before they reach the store; <see cref="ReportWaiting"/> says one is waiting.</summary>
@@ -212,7 +212,7 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
     {
         if (Unreachable)
         {
-            throw new TimeoutException("The database cannot be reached (test).");
+            throw new OrderLibDatabaseUnavailableException("Test", new TimeoutException("The database cannot be reached (test)."));
         }
     }
 }
