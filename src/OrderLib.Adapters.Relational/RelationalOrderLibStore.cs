@@ -73,7 +73,8 @@ namespace OrderLib.Adapters.Relational;
 /// </remarks>
 public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
-    // How often a transaction that found its inputs changing under it is tried (RetryOnChangeAsync).
+    // How often a write transaction is tried when its inputs changed under it or the database rolled it back for a deadlock
+    // or a serialization failure (RetryOnChangeAsync).
     private const int ChangedInputAttempts = 5;
 
     private readonly SqlDialect _dialect;

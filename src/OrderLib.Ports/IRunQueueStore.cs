@@ -20,8 +20,9 @@ namespace OrderLib.Ports;
 /// </summary>
 /// <remarks>
 /// Database adapters raise, from any method, <see cref="OrderLibDatabaseUnavailableException"/> when the database cannot be
-/// reached or cannot serve (the driver's error inside), and <see cref="OrderLibSchemaVersionException"/> from their first
-/// call when its schema does not match this library's migrations.
+/// reached or cannot serve (the driver's error inside), <see cref="OrderLibSchemaVersionException"/> from their first
+/// call when its schema does not match this library's migrations, and <see cref="OrderLibConcurrencyException"/> from a
+/// write the database kept rolling back (deadlock, serialization failure) on every try.
 /// </remarks>
 public interface IRunQueueStore
 {
