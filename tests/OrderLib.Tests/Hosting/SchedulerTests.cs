@@ -263,11 +263,7 @@ public sealed class SchedulerTests
     [Test]
     public async Task Store_errors_are_logged_and_retried_with_a_doubling_backoff_and_do_not_stop_the_scheduler()
     {
-        await using var harness = SchedulerHarness.Create(s =>
-        {
-            s.MinSleep = TimeSpan.FromMilliseconds(100);
-            s.MaxSleep = TimeSpan.FromMilliseconds(250);
-        });
+        await using var harness = QuickBackoffHarness();
         var job = await harness.CreateJobAsync("every-second", "every 1s"); // due at 10:00:01
         harness.Store.FailuresLeft = 4;
 
@@ -293,11 +289,7 @@ public sealed class SchedulerTests
     [Test]
     public async Task An_unavailable_database_is_logged_as_a_warning_not_an_error_and_ridden_out()
     {
-        await using var harness = SchedulerHarness.Create(s =>
-        {
-            s.MinSleep = TimeSpan.FromMilliseconds(100);
-            s.MaxSleep = TimeSpan.FromMilliseconds(250);
-        });
+        await using var harness = QuickBackoffHarness();
         var job = await harness.CreateJobAsync("every-second", "every 1s"); // due at 10:00:01
         harness.Store.Failure = () => new OrderLibDatabaseUnavailableException("Postgres", new IOException("connection refused"));
         harness.Store.FailuresLeft = 2;
@@ -315,6 +307,13 @@ public sealed class SchedulerTests
             Assert.That(lines.Where(l => l.StartsWith("Error ", StringComparison.Ordinal)), Is.Empty, "an outage is not an error of the scheduler");
         });
     }
+
+    // A scheduler whose failure backoff runs 100 ms, 200 ms, then 250 ms.
+    private static SchedulerHarness QuickBackoffHarness() => SchedulerHarness.Create(s =>
+    {
+        s.MinSleep = TimeSpan.FromMilliseconds(100);
+        s.MaxSleep = TimeSpan.FromMilliseconds(250);
+    });
 
     [Test]
     public async Task A_scheduler_serving_some_clients_enqueues_and_wakes_for_their_jobs_only()
