@@ -14,7 +14,8 @@ internal sealed record WorkerSettings(
     TimeSpan RescueInterval,
     TimeSpan ShutdownTimeout,
     int CompletionBatchSize,
-    TimeSpan CompletionFlushInterval)
+    TimeSpan CompletionFlushInterval,
+    int MaxClaimAhead)
 {
     private const string Prefix = "OrderLib worker option ";
     private const int MaxBatchSize = 1000;
@@ -74,6 +75,12 @@ internal sealed record WorkerSettings(
             throw Invalid(nameof(options.CompletionFlushInterval), $"must be zero or more and less than half the heartbeat interval ({heartbeat}); got {options.CompletionFlushInterval}.");
         }
 
+        var maxClaimAhead = options.MaxClaimAhead ?? options.BatchSize;
+        if (maxClaimAhead is < 0 or > MaxBatchSize)
+        {
+            throw Invalid(nameof(options.MaxClaimAhead), $"must be 0 to {MaxBatchSize}; got {maxClaimAhead}.");
+        }
+
         if (options.HandledJobNames.Count == 0 && !options.HasFallbackHandler)
         {
             throw new OrderLibConfigurationException("The OrderLib worker has no handler: call Handle(\"job name\", ...) or HandleAny(...) on its options in AddWorker.");
@@ -90,7 +97,8 @@ internal sealed record WorkerSettings(
             options.RescueInterval,
             options.ShutdownTimeout,
             options.CompletionBatchSize,
-            options.CompletionFlushInterval);
+            options.CompletionFlushInterval,
+            maxClaimAhead);
     }
 
     private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);
