@@ -200,7 +200,7 @@ public abstract partial class RelationalOrderLibStore
                 WITH locked AS MATERIALIZED ({shared.LockedRuns(
                     $"""
                     SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id
-                    WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded})
+                    WHERE {dialect.IndexedIn("d.depends_on_job_id", $"SELECT s.job_id FROM {succeeded}")}
                     UNION ALL
                     SELECT tj.latest_run_id FROM {targets} JOIN jobs tj ON tj.id = t.job_id
                     """,
@@ -223,7 +223,7 @@ public abstract partial class RelationalOrderLibStore
                     SELECT r.id FROM job_dependencies d
                     JOIN jobs dj ON dj.id = d.job_id
                     JOIN job_runs r ON r.id = dj.latest_run_id
-                    WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded}) AND r.status = 'Pending'
+                    WHERE {dialect.IndexedIn("d.depends_on_job_id", $"SELECT s.job_id FROM {succeeded}")} AND r.status = 'Pending'
                     ORDER BY r.id{dialect.ForUpdateOf("r")});
                 """;
 

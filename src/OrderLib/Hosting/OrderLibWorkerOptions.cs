@@ -47,6 +47,13 @@ public sealed class OrderLibWorkerOptions
     /// </summary>
     public TimeSpan CompletionFlushInterval { get; set; }
 
+    /// <summary>
+    /// How many reports to the store may be in flight at once, each a batch of its own; 1 to 16. 2 unless set: while one
+    /// report's transaction is at the database, the next batch is on its way, which matters once outcomes come faster than
+    /// one report round trip records them.
+    /// </summary>
+    public int CompletionConcurrency { get; set; } = 2;
+
     /// <summary>The clients (tenants) whose runs the worker takes, or null (the default) for every client.</summary>
     public IReadOnlyCollection<string>? Clients { get; set; }
 

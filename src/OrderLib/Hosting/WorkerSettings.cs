@@ -15,10 +15,12 @@ internal sealed record WorkerSettings(
     TimeSpan ShutdownTimeout,
     int CompletionBatchSize,
     TimeSpan CompletionFlushInterval,
+    int CompletionConcurrency,
     int MaxClaimAhead)
 {
     private const string Prefix = "OrderLib worker option ";
     private const int MaxBatchSize = 1000;
+    private const int MaxCompletionConcurrency = 16;
 
     /// <exception cref="OrderLibConfigurationException">A value is out of range; the message names it.</exception>
     public static WorkerSettings From(OrderLibWorkerOptions options, TimeSpan leaseDuration)
@@ -75,6 +77,11 @@ internal sealed record WorkerSettings(
             throw Invalid(nameof(options.CompletionFlushInterval), $"must be zero or more and less than half the heartbeat interval ({heartbeat}); got {options.CompletionFlushInterval}.");
         }
 
+        if (options.CompletionConcurrency is < 1 or > MaxCompletionConcurrency)
+        {
+            throw Invalid(nameof(options.CompletionConcurrency), $"must be 1 to {MaxCompletionConcurrency}; got {options.CompletionConcurrency}.");
+        }
+
         var maxClaimAhead = options.MaxClaimAhead ?? options.BatchSize;
         if (maxClaimAhead is < 0 or > MaxBatchSize)
         {
@@ -98,6 +105,7 @@ internal sealed record WorkerSettings(
             options.ShutdownTimeout,
             options.CompletionBatchSize,
             options.CompletionFlushInterval,
+            options.CompletionConcurrency,
             maxClaimAhead);
     }
 
