@@ -19,6 +19,7 @@ internal sealed class BenchSettings
                                              them in ONE statement (unnest / json_each); every drain case is
                                              also reported as a ratio to it
                                 hosted       the queue drained by one hosted worker (generic host, AddWorker)
+                                hosted-dag   the DAG drained by one hosted worker (--hosted-slots, --hosted-batch)
                                 claim        ClaimAsync(100) latency, 1 worker, per history size
                                 trigger      Runs.TriggerAsync of the DAG (no runs yet), --repeat times
                                 add-dep      Dependencies.AddAsync on a --add-dep-layers x --add-dep-width graph
@@ -48,6 +49,8 @@ internal sealed class BenchSettings
           --raw-batch N       runs the raw reference claims per statement        default: 100
           --hosted-slots N    hosted worker Concurrency                          default: 16
           --hosted-batch N    hosted worker BatchSize                            default: 100
+          --hosted-reports N  hosted worker CompletionConcurrency (reports in flight)
+                                                                        default: the library's
           --claim-calls N     claims timed by the claim scenario                 default: 50
           --add-dep-layers N  layers of the add-dep graph (plus a root)          default: 100
           --add-dep-width N   jobs per layer of the add-dep graph                default: 1000
@@ -86,7 +89,7 @@ internal sealed class BenchSettings
 
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
-    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "claim", "trigger", "add-dep", "predecessor", "idle"];
+    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "idle"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
 
@@ -101,6 +104,8 @@ internal sealed class BenchSettings
     public int HostedSlots { get; private set; } = 16;
 
     public int HostedBatch { get; private set; } = 100;
+
+    public int? HostedReports { get; private set; }
 
     public int ClaimCalls { get; private set; } = 50;
 
@@ -243,6 +248,9 @@ internal sealed class BenchSettings
                 case "--hosted-batch":
                     settings.HostedBatch = Number(Value(), name, minimum: 1);
                     break;
+                case "--hosted-reports":
+                    settings.HostedReports = Number(Value(), name, minimum: 1, maximum: 16);
+                    break;
                 case "--claim-calls":
                     settings.ClaimCalls = Number(Value(), name, minimum: 1);
                     break;
@@ -365,7 +373,7 @@ internal sealed class BenchSettings
         $"runs-batch1={RunsFor(1)} dag={DagLayers}x{DagWidth}+root dag-workers={string.Join(',', DagWorkers)} " +
         $"dag-batch={string.Join(',', DagBatches)} fill={Fill} api-sample={ApiSample} enqueue-workers={EnqueueWorkers} " +
         $"quiet-below={QuietBelow} quiet-wait={QuietWaitSeconds} noisy-above={NoisyAbove} noisy-retries={NoisyRetries} repeat={Repeat} " +
-        $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch} " +
+        $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch}{(HostedReports is { } reports ? $"/{reports}reports" : "")} " +
         $"claim-calls={ClaimCalls} add-dep={AddDepLayers}x{AddDepWidth}:{AddDepCalls} pred={PredJobs}/{PredLayer}:seed{PredSeed}:{PredWorkers}x{PredBatch} " +
         $"idle={IdleSeconds}s/{IdleEnqueues}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
 

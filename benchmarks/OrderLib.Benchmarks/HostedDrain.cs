@@ -11,8 +11,11 @@ namespace OrderLib.Benchmarks;
 /// </summary>
 internal static class HostedWorker
 {
-    /// <summary>Builds (not starts) a host whose one worker calls <paramref name="handler"/> for every run.</summary>
-    public static IHost Build(BenchDatabase engine, string database, string workerId, int slots, int batch, Func<JobExecutionContext, Task> handler)
+    /// <summary>
+    /// Builds (not starts) a host whose one worker calls <paramref name="handler"/> for every run, with
+    /// <paramref name="reports"/> reports in flight at most (null: the library's default).
+    /// </summary>
+    public static IHost Build(BenchDatabase engine, string database, string workerId, int slots, int batch, Func<JobExecutionContext, Task> handler, int? reports = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -24,6 +27,11 @@ internal static class HostedWorker
                 w.WorkerId = workerId;
                 w.Concurrency = slots;
                 w.BatchSize = batch;
+                if (reports is { } inFlight)
+                {
+                    w.CompletionConcurrency = inFlight;
+                }
+
                 w.HandleAny((context, _) => handler(context));
             });
         });
@@ -34,19 +42,26 @@ internal static class HostedWorker
     /// Drains <paramref name="runs"/> ready runs with one hosted worker of <paramref name="slots"/> slots; the time is from
     /// starting the host until the database shows no Pending or Running run (checked every 2 ms once every handler ran).
     /// </summary>
-    public static async Task<DrainResult> DrainAsync(BenchDatabase engine, string database, int slots, int batch, int runs, TimeSpan timeout)
+    public static async Task<DrainResult> DrainAsync(BenchDatabase engine, string database, int slots, int batch, int? reports, int runs, TimeSpan timeout)
     {
         var started = 0;
         var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var host = Build(engine, database, "bench-hosted", slots, batch, _ =>
-        {
-            if (Interlocked.Increment(ref started) == runs)
+        var host = Build(
+            engine,
+            database,
+            "bench-hosted",
+            slots,
+            batch,
+            _ =>
             {
-                allStarted.TrySetResult();
-            }
+                if (Interlocked.Increment(ref started) == runs)
+                {
+                    allStarted.TrySetResult();
+                }
 
-            return Task.CompletedTask;
-        });
+                return Task.CompletedTask;
+            },
+            reports);
         TimeSpan elapsed;
         try
         {

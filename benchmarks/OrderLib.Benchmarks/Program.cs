@@ -110,7 +110,7 @@ namespace OrderLib.Benchmarks
             {
                 var drains = settings.DrainsAt(history);
                 var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim");
-                var dag = drains && settings.Has("dag");
+                var dag = drains && (settings.Has("dag") || settings.Has("hosted-dag"));
                 var once = !onceDone; // trigger, add-dep, predecessor and idle: at the first history only
                 var trigger = once && settings.Has("trigger");
                 onceDone = true;
@@ -203,12 +203,17 @@ namespace OrderLib.Benchmarks
 
                     if (dag)
                     {
-                        foreach (var workers in settings.DagWorkers)
+                        foreach (var workers in settings.Has("dag") ? settings.DagWorkers : [])
                         {
                             foreach (var batch in settings.DagBatches)
                             {
                                 await RunCaseAsync(database, dagDb, "dag", history, workers, batch, dagRuns, report: true, round);
                             }
+                        }
+
+                        if (settings.Has("hosted-dag"))
+                        {
+                            await RunCaseAsync(database, dagDb, "hosted-dag", history, settings.HostedSlots, settings.HostedBatch, dagRuns, report: true, round);
                         }
                     }
 
@@ -362,9 +367,9 @@ namespace OrderLib.Benchmarks
                 await using var raw = await RawQueue.OpenAsync(database, caseDb, workers, CancellationToken.None);
                 drain = await Drain.RunAsync(raw, workers, batch, runs, DrainTimeout);
             }
-            else if (scenario == "hosted")
+            else if (scenario is "hosted" or "hosted-dag")
             {
-                drain = await HostedWorker.DrainAsync(database, caseDb, workers, batch, runs, DrainTimeout);
+                drain = await HostedWorker.DrainAsync(database, caseDb, workers, batch, settings.HostedReports, runs, DrainTimeout);
             }
             else
             {

@@ -40,6 +40,8 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
     // Dapper sends .NET arrays to Npgsql as PostgreSQL arrays.
     public override string InList(string expression, string parameter) => $"{expression} = ANY({parameter})";
 
+    public override string IndexedIn(string column, string values) => $"{column} = ANY(ARRAY({values}))";
+
     public override string JsonRows(string parameter, string alias, params string[] columns) =>
         $"jsonb_to_recordset(CAST({parameter} AS jsonb)) AS {alias}({string.Join(", ", columns)})";
 

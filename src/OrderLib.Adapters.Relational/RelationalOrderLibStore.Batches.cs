@@ -168,8 +168,9 @@ public abstract partial class RelationalOrderLibStore
             // for good).
             Prepare = $"""
                 SELECT j.id FROM jobs j
-                WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id)
-                   OR j.id IN (SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
+                WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
+                               UNION
+                               SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
                 SELECT {RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
@@ -192,23 +193,23 @@ public abstract partial class RelationalOrderLibStore
             // Ends the held runs with their outcomes (re-checking that each is still Running). First, in the batch's ONE
             // run-row pass (SharedSql.LockedRuns), the held runs are locked in ascending id order together with every pending
             // run the batch changes afterwards: the successes' dependents' runs (ShiftSucceeded) and the cascades' targets'
-            // runs (CancelTargetsAfterPass), so that no run is locked alone before the others.
+            // runs (CancelTargetsAfterPass), so that no run is locked alone before the others. The pass is a materialized CTE that
+            // the update joins once (as a subquery, PostgreSQL re-ran the locking sort for every held run).
             var targets = dialect.JsonRows("@targets", "t", "job_id bigint", "reason text");
             End = $"""
-                UPDATE job_runs SET
-                    status = (SELECT o.status FROM {held} WHERE o.run_id = job_runs.id),
-                    error = (SELECT o.error FROM {held} WHERE o.run_id = job_runs.id),
-                    finished_at = @now, lease_expires_at = NULL
-                WHERE id IN (SELECT o.run_id FROM {held}) AND {StatusIs("status", "Running")}
-                  AND id IN ({shared.LockedRuns(
-                      $"""
-                      SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id
-                      WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded})
-                      UNION ALL
-                      SELECT tj.latest_run_id FROM {targets} JOIN jobs tj ON tj.id = t.job_id
-                      """,
-                      $"SELECT o.run_id FROM {held}")})
-                RETURNING {RunColumns("")};
+                WITH locked AS MATERIALIZED ({shared.LockedRuns(
+                    $"""
+                    SELECT dj.latest_run_id FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id
+                    WHERE {dialect.IndexedIn("d.depends_on_job_id", $"SELECT s.job_id FROM {succeeded}")}
+                    UNION ALL
+                    SELECT tj.latest_run_id FROM {targets} JOIN jobs tj ON tj.id = t.job_id
+                    """,
+                    $"SELECT o.run_id FROM {held}")})
+                UPDATE job_runs SET status = o.status, error = o.error, finished_at = @now, lease_expires_at = NULL
+                FROM {held}
+                WHERE o.run_id = job_runs.id AND {StatusIs("job_runs.status", "Running")}
+                  AND job_runs.id IN (SELECT l.id FROM locked l)
+                RETURNING {RunColumns("job_runs.")};
                 """;
 
             // Each pending run of a job downstream of the succeeded jobs waits for as many jobs fewer as it has upstream
@@ -222,7 +223,7 @@ public abstract partial class RelationalOrderLibStore
                     SELECT r.id FROM job_dependencies d
                     JOIN jobs dj ON dj.id = d.job_id
                     JOIN job_runs r ON r.id = dj.latest_run_id
-                    WHERE d.depends_on_job_id IN (SELECT s.job_id FROM {succeeded}) AND r.status = 'Pending'
+                    WHERE {dialect.IndexedIn("d.depends_on_job_id", $"SELECT s.job_id FROM {succeeded}")} AND r.status = 'Pending'
                     ORDER BY r.id{dialect.ForUpdateOf("r")});
                 """;
 

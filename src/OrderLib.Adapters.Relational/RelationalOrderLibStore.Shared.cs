@@ -171,12 +171,12 @@ public abstract partial class RelationalOrderLibStore
         // keeps the waits acyclic.
         public string LockedRuns(string pending, string? any) => any is null
             ? $"""
-                SELECT r.id FROM job_runs r WHERE r.id IN ({pending}) AND r.status = 'Pending'
+                SELECT r.id FROM job_runs r WHERE {_dialect.IndexedIn("r.id", pending)} AND r.status = 'Pending'
                 ORDER BY r.id{_dialect.ForUpdateOf("r")}
                 """
             : $"""
                 SELECT r.id FROM job_runs r
-                WHERE r.id IN ({pending} UNION ALL {any}) AND (r.status = 'Pending' OR r.id IN ({any}))
+                WHERE {_dialect.IndexedIn("r.id", $"{pending} UNION ALL {any}")} AND (r.status = 'Pending' OR r.id IN ({any}))
                 ORDER BY r.id{_dialect.ForUpdateOf("r")}
                 """;
 

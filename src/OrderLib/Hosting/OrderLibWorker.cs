@@ -16,7 +16,10 @@ namespace OrderLib;
 /// <list type="bullet">
 /// <item>It wires four parts: a producer that claims for the free slots, an executor per run (scope, handler,
 /// heartbeats, cancellation), a completer that records the executors' outcomes, and a rescuer; see the hosting README.</item>
-/// <item>At most <see cref="OrderLibWorkerOptions.Concurrency"/> runs execute at once; the worker claims only for free slots.</item>
+/// <item>At most <see cref="OrderLibWorkerOptions.Concurrency"/> runs execute at once. The worker claims for its free
+/// slots and, when its handlers finish faster than a claim round trip, for up to
+/// <see cref="OrderLibWorkerOptions.MaxClaimAhead"/> more runs that wait in memory for a slot (as many as it expects to
+/// start within one claim round trip); with slower handlers it claims only for free slots.</item>
 /// <item>While there is no work it polls at <see cref="OrderLibWorkerOptions.IdlePollIntervalMin"/>, doubling up to
 /// <see cref="OrderLibWorkerOptions.IdlePollIntervalMax"/>; it claims again at once when it finds work or when one of its
 /// runs ends (which frees a slot and may have made dependent runs ready).</item>
@@ -26,8 +29,9 @@ namespace OrderLib;
 /// "&lt;exception type&gt;: &lt;message&gt;"; one stopped by a cancel request is reported Cancelled. Nothing is
 /// reported for a lost lease, or for a run abandoned at shutdown (it is rescued once its lease expires). A report
 /// refused because the lease was lost meanwhile is logged and dropped.</item>
-/// <item>Stopping: the worker stops claiming, waits up to <see cref="OrderLibWorkerOptions.ShutdownTimeout"/> (and no
-/// longer than the host allows) for running handlers, then cancels the rest, and records the outcomes it has.</item>
+/// <item>Stopping: the worker stops claiming, runs the claimed runs still waiting for a slot and waits for every handler
+/// up to <see cref="OrderLibWorkerOptions.ShutdownTimeout"/> (and no longer than the host allows), then cancels the rest
+/// (runs not started by then are left to be rescued), and records the outcomes it has.</item>
 /// <item>Every wait (idle polling, heartbeats, rescue interval, shutdown timeout) uses the <see cref="TimeProvider"/>
 /// registered in DI, like the services do; with a fake time provider, advance it to make the worker move.</item>
 /// </list>
@@ -43,9 +47,14 @@ public sealed class OrderLibWorker : BackgroundService
     private readonly ConcurrentDictionary<RunId, Task> _inFlight = new();
     private readonly CancellationTokenSource _abandon = new();
 
+    // Claimed runs waiting for a slot, and the lock under which a slot is taken (so never more than Concurrency run).
+    private readonly Queue<ClaimedRun> _waiting = new();
+    private readonly Lock _slots = new();
+
     private WorkerDependencies? _worker;
     private WorkerProducer? _producer;
     private WorkerCompleter? _completer;
+    private ClaimAhead? _ahead;
     private IDisposable? _readyRuns;
     private CancellationToken _stopping;
     private int _running;
@@ -86,7 +95,8 @@ public sealed class OrderLibWorker : BackgroundService
     {
         var settings = WorkerSettings.From(_options, _orderLibOptions.Value.LeaseDuration);
         _worker = new WorkerDependencies(settings, _queue, _time, _logger);
-        _producer = new WorkerProducer(_worker, () => settings.Concurrency - RunningCount, Launch);
+        _ahead = new ClaimAhead(settings.Concurrency, settings.MaxClaimAhead);
+        _producer = new WorkerProducer(_worker, () => settings.Concurrency + _ahead.Runs - RunningCount - WaitingCount, Accept, _ahead);
         _completer = new WorkerCompleter(_worker, () => RunningCount, _producer.Wake);
         _readyRuns = _queue.Ready.Listen(_producer.Wake);
         WorkerLog.Starting(_logger, settings.WorkerId, settings.Concurrency, settings.BatchSize, settings.HeartbeatInterval, settings.RescueInterval, settings.Clients);
@@ -139,26 +149,79 @@ public sealed class OrderLibWorker : BackgroundService
         }
     }
 
-    /// <summary>Starts an executor for <paramref name="claimed"/> in a slot of its own; its outcome goes to the completer.</summary>
+    private int WaitingCount
+    {
+        get
+        {
+            lock (_slots)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
+    /// <summary>Takes the producer's claimed runs: they wait in claim order for a slot, and start at once where one is free.</summary>
+    private void Accept(IReadOnlyList<ClaimedRun> claimed)
+    {
+        lock (_slots)
+        {
+            foreach (var run in claimed)
+            {
+                _waiting.Enqueue(run);
+            }
+        }
+
+        StartWaiting();
+    }
+
+    /// <summary>Starts waiting runs while slots are free, unless the worker abandoned its runs.</summary>
+    private void StartWaiting()
+    {
+        while (true)
+        {
+            ClaimedRun next;
+            lock (_slots)
+            {
+                if (_waiting.Count == 0 || _running >= _worker!.Settings.Concurrency || _abandon.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                next = _waiting.Dequeue();
+                _running++;
+            }
+
+            Launch(next);
+        }
+    }
+
+    /// <summary>Starts an executor for <paramref name="claimed"/> in the slot taken for it; its outcome goes to the completer.</summary>
     private void Launch(ClaimedRun claimed)
     {
         var worker = _worker!;
         var executor = new RunExecutor(worker, claimed, _options.Find(claimed.JobName), _scopes, _stopping, _abandon.Token);
-        Interlocked.Increment(ref _running);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _inFlight[claimed.Run.Id] = done.Task;
         _ = Task.Run(async () =>
         {
             ExecutedRun? outcome = null;
+            var startedAt = ClaimAhead.Now();
             try
             {
                 outcome = await executor.ExecuteAsync().ConfigureAwait(false);
             }
             finally
             {
+                _ahead!.HandlerEnded(startedAt);
                 executor.Dispose();
+                lock (_slots)
+                {
+                    _running--;
+                }
+
+                // A run waiting for a slot takes this one before the entry goes, so a drain never sees neither.
+                StartWaiting();
                 _inFlight.TryRemove(claimed.Run.Id, out _);
-                Interlocked.Decrement(ref _running);
                 done.TrySetResult();
 
                 // The slot is free now: claim for it while the outcome is recorded (the completer wakes the producer again
@@ -174,28 +237,40 @@ public sealed class OrderLibWorker : BackgroundService
         });
     }
 
-    /// <summary>Waits for the running handlers up to the shutdown timeout (or until the host stops waiting), then cancels the rest.</summary>
+    /// <summary>
+    /// Runs the claimed runs still waiting for a slot and waits for every handler, up to the shutdown timeout (or until the
+    /// host stops waiting); then cancels the running ones and leaves the waiting ones to be rescued.
+    /// </summary>
     private async Task DrainAsync(WorkerSettings settings)
     {
-        var running = _inFlight.Values.ToArray();
-        if (running.Length == 0)
+        if (_inFlight.IsEmpty && WaitingCount == 0)
         {
             return;
         }
 
-        WorkerLog.Draining(_logger, settings.WorkerId, settings.ShutdownTimeout, running.Length);
-        var all = Task.WhenAll(running);
+        WorkerLog.Draining(_logger, settings.WorkerId, settings.ShutdownTimeout, _inFlight.Count + WaitingCount);
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token))
         {
             var timeout = Task.Delay(settings.ShutdownTimeout, _time, wait.Token);
-            await Task.WhenAny(all, timeout).ConfigureAwait(false);
+            while (!timeout.IsCompleted)
+            {
+                StartWaiting();
+                var running = _inFlight.Values.ToArray();
+                if (running.Length == 0 && WaitingCount == 0)
+                {
+                    break;
+                }
+
+                await Task.WhenAny(Task.WhenAll(running), timeout).ConfigureAwait(false);
+            }
+
             await wait.CancelAsync().ConfigureAwait(false);
         }
 
-        if (!all.IsCompleted)
+        if (!_inFlight.IsEmpty || WaitingCount > 0)
         {
             Abandon($"the shutdown timeout of {settings.ShutdownTimeout} ran out");
-            await all.ConfigureAwait(false);
+            await Task.WhenAll(_inFlight.Values.ToArray()).ConfigureAwait(false);
         }
     }
 
@@ -216,6 +291,11 @@ public sealed class OrderLibWorker : BackgroundService
         try
         {
             _abandon.Cancel();
+            var unstarted = WaitingCount;
+            if (unstarted > 0)
+            {
+                WorkerLog.LeftUnstarted(_logger, WorkerId, unstarted, why);
+            }
         }
         catch (ObjectDisposedException)
         {

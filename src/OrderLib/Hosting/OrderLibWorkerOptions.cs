@@ -21,8 +21,18 @@ public sealed class OrderLibWorkerOptions
     /// <summary>How many runs execute at once, at most; at least 1. <see cref="Environment.ProcessorCount"/> unless set.</summary>
     public int Concurrency { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>How many runs one claim takes at most (never more than the free slots); 1 to 1000. 10 unless set.</summary>
+    /// <summary>How many runs one claim takes at most (never more than the free slots plus the claim-ahead allowance); 1 to 1000. 10 unless set.</summary>
     public int BatchSize { get; set; } = 10;
+
+    /// <summary>
+    /// How many runs, at most, the worker may hold claimed beyond its free slots, waiting in memory for a slot; 0 to 1000,
+    /// 0 turning it off. Null (the default) for <see cref="BatchSize"/>. The worker uses this allowance only as far as its
+    /// handlers finish faster than a claim round trip: it keeps as many runs waiting as its slots are expected to start
+    /// within one claim round trip (from the recent handler durations and claim times), so short handlers no longer wait
+    /// for the database between runs, while slower ones claim only for free slots and leave ready runs to other workers.
+    /// A waiting run's lease runs from its claim.
+    /// </summary>
+    public int? MaxClaimAhead { get; set; }
 
     /// <summary>
     /// How many outcomes one report to the store carries at most; 1 to 1000. 100 unless set. Outcomes that end while a
@@ -36,6 +46,13 @@ public sealed class OrderLibWorkerOptions
     /// reports as soon as the previous report is done. Less than half the heartbeat interval.
     /// </summary>
     public TimeSpan CompletionFlushInterval { get; set; }
+
+    /// <summary>
+    /// How many reports to the store may be in flight at once, each a batch of its own; 1 to 16. 2 unless set: while one
+    /// report's transaction is at the database, the next batch is on its way, which matters once outcomes come faster than
+    /// one report round trip records them.
+    /// </summary>
+    public int CompletionConcurrency { get; set; } = 2;
 
     /// <summary>The clients (tenants) whose runs the worker takes, or null (the default) for every client.</summary>
     public IReadOnlyCollection<string>? Clients { get; set; }

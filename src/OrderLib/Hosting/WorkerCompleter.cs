@@ -4,17 +4,17 @@ using OrderLib.Ports;
 namespace OrderLib;
 
 /// <summary>
-/// Records the outcomes executors hand it, in batches: its own loop takes every outcome waiting (up to
-/// <see cref="WorkerSettings.CompletionBatchSize"/>) and records them with one
-/// <see cref="WorkerRunService.ReportOutcomesAsync"/> call, so outcomes that end while a report is in flight go together in
-/// the next one; with a <see cref="WorkerSettings.CompletionFlushInterval"/> it also waits that long for a fuller batch while
-/// other runs still execute. After each report it calls <c>recorded</c> (dependents may be ready now).
+/// Records the outcomes executors hand it, in batches: each of its <see cref="WorkerSettings.CompletionConcurrency"/> loops
+/// takes every outcome waiting (up to <see cref="WorkerSettings.CompletionBatchSize"/>) and records them with one
+/// <see cref="WorkerRunService.ReportOutcomesAsync"/> call, so outcomes that end while reports are in flight go together in
+/// the next one; with a <see cref="WorkerSettings.CompletionFlushInterval"/> a loop also waits that long for a fuller batch
+/// while other runs still execute. After each report it calls <c>recorded</c> (dependents may be ready now).
 /// <para>
 /// While the store cannot be reached, it keeps the outcomes and tries again with a backoff (100 ms doubling to 5 s) for as
 /// long as each run's lease lasts, less a safety margin: the worker still holds the run, so nobody else may have it, and
 /// the outcome is recorded the moment the store is back. Only an outcome whose lease ran out is given up (logged as an
 /// error: the run is rescued as "worker lost" and retried while attempts remain). An outcome refused because the worker
-/// no longer holds the run is logged and dropped.
+/// no longer holds the run is logged and dropped. Each loop keeps its own batch and backoff.
 /// </para>
 /// </summary>
 internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> running, Action recorded)
@@ -23,8 +23,7 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
     private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LongestSafetyMargin = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<ExecutedRun> _outcomes = Channel.CreateUnbounded<ExecutedRun>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly List<ExecutedRun> _pending = [];
+    private readonly Channel<ExecutedRun> _outcomes = Channel.CreateUnbounded<ExecutedRun>();
 
     /// <summary>Queues <paramref name="outcome"/> to be recorded.</summary>
     /// <exception cref="InvalidOperationException"><see cref="Complete"/> was called.</exception>
@@ -43,19 +42,24 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
     /// Records outcomes until <see cref="Complete"/> was called and every outcome is recorded or given up;
     /// <paramref name="abandon"/> gives up at once on what is left (the host stopped waiting for the worker).
     /// </summary>
-    public async Task RunAsync(CancellationToken abandon)
+    public Task RunAsync(CancellationToken abandon) =>
+        Task.WhenAll(Enumerable.Range(0, worker.Settings.CompletionConcurrency).Select(_ => Task.Run(() => ReportLoopAsync(abandon), CancellationToken.None)));
+
+    // One loop: takes a batch, reports it, keeps it through an outage.
+    private async Task ReportLoopAsync(CancellationToken abandon)
     {
         var settings = worker.Settings;
         var delay = FirstRetryDelay;
         DateTimeOffset? failingSince = null;
-        while (_pending.Count > 0 || await _outcomes.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        var pending = new List<ExecutedRun>();
+        while (pending.Count > 0 || await _outcomes.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await GatherAsync(settings, abandon).ConfigureAwait(false);
-            var batch = _pending.Take(settings.CompletionBatchSize).ToList();
+            await GatherAsync(pending, settings, abandon).ConfigureAwait(false);
+            var batch = pending.Take(settings.CompletionBatchSize).ToList();
             try
             {
                 var results = await worker.Queue.ReportOutcomesAsync(batch.Select(ToOutcome).ToList(), CancellationToken.None).ConfigureAwait(false);
-                _pending.RemoveRange(0, batch.Count);
+                pending.RemoveRange(0, batch.Count);
                 if (failingSince is { } since)
                 {
                     var downtime = worker.Time.GetUtcNow() - since;
@@ -70,26 +74,26 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
             catch (Exception exception) when (exception is ArgumentException or OrderLibValidationException)
             {
                 // The batch itself is wrong: trying it again cannot help.
-                _pending.RemoveRange(0, batch.Count);
+                pending.RemoveRange(0, batch.Count);
                 WorkerLog.ReportsRefused(worker.Logger, exception, settings.WorkerId, batch.Count);
             }
             catch (Exception exception)
             {
                 failingSince ??= worker.Time.GetUtcNow();
-                GiveUpExpired();
-                if (_pending.Count == 0)
+                GiveUpExpired(pending);
+                if (pending.Count == 0)
                 {
                     continue;
                 }
 
-                WorkerLog.ReportsPending(worker.Logger, exception, settings.WorkerId, _pending.Count, delay, _pending.Min(Deadline));
+                WorkerLog.ReportsPending(worker.Logger, exception, settings.WorkerId, pending.Count, delay, pending.Min(Deadline));
                 try
                 {
                     await Task.Delay(delay, worker.Time, abandon).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (abandon.IsCancellationRequested)
                 {
-                    GiveUp("the worker stopped before the store could be reached");
+                    GiveUp(pending, "the worker stopped before the store could be reached");
                     return;
                 }
 
@@ -118,11 +122,11 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         return run.LeaseExpiresAt - margin;
     }
 
-    // Moves what is waiting into the batch; with a flush interval, waits up to it for more while other runs execute.
-    private async Task GatherAsync(WorkerSettings settings, CancellationToken abandon)
+    // Moves what is waiting into the loop's batch; with a flush interval, waits up to it for more while other runs execute.
+    private async Task GatherAsync(List<ExecutedRun> pending, WorkerSettings settings, CancellationToken abandon)
     {
-        Drain(settings.CompletionBatchSize);
-        if (settings.CompletionFlushInterval <= TimeSpan.Zero || _pending.Count >= settings.CompletionBatchSize || running() == 0)
+        Drain(pending, settings.CompletionBatchSize);
+        if (settings.CompletionFlushInterval <= TimeSpan.Zero || pending.Count >= settings.CompletionBatchSize || running() == 0)
         {
             return;
         }
@@ -131,9 +135,9 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         wait.CancelAfter(settings.CompletionFlushInterval);
         try
         {
-            while (_pending.Count < settings.CompletionBatchSize && running() > 0 && await _outcomes.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
+            while (pending.Count < settings.CompletionBatchSize && running() > 0 && await _outcomes.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false))
             {
-                Drain(settings.CompletionBatchSize);
+                Drain(pending, settings.CompletionBatchSize);
             }
         }
         catch (OperationCanceledException) when (wait.IsCancellationRequested)
@@ -142,11 +146,11 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         }
     }
 
-    private void Drain(int batchSize)
+    private void Drain(List<ExecutedRun> pending, int batchSize)
     {
-        while (_pending.Count < batchSize && _outcomes.Reader.TryRead(out var outcome))
+        while (pending.Count < batchSize && _outcomes.Reader.TryRead(out var outcome))
         {
-            _pending.Add(outcome);
+            pending.Add(outcome);
         }
     }
 
@@ -170,24 +174,24 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         }
     }
 
-    private void GiveUpExpired()
+    private void GiveUpExpired(List<ExecutedRun> pending)
     {
         var now = worker.Time.GetUtcNow();
-        foreach (var run in _pending.Where(run => Deadline(run) <= now).ToList())
+        foreach (var run in pending.Where(run => Deadline(run) <= now).ToList())
         {
-            _pending.Remove(run);
+            pending.Remove(run);
             WorkerLog.OutcomeGivenUp(worker.Logger, worker.Settings.WorkerId, run.Claimed.Run.Id, run.Claimed.JobName, run.Status, "its lease ran out while the store could not be reached", run.LeaseExpiresAt);
         }
     }
 
-    private void GiveUp(string why)
+    private void GiveUp(List<ExecutedRun> pending, string why)
     {
-        Drain(int.MaxValue);
-        foreach (var run in _pending)
+        Drain(pending, int.MaxValue);
+        foreach (var run in pending)
         {
             WorkerLog.OutcomeGivenUp(worker.Logger, worker.Settings.WorkerId, run.Claimed.Run.Id, run.Claimed.JobName, run.Status, why, run.LeaseExpiresAt);
         }
 
-        _pending.Clear();
+        pending.Clear();
     }
 }

@@ -11,11 +11,14 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "OrderLib worker {WorkerId} stopped")]
     public static partial void Stopped(ILogger logger, string workerId);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "OrderLib worker {WorkerId}: stopping; waiting up to {Timeout} for {Count} running handler(s)")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "OrderLib worker {WorkerId}: stopping; waiting up to {Timeout} for {Count} claimed run(s) to finish")]
     public static partial void Draining(ILogger logger, WorkerId workerId, TimeSpan timeout, int count);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: cancelling {Count} running handler(s) because {Why}; their runs will be rescued after their leases expire")]
     public static partial void Abandoning(ILogger logger, string workerId, int count, string why);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: {Count} claimed run(s) were not started because {Why}; they will be rescued after their leases expire")]
+    public static partial void LeftUnstarted(ILogger logger, string workerId, int count, string why);
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "OrderLib worker {WorkerId}: claiming runs failed; retrying in {Delay}")]
     public static partial void ClaimFailed(ILogger logger, Exception exception, WorkerId workerId, TimeSpan delay);

@@ -4,11 +4,13 @@ using OrderLib.Ports;
 namespace OrderLib;
 
 /// <summary>
-/// The worker's claim loop: claims ready runs for the free slots only (never more, and at most the batch size) and hands
-/// each to <c>launch</c>. While there is no work it waits from the idle minimum, doubling up to the maximum; a
-/// <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued) makes it claim again at once.
+/// The worker's claim loop: claims ready runs for what <c>capacity</c> says the worker can take (its free slots, plus the
+/// runs <see cref="ClaimAhead"/> allows it to keep waiting for a slot; never more than the batch size) and hands them to
+/// <c>accept</c>, timing each claim for <paramref name="ahead"/>. While there is no work it waits from the idle minimum,
+/// doubling up to the maximum; a <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued) makes it claim again
+/// at once.
 /// </summary>
-internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> freeSlots, Action<ClaimedRun> launch)
+internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capacity, Action<IReadOnlyList<ClaimedRun>> accept, ClaimAhead ahead)
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
@@ -26,10 +28,10 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> freeSl
         var idle = settings.IdleMin;
         while (!stopping.IsCancellationRequested)
         {
-            var free = freeSlots();
+            var free = capacity();
             if (free <= 0)
             {
-                // Every slot is busy: a finishing run wakes us.
+                // Every slot is busy (and enough runs wait for one): a finishing run wakes us.
                 await WaitForWakeAsync(null, stopping).ConfigureAwait(false);
                 idle = settings.IdleMin;
                 continue;
@@ -40,7 +42,9 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> freeSl
             try
             {
                 // Not cancellable: a claim that committed must reach us, or its runs would sit leased until rescued.
+                var startedAt = ClaimAhead.Now();
                 claimed = await worker.Queue.ClaimAsync(settings.WorkerId, wanted, settings.Clients, CancellationToken.None).ConfigureAwait(false);
+                ahead.ClaimEnded(startedAt);
             }
             catch (Exception exception) when (exception is not OrderLibConfigurationException)
             {
@@ -50,11 +54,7 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> freeSl
                 continue;
             }
 
-            foreach (var run in claimed)
-            {
-                launch(run);
-            }
-
+            accept(claimed);
             if (claimed.Count > 0)
             {
                 idle = settings.IdleMin;

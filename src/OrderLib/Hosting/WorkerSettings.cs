@@ -14,10 +14,13 @@ internal sealed record WorkerSettings(
     TimeSpan RescueInterval,
     TimeSpan ShutdownTimeout,
     int CompletionBatchSize,
-    TimeSpan CompletionFlushInterval)
+    TimeSpan CompletionFlushInterval,
+    int CompletionConcurrency,
+    int MaxClaimAhead)
 {
     private const string Prefix = "OrderLib worker option ";
     private const int MaxBatchSize = 1000;
+    private const int MaxCompletionConcurrency = 16;
 
     /// <exception cref="OrderLibConfigurationException">A value is out of range; the message names it.</exception>
     public static WorkerSettings From(OrderLibWorkerOptions options, TimeSpan leaseDuration)
@@ -74,6 +77,17 @@ internal sealed record WorkerSettings(
             throw Invalid(nameof(options.CompletionFlushInterval), $"must be zero or more and less than half the heartbeat interval ({heartbeat}); got {options.CompletionFlushInterval}.");
         }
 
+        if (options.CompletionConcurrency is < 1 or > MaxCompletionConcurrency)
+        {
+            throw Invalid(nameof(options.CompletionConcurrency), $"must be 1 to {MaxCompletionConcurrency}; got {options.CompletionConcurrency}.");
+        }
+
+        var maxClaimAhead = options.MaxClaimAhead ?? options.BatchSize;
+        if (maxClaimAhead is < 0 or > MaxBatchSize)
+        {
+            throw Invalid(nameof(options.MaxClaimAhead), $"must be 0 to {MaxBatchSize}; got {maxClaimAhead}.");
+        }
+
         if (options.HandledJobNames.Count == 0 && !options.HasFallbackHandler)
         {
             throw new OrderLibConfigurationException("The OrderLib worker has no handler: call Handle(\"job name\", ...) or HandleAny(...) on its options in AddWorker.");
@@ -90,7 +104,9 @@ internal sealed record WorkerSettings(
             options.RescueInterval,
             options.ShutdownTimeout,
             options.CompletionBatchSize,
-            options.CompletionFlushInterval);
+            options.CompletionFlushInterval,
+            options.CompletionConcurrency,
+            maxClaimAhead);
     }
 
     private static OrderLibConfigurationException Invalid(string option, string problem) => new(Prefix + option + " " + problem);

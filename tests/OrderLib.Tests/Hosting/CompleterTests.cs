@@ -11,6 +11,7 @@ public sealed class CompleterTests
         {
             worker.Concurrency = 10;
             worker.BatchSize = 10;
+            worker.CompletionConcurrency = 1;
             worker.Handle("first", (_, _) => Task.CompletedTask);
             worker.HandleAny(async (_, _) => await othersMayEnd.Task);
         });

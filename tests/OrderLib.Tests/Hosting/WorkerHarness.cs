@@ -152,6 +152,8 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
 {
     private readonly ConcurrentQueue<int> _limits = new();
     private readonly ConcurrentQueue<int> _reports = new();
+    private int _reportsInFlight;
+    private int _mostReportsInFlight;
 
     public int Count => _limits.Count;
 
@@ -169,11 +171,22 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
     /// <summary>Completed once a report waits on <see cref="HoldReports"/>.</summary>
     public TaskCompletionSource ReportWaiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
+    /// <summary>How long every claim takes before it reaches the store: a database round trip, played.</summary>
+    public TimeSpan ClaimDelay { get; set; }
+
+    /// <summary>The most reports that were in flight at once.</summary>
+    public int MostReportsInFlight => Volatile.Read(ref _mostReportsInFlight);
+
+    public async Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         FailIfUnreachable();
         _limits.Enqueue(request.Limit);
-        return inner.ClaimRunsAsync(request, cancellationToken);
+        if (ClaimDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(ClaimDelay, CancellationToken.None);
+        }
+
+        return await inner.ClaimRunsAsync(request, cancellationToken);
     }
 
     public Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
@@ -190,17 +203,27 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
 
     public async Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
-        if (HoldReports is { } hold)
+        var inFlight = Interlocked.Increment(ref _reportsInFlight);
+        try
         {
-            ReportWaiting.TrySetResult();
-            await hold.Task;
-        }
+            Counters.RaiseTo(ref _mostReportsInFlight, inFlight);
+            if (HoldReports is { } hold)
+            {
+                ReportWaiting.TrySetResult();
+                await hold.Task;
+            }
 
-        FailIfUnreachable();
-        var results = await inner.CompleteRunsAsync(outcomes, now, retryPolicy, cancellationToken);
-        _reports.Enqueue(outcomes.Count);
-        return results;
+            FailIfUnreachable();
+            var results = await inner.CompleteRunsAsync(outcomes, now, retryPolicy, cancellationToken);
+            _reports.Enqueue(outcomes.Count);
+            return results;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _reportsInFlight);
+        }
     }
+
 
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredRunsAsync(DateTimeOffset now, RetryPolicy retryPolicy, int limit, CancellationToken cancellationToken)
     {
@@ -243,6 +266,19 @@ internal sealed class ListLoggerProvider : ILoggerProvider
         {
             var shortCategory = category[(category.LastIndexOf('.') + 1)..];
             owner._lines.Enqueue($"{logLevel} {shortCategory}: {formatter(state, exception)}{(exception is null ? "" : " | " + exception.GetType().Name + ": " + exception.Message)}");
+        }
+    }
+}
+
+/// <summary>Counting helpers for tests that watch concurrency.</summary>
+internal static class Counters
+{
+    /// <summary>Sets <paramref name="target"/> to <paramref name="value"/> when that is larger, atomically.</summary>
+    public static void RaiseTo(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
         }
     }
 }

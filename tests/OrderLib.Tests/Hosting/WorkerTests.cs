@@ -156,7 +156,7 @@ public sealed class WorkerTests
             worker.HandleAny(async (_, cancellationToken) =>
             {
                 var now = Interlocked.Increment(ref current);
-                InterlockedMax(ref max, now);
+                Counters.RaiseTo(ref max, now);
                 await Task.Delay(60, cancellationToken);
                 Interlocked.Decrement(ref current);
             });
@@ -582,14 +582,6 @@ public sealed class WorkerTests
             Assert.That(first.RescueInterval, Is.EqualTo(TimeSpan.FromSeconds(10)));
             Assert.That(first.ShutdownTimeout, Is.EqualTo(TimeSpan.FromSeconds(30)));
         });
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int seen;
-        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
-        {
-        }
     }
 
     internal sealed class PerRunService
