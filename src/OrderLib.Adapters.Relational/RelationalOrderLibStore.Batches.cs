@@ -11,8 +11,8 @@ public abstract partial class RelationalOrderLibStore
     /// <remarks>
     /// Two round trips whatever the number of outcomes (a third only when the batch must start again because an edge
     /// was added to a retried job while the transaction waited for its locks): (1) the jobs of the runs and, for the
-    /// failures, their upstream jobs, locked in id order (the order every writer that ends a run locks job rows in),
-    /// then the runs with their jobs, the upstream statuses the retries count, and the jobs downstream of every failure
+    /// failures, their upstream jobs, locked in id order (the order every writer that ends a run locks job rows in) and
+    /// read as locked, then the runs, the upstream statuses the retries count, and the jobs downstream of every failure
     /// or cancellation; (2) every write in one batch: the held runs ended, the retries inserted, the successes'
     /// dependents shifted (each pending run by the number of its upstream jobs that succeeded here), the jobs' latest
     /// statuses synced, the cascades' targets cancelled.
@@ -38,16 +38,17 @@ public abstract partial class RelationalOrderLibStore
     private async Task<IReadOnlyList<OutcomeResult>?> CompleteBatchAsync(
         DbConnection connection, DbTransaction transaction, IReadOnlyList<RunOutcome> outcomes, string outcomesJson, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
-        // (1) Result sets in order: locked job ids; the runs; their jobs; upstream edges of the failures' jobs; descendants.
-        var locked = new HashSet<long>();
+        // (1) Result sets in order: the locked jobs (the runs' jobs among them); the runs; upstream edges of the failures'
+        // jobs; descendants.
+        HashSet<long> locked;
         Dictionary<long, (RunRow Run, JobRow Job)> found;
         UpstreamEdgeRow[] upstream;
         DescendantRow[] descendants;
         await using (var grid = await connection.QueryMultipleAsync(Command(_batchSql.Prepare, new { outcomes = outcomesJson }, transaction, cancellationToken)))
         {
-            locked.UnionWith(await grid.ReadAsync<long>());
-            var runs = (await grid.ReadAsync<RunRow>()).ToArray();
             var jobs = (await grid.ReadAsync<JobRow>()).ToDictionary(j => j.Id);
+            locked = [.. jobs.Keys];
+            var runs = (await grid.ReadAsync<RunRow>()).ToArray();
             found = runs.ToDictionary(r => r.Id, r => (r, jobs[r.JobId]));
             upstream = (await grid.ReadAsync<UpstreamEdgeRow>()).ToArray();
             descendants = (await grid.ReadAsync<DescendantRow>()).ToArray();
@@ -162,20 +163,18 @@ public abstract partial class RelationalOrderLibStore
             var ended = dialect.JsonRows("@ended", "e", "job_id bigint");
 
             // The jobs of the runs, and the upstream jobs of the failures' jobs (a failure may retry, and the next attempt
-            // counts its upstream statuses), locked in id order; then, seeing the rows as they are once locked, the runs,
-            // their jobs, the failures' upstream edges with each upstream job's latest status, and every job
-            // downstream of each failure or cancellation with the outcome's ordinal (the caller keeps the ones that end
+            // counts its upstream statuses), locked in id order and read as they are once locked; then, seeing the rows as
+            // they are once locked, the runs, the failures' upstream edges with each upstream job's latest status, and every
+            // job downstream of each failure or cancellation with the outcome's ordinal (the caller keeps the ones that end
             // for good).
             Prepare = $"""
-                SELECT j.id FROM jobs j
+                SELECT {JobColumns("j.")} FROM jobs j
                 WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                UNION
                                SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
                 SELECT {RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
-                SELECT {JobColumns("j.")} FROM jobs j
-                WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id);
                 SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
                 FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                 JOIN job_dependencies d ON d.job_id = r.job_id JOIN jobs u ON u.id = d.depends_on_job_id
