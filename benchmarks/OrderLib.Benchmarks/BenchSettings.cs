@@ -24,7 +24,11 @@ internal sealed class BenchSettings
                                 trigger      Runs.TriggerAsync of the DAG (no runs yet), --repeat times
                                 add-dep      Dependencies.AddAsync on a --add-dep-layers x --add-dep-width graph
                                 predecessor  --pred-jobs jobs defined through the API, triggered, run to the end
-                                idle         PostgreSQL: statements/s of an idle hosted worker, enqueue -> start
+                                idle         PostgreSQL, notifications Listen and PollOnly, --repeat times each:
+                                             statements/s of an idle hosted worker; enqueue through another
+                                             store (own data source) -> handler start
+                                sync         SQLite: the hosted drain with synchronous FULL and NORMAL, each
+                                             round both, NORMAL/FULL ratio per round
           --issue             the throughput-issue set (docs/benchmarks.md): every scenario above, drains at
                               history 10000 only (claim at 10000 and 1000000), workers 16, batch 100,
                               --repeat 3, --no-explain, --quiet-wait 20, --noisy-retries 1
@@ -89,7 +93,7 @@ internal sealed class BenchSettings
 
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
-    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "idle"];
+    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "idle", "sync"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
 

@@ -129,8 +129,14 @@ internal sealed class PostgresBench : BenchDatabase
         NpgsqlConnection.ClearAllPools();
     }
 
+    /// <summary>How the stores this engine registers wake workers of other processes (the idle scenario measures both).</summary>
+    public PostgresNotifications Notifications { get; set; } = PostgresNotifications.Listen;
+
     public override void UseStore(OrderLibBuilder builder, string database) =>
-        builder.UsePostgres(ConnectionString(database, pooled: true));
+        builder.UsePostgres(ConnectionString(database, pooled: true), "public", Notifications);
+
+    /// <summary>A store of its own (own data source) over <paramref name="database"/>: to PostgreSQL, another process.</summary>
+    public PostgresOrderLibStore OtherStore(string database) => new(ConnectionString(database, pooled: true), "public", Notifications);
 
     public override async Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using OrderLib.Adapters.Sqlite;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -109,7 +110,8 @@ namespace OrderLib.Benchmarks
             foreach (var history in settings.Histories)
             {
                 var drains = settings.DrainsAt(history);
-                var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim");
+                var sqliteSync = drains && settings.Has("sync") && database is SqliteBench;
+                var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim") || sqliteSync;
                 var dag = drains && (settings.Has("dag") || settings.Has("hosted-dag"));
                 var once = !onceDone; // trigger, add-dep, predecessor and idle: at the first history only
                 var trigger = once && settings.Has("trigger");
@@ -201,6 +203,11 @@ namespace OrderLib.Benchmarks
                         await RunCaseAsync(database, queueDb, "hosted", history, settings.HostedSlots, settings.HostedBatch, settings.Runs, report: true, round);
                     }
 
+                    if (sqliteSync)
+                    {
+                        await SqliteSyncCaseAsync((SqliteBench)database, queueDb, history, round);
+                    }
+
                     if (dag)
                     {
                         foreach (var workers in settings.Has("dag") ? settings.DagWorkers : [])
@@ -282,6 +289,26 @@ namespace OrderLib.Benchmarks
 
                 await database.DropAsync(baseDb, ct);
             }
+        }
+
+        // The hosted drain on SQLite with synchronous FULL (the default) and NORMAL in the same round; the NORMAL/FULL
+        // ratio of the round is a figure of its own.
+        private async Task SqliteSyncCaseAsync(SqliteBench sqlite, string queueDb, int history, int round)
+        {
+            var rates = new Dictionary<SqliteSynchronous, double>();
+            foreach (var level in (SqliteSynchronous[])[SqliteSynchronous.Full, SqliteSynchronous.Normal])
+            {
+                sqlite.Synchronous = level;
+                var scenario = "hosted sync=" + level.ToString().ToUpperInvariant();
+                await RunCaseAsync(sqlite, queueDb, scenario, history, settings.HostedSlots, settings.HostedBatch, settings.Runs, report: true, round);
+                rates[level] = _report.Cases.Last(c => c.Scenario == scenario).Drain.RunsPerSecond;
+            }
+
+            sqlite.Synchronous = SqliteSynchronous.Full;
+            var ratio = rates[SqliteSynchronous.Normal] / rates[SqliteSynchronous.Full];
+            _report.Figures.Add(new FigureResult(sqlite.Name, "hosted drain, synchronous NORMAL / FULL", "×", [ratio],
+                string.Create(CultureInfo.InvariantCulture, $"round {round}: FULL {rates[SqliteSynchronous.Full]:N0} runs/s, NORMAL {rates[SqliteSynchronous.Normal]:N0} runs/s")));
+            Log(string.Create(CultureInfo.InvariantCulture, $"SQLite sync round {round}: NORMAL/FULL = {ratio:0.00}×"));
         }
 
         private async Task BuildQueueTemplateAsync(BenchDatabase database, string baseDb, string queueDb, SetupResult setup, CancellationToken ct)
@@ -367,7 +394,7 @@ namespace OrderLib.Benchmarks
                 await using var raw = await RawQueue.OpenAsync(database, caseDb, workers, CancellationToken.None);
                 drain = await Drain.RunAsync(raw, workers, batch, runs, DrainTimeout);
             }
-            else if (scenario is "hosted" or "hosted-dag")
+            else if (scenario.StartsWith("hosted", StringComparison.Ordinal))
             {
                 drain = await HostedWorker.DrainAsync(database, caseDb, workers, batch, settings.HostedReports, runs, DrainTimeout);
             }

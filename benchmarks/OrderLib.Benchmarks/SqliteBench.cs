@@ -35,7 +35,7 @@ internal sealed class SqliteBench : BenchDatabase
                       ", Microsoft.Data.Sqlite " + typeof(SqliteConnection).Assembly.GetName().Version);
             lines.Add("journal_mode = " + await Sql.ScalarAsync<string>(connection, null, "PRAGMA journal_mode", cancellationToken) + " (set by MigrateUp)");
             var synchronous = await Sql.ScalarAsync<long>(connection, null, "PRAGMA synchronous", cancellationToken);
-            lines.Add($"synchronous = {synchronous} ({synchronous switch { 0 => "OFF", 1 => "NORMAL", 2 => "FULL", 3 => "EXTRA", _ => "?" }}; the library does not change it)");
+            lines.Add($"synchronous = {synchronous} ({synchronous switch { 0 => "OFF", 1 => "NORMAL", 2 => "FULL", 3 => "EXTRA", _ => "?" }} on a plain connection; the store sets FULL on its connections unless Synchronous = Normal, which only the sync scenario uses)");
             lines.Add("page_size = " + await Sql.ScalarAsync<long>(connection, null, "PRAGMA page_size", cancellationToken) +
                       ", cache_size = " + await Sql.ScalarAsync<long>(connection, null, "PRAGMA cache_size", cancellationToken) + " (defaults)");
         }
@@ -85,8 +85,11 @@ internal sealed class SqliteBench : BenchDatabase
         }
     }
 
+    /// <summary>The synchronous level of the stores this engine registers (the sync scenario measures both).</summary>
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
     public override void UseStore(OrderLibBuilder builder, string database) =>
-        builder.UseSqlite(ConnectionString(database, pooled: true));
+        builder.UseSqlite(ConnectionString(database, pooled: true), Synchronous);
 
     public override async Task<DbConnection> OpenAsync(string database, CancellationToken cancellationToken)
     {

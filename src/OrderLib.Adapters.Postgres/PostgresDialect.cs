@@ -9,14 +9,20 @@ namespace OrderLib.Adapters.Postgres;
 /// <summary>
 /// PostgreSQL's differences from the shared relational SQL: READ COMMITTED write transactions with explicit row
 /// locks (<c>FOR UPDATE</c> / <c>FOR SHARE</c>), and a transaction-scoped advisory lock per client that serialises
-/// changes to the client's dependency graph. Timestamps are <c>timestamptz</c>, sent and read as UTC.
+/// changes to the client's dependency graph. Timestamps are <c>timestamptz</c>, sent and read as UTC. With
+/// notifications on, transactions that make runs ready <c>NOTIFY</c> the schema's channel
+/// (<see cref="PostgresReadyListener.ChannelOf"/>) with the client id as payload; PostgreSQL delivers it on commit, once
+/// per transaction and payload. One-statement writes (the claim) run without BEGIN and COMMIT.
 /// </summary>
-internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema) : SqlDialect
+internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema, PostgresNotifications notifications) : SqlDialect
 {
     // The first key of OrderLib's two-key advisory locks ("ORLG"); the second is a hash of schema and client.
     private const int GraphLockClass = 0x4F524C47;
 
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>The schema holding OrderLib's tables.</summary>
+    public string Schema { get; } = schema;
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await DataSource.OpenConnectionAsync(cancellationToken);
@@ -27,9 +33,15 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
     public override Task LockClientGraphAsync(DbConnection connection, DbTransaction transaction, ClientId client, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition(
             "SELECT pg_advisory_xact_lock(@lockClass, hashtext(@key));",
-            new { lockClass = GraphLockClass, key = schema + ":" + client.Value },
+            new { lockClass = GraphLockClass, key = Schema + ":" + client.Value },
             transaction,
             cancellationToken: cancellationToken));
+
+    public override string? NotifyRunsReady { get; } = notifications == PostgresNotifications.Listen
+        ? $"SELECT pg_notify('{PostgresReadyListener.ChannelOf(schema)}', @readyClient)"
+        : null;
+
+    public override bool OneStatementNeedsTransaction => false;
 
     public override string ForUpdateOf(string alias) => " FOR UPDATE OF " + alias;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using OrderLib.Adapters.Relational;
 
 namespace OrderLib.Adapters.Postgres;
 
@@ -20,6 +21,13 @@ internal static class PostgresSettings
 
         return schema;
     }
+
+    /// <summary>Reads the notifications setting: <c>Listen</c> or <c>PollOnly</c> in any case (numbers are refused); <see cref="PostgresNotifications.Listen"/> when null or blank.</summary>
+    /// <param name="value">The configured text.</param>
+    /// <param name="setting">The key it came from, for the message (<c>OrderLib:Notifications</c>).</param>
+    /// <exception cref="OrderLibConfigurationException">The text is another value; the message names <paramref name="setting"/>.</exception>
+    public static PostgresNotifications ParseNotifications(string? value, string setting)
+        => ConfiguredChoice.Parse(value, PostgresNotifications.Listen, setting, "Listen (wake workers of every process with LISTEN/NOTIFY, the default) or PollOnly (for PgBouncer in transaction mode)");
 
     /// <summary>"host db:5432, database orders, schema orderlib": where the store's data is, without the password.</summary>
     public static string Describe(string connectionString, string schema)

@@ -137,6 +137,15 @@ public abstract partial class RelationalOrderLibStore
             throw new InvalidOperationException($"A batch ended {endedRuns.Count} of the {held.Count} runs it had found held.");
         }
 
+        // A retry available at once notifies in any case; otherwise only a success that released a dependent does.
+        var heldClients = held.Select(i => JobOf(i).ClientId).Distinct().Take(2).ToArray();
+        await NotifyRunsReadyAsync(
+            connection,
+            transaction,
+            heldClients.Length == 1 ? new ClientId(heldClients[0]) : null,
+            cancellationToken,
+            jobsSucceeded: AnyReadyNow(retries, now) ? null : held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => JobOf(i).Id).ToArray());
+
         foreach (var i in held)
         {
             var job = JobOf(i).Id;

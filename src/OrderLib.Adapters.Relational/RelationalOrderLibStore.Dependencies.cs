@@ -56,8 +56,13 @@ public abstract partial class RelationalOrderLibStore
                     throw new DependencyNotFoundException(jobId, dependsOnJobId);
                 }
 
-                var sql = dependsOn.LatestStatus == StatusText.Succeeded ? _dependencySql.DeleteDependency : _dependencySql.DeleteDependencyAndStopWaiting;
-                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                var releases = dependsOn.LatestStatus != StatusText.Succeeded;
+                await connection.ExecuteAsync(Command(releases ? _dependencySql.DeleteDependencyAndStopWaiting : _dependencySql.DeleteDependency, param, transaction, cancellationToken));
+                if (releases)
+                {
+                    await NotifyRunsReadyAsync(connection, transaction, client, cancellationToken);
+                }
+
                 return true;
             },
             cancellationToken);

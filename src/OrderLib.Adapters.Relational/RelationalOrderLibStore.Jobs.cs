@@ -145,10 +145,13 @@ public abstract partial class RelationalOrderLibStore
                 }
 
                 // Dependents counted this job while its latest run was not a success; with the edge gone they stop waiting.
-                var sql = dependents.Length > 0 && job.LatestStatus != StatusText.Succeeded
-                    ? _jobSql.DeleteJobReleasingDependents
-                    : _jobSql.DeleteJob;
-                await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+                var releases = dependents.Length > 0 && job.LatestStatus != StatusText.Succeeded;
+                await connection.ExecuteAsync(Command(releases ? _jobSql.DeleteJobReleasingDependents : _jobSql.DeleteJob, param, transaction, cancellationToken));
+                if (releases)
+                {
+                    await NotifyRunsReadyAsync(connection, transaction, client, cancellationToken);
+                }
+
                 return true;
             },
             cancellationToken);

@@ -10,8 +10,8 @@ public abstract partial class RelationalOrderLibStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One statement. The claim's time is read from <see cref="ClaimRequest.Clock"/> inside the write transaction (on SQLite
-    /// after the write lock). On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>)
+    /// One statement (on PostgreSQL without BEGIN and COMMIT round trips). The claim's time is read from
+    /// <see cref="ClaimRequest.Clock"/> as the statement starts (on SQLite inside the write transaction, after the write lock). On PostgreSQL concurrent claims skip each other's candidates (<c>FOR UPDATE SKIP LOCKED</c>)
     /// instead of waiting.
     /// </remarks>
     public async Task<IReadOnlyList<ClaimedRun>> ClaimRunsAsync(ClaimRequest request, CancellationToken cancellationToken)
@@ -20,11 +20,12 @@ public abstract partial class RelationalOrderLibStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.Limit, nameof(request));
         ArgumentNullException.ThrowIfNull(request.Clock, nameof(request));
         var sql = request.Clients.IsAll ? _queueSql.ClaimRuns : _queueSql.ClaimClientRuns;
-        return await WriteAsync(
+        return await WriteOneStatementAsync(
             async (connection, transaction) =>
             {
                 // Read now, not before the transaction began: on SQLite it waited for the write lock, behind writes
-                // that may have made these runs ready, and a run must not start before what it waited for ended.
+                // that may have made these runs ready, and a run must not start before what it waited for ended. (PostgreSQL
+                // runs the statement on its own: its snapshot is taken when it starts, as it was after a BEGIN.)
                 var now = OrderLibClock.Now(request.Clock);
                 var param = new
                 {

@@ -108,6 +108,11 @@ public abstract partial class RelationalOrderLibStore
             throw new InvalidOperationException($"A rescue ended {endedRuns.Count} of the {ended.Length} expired runs it had locked.");
         }
 
+        if (AnyReadyNow(retries, now))
+        {
+            await NotifyRunsReadyAsync(connection, transaction, null, cancellationToken);
+        }
+
         return ended.Select(i => new RunCompletion(
                 endedRuns[candidates[i].Run.Id],
                 retryRuns.GetValueOrDefault(candidates[i].Job.Id),

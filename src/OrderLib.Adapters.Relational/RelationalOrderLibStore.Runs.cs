@@ -242,8 +242,17 @@ public abstract partial class RelationalOrderLibStore
             waitingOn = upstream.Count(u => !u.Succeeded),
             now = _dialect.ToDb(now),
         };
-        await using var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
-        var run = await inserted.ReadSingleAsync<RunRow>();
+        RunRow run;
+        await using (var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
+        {
+            run = await inserted.ReadSingleAsync<RunRow>();
+        }
+
+        if (param.waitingOn == 0)
+        {
+            await NotifyRunsReadyAsync(connection, transaction, client, cancellationToken);
+        }
+
         return new EnqueueResult(run.ToRun(_dialect), Created: true);
     }
 
@@ -333,12 +342,25 @@ public abstract partial class RelationalOrderLibStore
                     var next = ending.Retry(end.RetryPolicy, end.Now, Random.Shared.NextDouble());
                     var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt);
                     var retries = await InsertRunsAsync(connection, transaction, [retry], end.Now, cancellationToken);
+                    if (AnyReadyNow([retry], end.Now))
+                    {
+                        await NotifyRunsReadyAsync(connection, transaction, new ClientId(job.ClientId), cancellationToken);
+                    }
+
                     return new RunCompletion(run, retries[0], []);
                 }
 
-                return ending.CascadeReason is { } reason
-                    ? new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run.Id, reason, end.Now, cancellationToken))
-                    : new RunCompletion(run, null, []);
+                if (ending.CascadeReason is { } reason)
+                {
+                    return new RunCompletion(run, null, await EndForGoodAsync(connection, transaction, run.Id, reason, end.Now, cancellationToken));
+                }
+
+                if (run.Status == RunStatus.Succeeded)
+                {
+                    await NotifyRunsReadyAsync(connection, transaction, new ClientId(job.ClientId), cancellationToken, jobsSucceeded: [job.Id]);
+                }
+
+                return new RunCompletion(run, null, []);
             },
             $"Run {end.RunId} could not be ended: the jobs it depends on kept changing.",
             cancellationToken);

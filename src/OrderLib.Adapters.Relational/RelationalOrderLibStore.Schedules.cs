@@ -109,7 +109,8 @@ public abstract partial class RelationalOrderLibStore
         }));
 
         // (3) Every write, one batch.
-        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance, cancellationToken);
+        var consumedClients = consumed.Select(j => j.ClientId).Distinct().Take(2).ToArray();
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance, consumedClients.Length == 1 ? new ClientId(consumedClients[0]) : null, cancellationToken);
         return consumed
             .Select(j => new ScheduledEnqueue(
                 new ClientId(j.ClientId),

@@ -61,6 +61,10 @@ public abstract partial class RelationalOrderLibStore
         available_at = SqlDialect.JsonTimestamp(r.AvailableAt),
     }));
 
+    // True when one of the new runs may be claimed at once (it waits on nothing and is available), so the transaction
+    // notifies (NotifyRunsReadyAsync); a retry after a backoff becomes claimable later and is left to the workers' polls.
+    private static bool AnyReadyNow(IEnumerable<NewRun> runs, DateTimeOffset now) => runs.Any(r => r.WaitingOn == 0 && r.AvailableAt <= now);
+
     /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
     private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);
 

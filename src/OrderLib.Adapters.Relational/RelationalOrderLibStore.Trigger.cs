@@ -72,7 +72,7 @@ public abstract partial class RelationalOrderLibStore
             u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
             active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
             now);
-        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, cancellationToken);
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, client, cancellationToken);
 
         return order
             .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
@@ -114,9 +114,10 @@ public abstract partial class RelationalOrderLibStore
 
     // Writes a plan in one batch — the new runs inserted (each becoming its job's latest run), the kept pending runs
     // shifted (locked in one pass, in id order) — followed, for a scheduler, by the due jobs' new due times (`advance`:
-    // JSON of id and next_due_at). Returns the new runs by job id.
+    // JSON of id and next_due_at); and, when a new run is ready, the notification for the client (null: several clients).
+    // Returns the new runs by job id.
     private async Task<Dictionary<long, JobRun>> WriteEnqueuePlanAsync(
-        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, DateTimeOffset now, string? advance, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, DateTimeOffset now, string? advance, ClientId? client, CancellationToken cancellationToken)
     {
         var sql = (plan.Runs.Count > 0 ? _sharedSql.InsertRuns : "") + (plan.Shifts.Count > 0 ? _triggerSql.ShiftRuns : "") + (advance is null ? "" : _scheduleSql.AdvanceDueJobs);
         if (sql.Length == 0)
@@ -131,10 +132,20 @@ public abstract partial class RelationalOrderLibStore
             now = _dialect.ToDb(now),
             advance,
         };
-        await using var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken));
-        return plan.Runs.Count > 0
-            ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
-            : [];
+        Dictionary<long, JobRun> created;
+        await using (var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
+        {
+            created = plan.Runs.Count > 0
+                ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
+                : [];
+        }
+
+        if (AnyReadyNow(plan.Runs, now))
+        {
+            await NotifyRunsReadyAsync(connection, transaction, client, cancellationToken);
+        }
+
+        return created;
     }
 
     /// <summary>The first attempts to create and how much more each kept pending run waits (<see cref="PlanEnqueue"/>).</summary>

@@ -148,6 +148,39 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         }
     }
 
+    // Runs a write of one statement: in a transaction where the dialect needs one (SQLite), otherwise alone (the work gets
+    // a null transaction), which saves the BEGIN and COMMIT round trips.
+    private async Task<T> WriteOneStatementAsync<T>(Func<DbConnection, DbTransaction?, Task<T>> work, CancellationToken cancellationToken)
+    {
+        if (_dialect.OneStatementNeedsTransaction)
+        {
+            return await WriteAsync((connection, transaction) => work(connection, transaction), cancellationToken);
+        }
+
+        return await ConnectAsync(connection => work(connection, null), cancellationToken);
+    }
+
+    // Inside a write transaction that may have made runs of the client (null: of several clients) ready: tells other
+    // processes' workers, on commit, through the dialect (PostgreSQL NOTIFY; nothing where the dialect has no such
+    // statement). With jobsSucceeded, only when a pending run of a job depending on one of those jobs is ready now (a
+    // success released it). One statement, only in the transactions that may have made runs ready.
+    private async Task NotifyRunsReadyAsync(DbConnection connection, DbTransaction transaction, ClientId? client, CancellationToken cancellationToken, long[]? jobsSucceeded = null)
+    {
+        if (_dialect.NotifyRunsReady is not { } notify || jobsSucceeded is { Length: 0 })
+        {
+            return;
+        }
+
+        var sql = jobsSucceeded is null ? notify : notify + $"""
+             WHERE EXISTS (
+                SELECT 1 FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id JOIN job_runs r ON r.id = dj.latest_run_id
+                WHERE {_dialect.InList("d.depends_on_job_id", "@jobsSucceeded")} AND r.status = 'Pending' AND r.waiting_on = 0)
+            """;
+        var readyClient = client?.Value ?? "";
+        object param = jobsSucceeded is null ? new { readyClient } : new { readyClient, jobsSucceeded };
+        await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+    }
+
     // On the store's first use, and on every use until it succeeds, compares the migrations the database has applied with
     // the ones this library knows (two small queries); a mismatch throws OrderLibSchemaVersionException before any
     // statement meets a missing or unknown table or column. Concurrent first uses may each check: harmless.

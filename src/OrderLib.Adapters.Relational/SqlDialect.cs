@@ -22,6 +22,20 @@ internal abstract class SqlDialect
     public virtual Task LockClientGraphAsync(DbConnection connection, DbTransaction transaction, ClientId client, CancellationToken cancellationToken) =>
         Task.CompletedTask;
 
+    /// <summary>
+    /// A statement that tells other processes, when the transaction commits, that runs of the client in the text parameter
+    /// <c>@readyClient</c> (empty: of any client) may be ready (PostgreSQL <c>NOTIFY</c>); null by default, for databases
+    /// that cannot, or a store configured not to. A SELECT of its own, so a condition may follow it (<c>WHERE ...</c>).
+    /// </summary>
+    public virtual string? NotifyRunsReady => null;
+
+    /// <summary>
+    /// True when a write of one statement needs an explicit transaction (SQLite: its immediate transaction takes the write
+    /// lock before the statement reads the clock); false where the statement is atomic on its own (PostgreSQL), which
+    /// saves the BEGIN and COMMIT round trips.
+    /// </summary>
+    public virtual bool OneStatementNeedsTransaction => true;
+
     /// <summary>The clause that appended to a SELECT locks the selected rows of <paramref name="alias"/> for update; empty by default.</summary>
     public virtual string ForUpdateOf(string alias) => string.Empty;
 

@@ -11,7 +11,7 @@ namespace OrderLib.Adapters.Sqlite;
 
 /// <summary>
 /// SQLite's differences from the shared relational SQL: connection set-up for several processes sharing one file
-/// (WAL, busy timeout, foreign keys), <c>BEGIN IMMEDIATE</c> write transactions that take the database's single write
+/// (WAL, busy timeout, foreign keys, the chosen <c>synchronous</c> level), <c>BEGIN IMMEDIATE</c> write transactions that take the database's single write
 /// lock up front (so every check-and-write is serialised and row locks are not needed), and timestamps stored as the
 /// fixed-width ISO-8601 round-trip text of the UTC value, so text order is time order.
 /// </summary>
@@ -33,7 +33,7 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly string _sessionSetup;
     private int _walChecked;
 
-    public SqliteDialect(string connectionString)
+    public SqliteDialect(string connectionString, SqliteSynchronous synchronous)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString) { ForeignKeys = true };
         _connectionString = builder.ToString();
@@ -41,7 +41,9 @@ internal sealed class SqliteDialect : SqlDialect
         // Microsoft.Data.Sqlite retries a busy statement for Default Timeout seconds; busy_timeout makes SQLite
         // itself wait for the lock as long, including while beginning an immediate transaction.
         var busyMilliseconds = (long)builder.DefaultTimeout * 1000;
-        _sessionSetup = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {Math.Min(busyMilliseconds, int.MaxValue)};");
+        // synchronous is per connection; FULL is SQLite's default, set anyway so the choice is explicit.
+        var sync = synchronous == SqliteSynchronous.Normal ? "NORMAL" : "FULL";
+        _sessionSetup = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {Math.Min(busyMilliseconds, int.MaxValue)}; PRAGMA synchronous = {sync};");
     }
 
     public override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)

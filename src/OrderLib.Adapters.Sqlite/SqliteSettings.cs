@@ -1,8 +1,9 @@
 using Microsoft.Data.Sqlite;
+using OrderLib.Adapters.Relational;
 
 namespace OrderLib.Adapters.Sqlite;
 
-/// <summary>Checks the SQLite connection string the store is configured with: at registration that it names a file, at start that its directory exists.</summary>
+/// <summary>Checks the SQLite settings the store is configured with: at registration that the connection string names a file and the synchronous level is known, at start that the file's directory exists.</summary>
 internal static class SqliteSettings
 {
     private const string DataDirectoryMacro = "|DataDirectory|";
@@ -41,6 +42,13 @@ internal static class SqliteSettings
 
         return path;
     }
+
+    /// <summary>Reads the synchronous setting: <c>Full</c> or <c>Normal</c> in any case (numbers are refused); <see cref="SqliteSynchronous.Full"/> when null or blank.</summary>
+    /// <param name="value">The configured text.</param>
+    /// <param name="setting">The key it came from, for the message (<c>OrderLib:Synchronous</c>).</param>
+    /// <exception cref="OrderLibConfigurationException">The text is another value; the message names <paramref name="setting"/>.</exception>
+    public static SqliteSynchronous ParseSynchronous(string? value, string setting)
+        => ConfiguredChoice.Parse(value, SqliteSynchronous.Full, setting, "Full (every commit synced to disk, the default) or Normal (cheaper commits; the latest may be lost on an OS crash or power loss)");
 
     /// <summary>Returns the full path of the file <paramref name="connectionString"/> opens, relative paths taken from the working directory.</summary>
     /// <exception cref="OrderLibConfigurationException">The connection string does not name a file (see <see cref="RequireFile"/>), or the file's directory does not exist.</exception>

@@ -30,7 +30,9 @@ public static class OrderLibServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrderLibOptions>, OrderLibOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOrderLib>(CreateOrderLib);
-        services.TryAddSingleton<ReadyRunsSignal>();
+        services.TryAddSingleton(sp => new ReadyRunsSignal(
+            sp.GetService<IReadyRunsNotifications>(),
+            sp.GetService<ILogger<ReadyRunsSignal>>() ?? (ILogger)NullLogger.Instance));
         services.TryAddSingleton(sp => new WorkerRunService(
             sp.GetRequiredService<IRunQueueStore>(),
             sp.GetRequiredService<TimeProvider>(),

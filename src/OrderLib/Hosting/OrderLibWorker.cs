@@ -21,8 +21,10 @@ namespace OrderLib;
 /// <see cref="OrderLibWorkerOptions.MaxClaimAhead"/> more runs that wait in memory for a slot (as many as it expects to
 /// start within one claim round trip); with slower handlers it claims only for free slots.</item>
 /// <item>While there is no work it polls at <see cref="OrderLibWorkerOptions.IdlePollIntervalMin"/>, doubling up to
-/// <see cref="OrderLibWorkerOptions.IdlePollIntervalMax"/>; it claims again at once when it finds work or when one of its
-/// runs ends (which frees a slot and may have made dependent runs ready).</item>
+/// <see cref="OrderLibWorkerOptions.IdlePollIntervalMax"/> (up to <see cref="OrderLibWorkerOptions.NotifiedIdlePollInterval"/>
+/// when the store pushes notifications from every process); it claims again at once when it finds work, when one of its
+/// runs ends (which frees a slot and may have made dependent runs ready), and when a write of this process, or a
+/// notification of the store, says runs may be ready.</item>
 /// <item>A handler's token fires when cancellation of its run is requested (learned at a heartbeat), when the worker
 /// lost the run's lease (another worker or an operator ended it), and when a shutdown's grace period runs out.</item>
 /// <item>Outcomes: a handler that returns is reported Succeeded; one that throws is reported Failed with
@@ -98,7 +100,7 @@ public sealed class OrderLibWorker : BackgroundService
         _ahead = new ClaimAhead(settings.Concurrency, settings.MaxClaimAhead);
         _producer = new WorkerProducer(_worker, () => settings.Concurrency + _ahead.Runs - RunningCount - WaitingCount, Accept, _ahead);
         _completer = new WorkerCompleter(_worker, () => RunningCount, _producer.Wake);
-        _readyRuns = _queue.Ready.Listen(_producer.Wake);
+        _readyRuns = _queue.Ready.Listen(_producer.Wake, settings.Clients);
         WorkerLog.Starting(_logger, settings.WorkerId, settings.Concurrency, settings.BatchSize, settings.HeartbeatInterval, settings.RescueInterval, settings.Clients);
         return base.StartAsync(cancellationToken);
     }

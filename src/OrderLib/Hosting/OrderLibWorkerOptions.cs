@@ -63,6 +63,14 @@ public sealed class OrderLibWorkerOptions
     /// <summary>The longest wait between claims while idle; at least <see cref="IdlePollIntervalMin"/>. 2 seconds unless set.</summary>
     public TimeSpan IdlePollIntervalMax { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The longest wait between claims while idle when the store pushes ready-run notifications from every process
+    /// (PostgreSQL with notifications on): polling is then only a safety net, and the timer for runs that become available
+    /// later (retries after their backoff), which may start up to this much late. Positive; when shorter than
+    /// <see cref="IdlePollIntervalMax"/>, that one applies. 5 seconds unless set.
+    /// </summary>
+    public TimeSpan NotifiedIdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often the worker extends the lease of each run it executes; shorter than the lease. Null (the default) for a third of <see cref="OrderLibOptions.LeaseDuration"/>.</summary>
     public TimeSpan? HeartbeatInterval { get; set; }
 

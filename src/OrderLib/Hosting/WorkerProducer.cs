@@ -7,8 +7,9 @@ namespace OrderLib;
 /// The worker's claim loop: claims ready runs for what <c>capacity</c> says the worker can take (its free slots, plus the
 /// runs <see cref="ClaimAhead"/> allows it to keep waiting for a slot; never more than the batch size) and hands them to
 /// <c>accept</c>, timing each claim for <paramref name="ahead"/>. While there is no work it waits from the idle minimum,
-/// doubling up to the maximum; a <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued) makes it claim again
-/// at once.
+/// doubling up to the maximum (the longer notified maximum when the store's notifications wake it across processes); a
+/// <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued, a write or a store notification saying runs may be
+/// ready) makes it claim again at once.
 /// </summary>
 internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capacity, Action<IReadOnlyList<ClaimedRun>> accept, ClaimAhead ahead)
 {
@@ -26,6 +27,7 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capaci
     {
         var settings = worker.Settings;
         var idle = settings.IdleMin;
+        var idleMax = worker.Queue.Ready.CrossProcess ? settings.NotifiedIdleMax : settings.IdleMax;
         while (!stopping.IsCancellationRequested)
         {
             var free = capacity();
@@ -50,7 +52,7 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capaci
             {
                 WorkerLog.ClaimFailed(worker.Logger, exception, settings.WorkerId, idle);
                 await WaitForWakeAsync(idle, stopping).ConfigureAwait(false);
-                idle = Double(idle, settings.IdleMax);
+                idle = Double(idle, idleMax);
                 continue;
             }
 
@@ -70,7 +72,7 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capaci
             }
             else if (claimed.Count == 0)
             {
-                idle = Double(idle, settings.IdleMax);
+                idle = Double(idle, idleMax);
             }
         }
     }

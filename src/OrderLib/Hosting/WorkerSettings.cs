@@ -10,6 +10,7 @@ internal sealed record WorkerSettings(
     Clients Clients,
     TimeSpan IdleMin,
     TimeSpan IdleMax,
+    TimeSpan NotifiedIdleMax,
     TimeSpan HeartbeatInterval,
     TimeSpan RescueInterval,
     TimeSpan ShutdownTimeout,
@@ -49,6 +50,11 @@ internal sealed record WorkerSettings(
         if (options.IdlePollIntervalMax < options.IdlePollIntervalMin)
         {
             throw Invalid(nameof(options.IdlePollIntervalMax), $"must be at least {nameof(options.IdlePollIntervalMin)} ({options.IdlePollIntervalMin}); got {options.IdlePollIntervalMax}.");
+        }
+
+        if (options.NotifiedIdlePollInterval <= TimeSpan.Zero)
+        {
+            throw Invalid(nameof(options.NotifiedIdlePollInterval), $"must be positive; got {options.NotifiedIdlePollInterval}.");
         }
 
         var heartbeat = options.HeartbeatInterval ?? leaseDuration / 3;
@@ -100,6 +106,7 @@ internal sealed record WorkerSettings(
             ClientsOption.Parse(Prefix + nameof(OrderLibWorkerOptions.Clients), options.Clients),
             options.IdlePollIntervalMin,
             options.IdlePollIntervalMax,
+            options.NotifiedIdlePollInterval > options.IdlePollIntervalMax ? options.NotifiedIdlePollInterval : options.IdlePollIntervalMax,
             heartbeat,
             options.RescueInterval,
             options.ShutdownTimeout,

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using OrderLib.Adapters.Postgres;
 using OrderLib.Ports;
 using OrderLib.Tests.Hosting;
 
@@ -64,6 +65,74 @@ public sealed class StoreSettingsTests
     {
         Assert.DoesNotThrow(() => new ServiceCollection().AddOrderLib(Config(("DATABASE_URL", "postgresql://u@h/d"), ("OrderLib:Schema", " ")), providers => providers.AddPostgres()));
         Assert.DoesNotThrow(() => new ServiceCollection().AddOrderLib(Config(("DATABASE_URL", "postgresql://u@h/d"), ("OrderLib:Schema", "orderlib_2")), providers => providers.AddPostgres()));
+    }
+
+    [TestCase(null, true)]
+    [TestCase(" ", true)]
+    [TestCase("Listen", true)]
+    [TestCase("pollonly", false)]
+    [TestCase(" PollOnly ", false)]
+    public void Configured_notifications_listen_unless_poll_only(string? notifications, bool listens)
+    {
+        var values = new List<(string, string)> { ("DATABASE_URL", "postgresql://u@h/d") };
+        if (notifications is not null)
+        {
+            values.Add(("OrderLib:Notifications", notifications));
+        }
+
+        var services = new ServiceCollection();
+        services.AddOrderLib(Config([.. values]), providers => providers.AddPostgres());
+
+        Assert.That(services.Any(d => d.ServiceType == typeof(IReadyRunsNotifications)), Is.EqualTo(listens));
+    }
+
+    [TestCase("Sometimes")]
+    [TestCase("1")]
+    [TestCase("Poll")]
+    public void A_configured_notifications_value_that_is_neither_listen_nor_poll_only_is_refused_naming_the_key(string notifications)
+    {
+        var error = RefusedFromConfiguration(("DATABASE_URL", "postgresql://u@h/d"), ("OrderLib:Notifications", notifications));
+        Assert.That(error.Message, Does.StartWith($"OrderLib:Notifications is '{notifications}', which is not Listen").And.Contain("PollOnly"));
+    }
+
+    [Test]
+    public void Notifications_chosen_in_code_listen_unless_poll_only()
+    {
+        var listening = new ServiceCollection();
+        listening.AddOrderLib(o => o.UsePostgres("Host=h;Database=d"));
+        var polling = new ServiceCollection();
+        polling.AddOrderLib(o => o.UsePostgres("Host=h;Database=d", "public", PostgresNotifications.PollOnly));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(listening.Any(d => d.ServiceType == typeof(IReadyRunsNotifications)), Is.True);
+            Assert.That(polling.Any(d => d.ServiceType == typeof(IReadyRunsNotifications)), Is.False);
+        });
+    }
+
+    [TestCase("Full")]
+    [TestCase("normal")]
+    [TestCase(" ")]
+    public async Task A_configured_sqlite_synchronous_level_is_accepted_and_the_store_works(string synchronous)
+    {
+        var services = new ServiceCollection();
+        services.AddOrderLib(
+            Config(("OrderLib:Provider", "Sqlite"), ("ConnectionStrings:OrderLib", $"Data Source={Path.Combine(_directory, "sync.db")}"), ("OrderLib:Synchronous", synchronous)),
+            providers => providers.AddSqlite());
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IOrderLibMigrator>().MigrateUp();
+
+        var job = await provider.GetRequiredService<IOrderLib>().Jobs.CreateAsync(new JobDefinition("synced"));
+        Assert.That(job.Name, Is.EqualTo("synced"));
+    }
+
+    [TestCase("Off")]
+    [TestCase("2")]
+    [TestCase("Extra")]
+    public void A_configured_sqlite_synchronous_level_other_than_full_or_normal_is_refused_naming_the_key(string synchronous)
+    {
+        var error = RefusedFromConfiguration(("OrderLib:Provider", "Sqlite"), ("ConnectionStrings:OrderLib", "Data Source=x.db"), ("OrderLib:Synchronous", synchronous));
+        Assert.That(error.Message, Does.StartWith($"OrderLib:Synchronous is '{synchronous}', which is not Full").And.Contain("Normal"));
     }
 
     [Test]

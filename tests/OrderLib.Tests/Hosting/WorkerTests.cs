@@ -506,6 +506,7 @@ public sealed class WorkerTests
         ("BatchSize", o => o.BatchSize = 1001),
         ("IdlePollIntervalMin", o => o.IdlePollIntervalMin = TimeSpan.Zero),
         ("IdlePollIntervalMax", o => o.IdlePollIntervalMax = TimeSpan.FromMilliseconds(10)),
+        ("NotifiedIdlePollInterval", o => o.NotifiedIdlePollInterval = TimeSpan.Zero),
         ("HeartbeatInterval", o => o.HeartbeatInterval = TimeSpan.FromMinutes(5)),
         ("HeartbeatInterval", o => o.HeartbeatInterval = TimeSpan.Zero),
         ("RescueInterval", o => o.RescueInterval = TimeSpan.Zero),
