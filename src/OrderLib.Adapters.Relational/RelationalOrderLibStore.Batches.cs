@@ -107,14 +107,21 @@ public abstract partial class RelationalOrderLibStore
         var sources = held.Where(i => Ending(i).CascadeReason is not null).ToHashSet();
         var targets = CascadeTargets(descendants.Where(d => sources.Contains(d.Source)), retries, batchJobs);
 
-        var succeededJobs = held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => new { job_id = JobOf(i).Id }).ToArray();
+        var succeededJobIds = held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => JobOf(i).Id).ToArray();
+        var succeededJobs = succeededJobIds.Select(id => new { job_id = id }).ToArray();
+
+        // Other processes' workers are told on commit: at once when a retry is available now, otherwise only when a
+        // success released a dependent.
+        var notify = NotifyRunsReadySql(AnyReadyNow(retries, now) ? null : succeededJobIds);
+        var heldClients = held.Select(i => JobOf(i).ClientId).Distinct().Take(2).ToArray();
 
         // (2) Result sets in order: the ended runs; the retries (when any); the cancelled targets (when any).
         var write = _batchSql.End
             + (retries.Length > 0 ? _sharedSql.InsertRuns : "")
             + (succeededJobs.Length > 0 ? _batchSql.ShiftSucceeded : "")
             + _batchSql.SyncStatus
-            + (targets.Count > 0 ? _sharedSql.CancelTargetsAfterPass : "");
+            + (targets.Count > 0 ? _sharedSql.CancelTargetsAfterPass : "")
+            + notify;
         var param = new
         {
             now = _dialect.ToDb(now),
@@ -128,6 +135,8 @@ public abstract partial class RelationalOrderLibStore
             succeeded = JsonSerializer.Serialize(succeededJobs),
             ended = JsonSerializer.Serialize(batchJobs.Select(id => new { job_id = id })),
             targets = JsonSerializer.Serialize(targets.Select(t => new { job_id = t.Key, reason = Ending(t.Value).CascadeReason })),
+            readyClient = ReadyClient(heldClients.Length == 1 ? new ClientId(heldClients[0]) : null),
+            jobsSucceeded = notify.Length > 0 ? succeededJobIds : null,
         };
         var (endedRuns, retryRuns, cancelledBySource) = await WriteEndingsAsync(connection, transaction, write, param, retries.Length > 0, targets, cancellationToken);
 
@@ -136,15 +145,6 @@ public abstract partial class RelationalOrderLibStore
             // Cannot happen while this transaction holds the runs' job rows (PostgreSQL) or the database (SQLite).
             throw new InvalidOperationException($"A batch ended {endedRuns.Count} of the {held.Count} runs it had found held.");
         }
-
-        // A retry available at once notifies in any case; otherwise only a success that released a dependent does.
-        var heldClients = held.Select(i => JobOf(i).ClientId).Distinct().Take(2).ToArray();
-        await NotifyRunsReadyAsync(
-            connection,
-            transaction,
-            heldClients.Length == 1 ? new ClientId(heldClients[0]) : null,
-            cancellationToken,
-            jobsSucceeded: AnyReadyNow(retries, now) ? null : held.Where(i => outcomes[i].Status == RunStatus.Succeeded).Select(i => JobOf(i).Id).ToArray());
 
         foreach (var i in held)
         {

@@ -166,20 +166,32 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     // success released it). One statement, only in the transactions that may have made runs ready.
     private async Task NotifyRunsReadyAsync(DbConnection connection, DbTransaction transaction, ClientId? client, CancellationToken cancellationToken, long[]? jobsSucceeded = null)
     {
+        var sql = NotifyRunsReadySql(jobsSucceeded);
+        if (sql.Length > 0)
+        {
+            var param = new { readyClient = ReadyClient(client), jobsSucceeded = jobsSucceeded ?? [] };
+            await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
+        }
+    }
+
+    // The statement NotifyRunsReadyAsync sends (parameters @readyClient, and @jobsSucceeded unless that is null), ending in
+    // a semicolon, for a write to append to its own batch; empty when nothing is to be sent.
+    private string NotifyRunsReadySql(long[]? jobsSucceeded)
+    {
         if (_dialect.NotifyRunsReady is not { } notify || jobsSucceeded is { Length: 0 })
         {
-            return;
+            return "";
         }
 
-        var sql = jobsSucceeded is null ? notify : notify + $"""
+        return jobsSucceeded is null ? notify + ";" : notify + $"""
              WHERE EXISTS (
                 SELECT 1 FROM job_dependencies d JOIN jobs dj ON dj.id = d.job_id JOIN job_runs r ON r.id = dj.latest_run_id
-                WHERE {_dialect.InList("d.depends_on_job_id", "@jobsSucceeded")} AND r.status = 'Pending' AND r.waiting_on = 0)
+                WHERE {_dialect.InList("d.depends_on_job_id", "@jobsSucceeded")} AND r.status = 'Pending' AND r.waiting_on = 0);
             """;
-        var readyClient = client?.Value ?? "";
-        object param = jobsSucceeded is null ? new { readyClient } : new { readyClient, jobsSucceeded };
-        await connection.ExecuteAsync(Command(sql, param, transaction, cancellationToken));
     }
+
+    // The @readyClient of NotifyRunsReadySql: the client whose runs may be ready, or "" for several clients.
+    private static string ReadyClient(ClientId? client) => client?.Value ?? "";
 
     // On the store's first use, and on every use until it succeeds, compares the migrations the database has applied with
     // the ones this library knows (two small queries); a mismatch throws OrderLibSchemaVersionException before any

@@ -177,6 +177,44 @@ public sealed class PostgresWakeUpTests
     }
 
     [Test]
+    public async Task A_batch_of_outcomes_notifies_only_when_it_releases_a_dependent_or_retries_at_once()
+    {
+        await using var recorder = await Recorder.ListenAsync(_database.ConnectionString, "public");
+        await using var store = new PostgresOrderLibStore(_database.ConnectionString);
+        var client = new ClientId("batch-" + Guid.NewGuid().ToString("N")[..8]);
+        var worker = new WorkerId("batch-worker");
+        var quiet = TimeSpan.FromSeconds(1.5);
+        var immediateRetry = new RetryPolicy(TimeSpan.Zero, TimeSpan.Zero, 0);
+        var up = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
+        var down = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
+        var lone = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
+        var flaky = await store.CreateJobAsync(client, new JobDefinition(UniqueName()) { MaxAttempts = 2 }, Now, CancellationToken.None);
+        await store.AddDependencyAsync(client, down.Id, up.Id, Now, CancellationToken.None);
+        await store.EnqueueRunAsync(client, down.Id, Now, CancellationToken.None);
+
+        async Task<RunOutcome> OutcomeAsync(Job job, RunStatus status)
+        {
+            var run = (await store.EnqueueRunAsync(client, job.Id, Now, CancellationToken.None)).Run;
+            await recorder.NextWithinAsync(Woken);
+            await store.StartRunAsync(client, run.Id, worker, Now, Now.AddMinutes(5), CancellationToken.None);
+            return new RunOutcome(run.Id, worker, status, status == RunStatus.Failed ? "boom" : null);
+        }
+
+        var loneSuccess = await OutcomeAsync(lone, RunStatus.Succeeded);
+        await store.CompleteRunsAsync([loneSuccess], Now, immediateRetry, CancellationToken.None);
+        Assert.That(await recorder.NextWithinAsync(quiet), Is.Null, "a batch whose successes release no dependent");
+
+        var upSuccess = await OutcomeAsync(up, RunStatus.Succeeded);
+        var loneAgain = await OutcomeAsync(lone, RunStatus.Succeeded);
+        await store.CompleteRunsAsync([loneAgain, upSuccess], Now, immediateRetry, CancellationToken.None);
+        Assert.That((await recorder.NextWithinAsync(Woken))?.Client, Is.EqualTo(client), "a batch with a success that releases a dependent");
+
+        var failure = await OutcomeAsync(flaky, RunStatus.Failed);
+        await store.CompleteRunsAsync([failure], Now, immediateRetry, CancellationToken.None);
+        Assert.That((await recorder.NextWithinAsync(Woken))?.Client, Is.EqualTo(client), "a batch with a retry available at once");
+    }
+
+    [Test]
     public async Task Two_schemas_in_one_database_do_not_wake_each_other()
     {
         await using var publicRecorder = await Recorder.ListenAsync(_database.ConnectionString, "public");
