@@ -15,7 +15,8 @@ namespace OrderLib.Benchmarks;
 /// completes everything it claimed in ONE statement:
 /// <list type="bullet">
 /// <item>PostgreSQL: <c>WITH c AS MATERIALIZED (SELECT id ... ORDER BY priority DESC, id LIMIT n FOR UPDATE SKIP LOCKED)
-/// UPDATE ... FROM c RETURNING id</c>, then <c>UPDATE ... FROM unnest(@ids) ... WHERE status = 'Running' AND worker_id = @w</c>.</item>
+/// UPDATE ... FROM c RETURNING id</c>, then <c>UPDATE ... FROM unnest(@ids) ... WHERE status = 'Running' AND worker_id = @w</c>,
+/// both prepared on each connection (OrderLib's own data source prepares its statements too).</item>
 /// <item>SQLite: <c>BEGIN IMMEDIATE</c>; <c>UPDATE ... WHERE id IN (SELECT id ... LIMIT n) RETURNING id</c>; <c>COMMIT</c>, then
 /// one <c>UPDATE ... WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'Running' AND worker_id = @w</c>.</item>
 /// </list>
@@ -85,6 +86,7 @@ internal sealed class RawQueue : IDrainTarget, IAsyncDisposable
             await using var command = new NpgsqlCommand(PostgresClaim, (NpgsqlConnection)connection);
             command.Parameters.AddWithValue("limit", limit);
             command.Parameters.AddWithValue("worker", workerId.Value);
+            await command.PrepareAsync(cancellationToken); // once per connection: Npgsql keeps it and finds it again by its text
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -125,6 +127,7 @@ internal sealed class RawQueue : IDrainTarget, IAsyncDisposable
             await using var command = new NpgsqlCommand(PostgresComplete, (NpgsqlConnection)_connections[worker]);
             command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = runIds.ToArray() });
             command.Parameters.AddWithValue("worker", workerId.Value);
+            await command.PrepareAsync(cancellationToken);
             updated = await command.ExecuteNonQueryAsync(cancellationToken);
         }
         else
