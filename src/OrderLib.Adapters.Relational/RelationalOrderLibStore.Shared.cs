@@ -30,7 +30,7 @@ public abstract partial class RelationalOrderLibStore
 
     // Runs the write batch of a transaction that ends several runs and reads its result sets, in this order: the ended
     // runs; the retries' new runs, when there are retries; the cancelled targets, when there are targets (which it groups
-    // by the ordinal of the source that cancelled them, each group in run id order).
+    // by the ordinal of the source that cancelled them, each group in run id order); then any others, unused.
     private async Task<(Dictionary<long, JobRun> Ended, Dictionary<long, JobRun> RetriesByJob, ILookup<int, RunId> CancelledBySource)> WriteEndingsAsync(
         DbConnection connection, DbTransaction transaction, string write, object param, bool withRetries, Dictionary<long, int> targets, CancellationToken cancellationToken)
     {
@@ -38,6 +38,14 @@ public abstract partial class RelationalOrderLibStore
         var ended = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.Id, r => r.ToRun(_dialect));
         var retries = withRetries ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect)) : [];
         var cancelled = targets.Count > 0 ? (await grid.ReadAsync<RunOfJobRow>()).ToArray() : [];
+
+        // What the batch sends after them (a ready notification's SELECT) is read too: Dapper cancels the command of a grid
+        // disposed unread, which costs PostgreSQL a cancel request on a connection of its own.
+        while (!grid.IsConsumed)
+        {
+            await grid.ReadAsync<object>();
+        }
+
         var bySource = cancelled.OrderBy(c => c.Id).ToLookup(c => targets[c.JobId], c => new RunId(c.Id));
         return (ended, retries, bySource);
     }

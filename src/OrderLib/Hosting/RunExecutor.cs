@@ -123,38 +123,38 @@ internal sealed class RunExecutor : IDisposable
     {
         var settings = _worker.Settings;
         var runId = Claimed.Run.Id;
-        try
+        while (true)
         {
-            while (true)
+            // Most handlers end before the first heartbeat: the stopped wait returns without throwing, which in a drain of
+            // short runs saves an exception per run.
+            await Task.Delay(settings.HeartbeatInterval, _worker.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (stop.IsCancellationRequested)
             {
-                await Task.Delay(settings.HeartbeatInterval, _worker.Time, stop).ConfigureAwait(false);
-                try
+                return;
+            }
+
+            try
+            {
+                var result = await _worker.Queue.HeartbeatAsync(runId, settings.WorkerId, CancellationToken.None).ConfigureAwait(false);
+                _leaseExpiresAt = result.Run.LeaseExpiresAt ?? _leaseExpiresAt;
+                if (result.CancelRequested && !_cancelRequested)
                 {
-                    var result = await _worker.Queue.HeartbeatAsync(runId, settings.WorkerId, CancellationToken.None).ConfigureAwait(false);
-                    _leaseExpiresAt = result.Run.LeaseExpiresAt ?? _leaseExpiresAt;
-                    if (result.CancelRequested && !_cancelRequested)
-                    {
-                        WorkerLog.CancelRequested(_worker.Logger, settings.WorkerId, runId);
-                        _cancelRequested = true;
-                        await _cancel.CancelAsync().ConfigureAwait(false);
-                    }
-                }
-                catch (Exception exception) when (exception is LeaseLostException or RunNotFoundException)
-                {
-                    WorkerLog.LeaseLost(_worker.Logger, settings.WorkerId, runId, exception.Message);
-                    _leaseLost = true;
+                    WorkerLog.CancelRequested(_worker.Logger, settings.WorkerId, runId);
+                    _cancelRequested = true;
                     await _cancel.CancelAsync().ConfigureAwait(false);
-                    return;
-                }
-                catch (Exception exception)
-                {
-                    WorkerLog.HeartbeatFailed(_worker.Logger, exception, settings.WorkerId, runId);
                 }
             }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            // the handler ended
+            catch (Exception exception) when (exception is LeaseLostException or RunNotFoundException)
+            {
+                WorkerLog.LeaseLost(_worker.Logger, settings.WorkerId, runId, exception.Message);
+                _leaseLost = true;
+                await _cancel.CancelAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception)
+            {
+                WorkerLog.HeartbeatFailed(_worker.Logger, exception, settings.WorkerId, runId);
+            }
         }
     }
 }
