@@ -48,7 +48,7 @@ public abstract partial class RelationalOrderLibStore
                     nameOf.Values.ToHashSet(StringComparer.Ordinal),
                     edges.Select(e => (nameOf[e.JobId], nameOf[e.DependsOnJobId])));
                 var plan = PlanJobs(graph, named, nextDueAt, now);
-                var jobs = await WriteJobsAsync(connection, transaction, client, plan, now, cancellationToken);
+                var jobs = await WriteJobsAsync(connection, transaction, client, graph, plan, nextDueAt, now, cancellationToken);
                 if (jobs is null)
                 {
                     return null;
@@ -106,10 +106,18 @@ public abstract partial class RelationalOrderLibStore
 
     private static string? JsonTimestampOrNull(DateTimeOffset? value) => value is { } v ? SqlDialect.JsonTimestamp(v) : null;
 
-    // Updates and inserts the jobs (one round trip) and returns every job of the batch by name as it is now; null when an
-    // insert met a name another caller created meanwhile (the transaction then runs again).
+    // Updates and inserts the jobs (one round trip) and returns every job of the batch by name as it is now (a created one
+    // built from its definition and new id, as CreateJobAsync does); null when an insert met a name another caller created
+    // meanwhile (the transaction then runs again).
     private async Task<Dictionary<string, Job>?> WriteJobsAsync(
-        DbConnection connection, DbTransaction transaction, ClientId client, JobPlan plan, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection,
+        DbTransaction transaction,
+        ClientId client,
+        GraphDefinition graph,
+        JobPlan plan,
+        DateTimeOffset?[] nextDueAt,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         var param = new
         {
@@ -119,13 +127,25 @@ public abstract partial class RelationalOrderLibStore
             kept = plan.Kept,
             now = _dialect.ToDb(now),
         };
-        // Result sets: the inserted jobs; the batch's existing jobs, updated or not.
+        // Result sets: the ids and names of the inserted jobs; the batch's existing jobs, updated or not.
         await using var grid = await connection.QueryMultipleAsync(Command(_graphSql.WriteJobs, param, transaction, cancellationToken));
-        var inserted = (await grid.ReadAsync<JobRow>()).ToArray();
-        var existing = await grid.ReadAsync<JobRow>();
-        return inserted.Length < plan.Creates.Count
-            ? null
-            : inserted.Concat(existing).Select(r => r.ToJob(_dialect)).ToDictionary(j => j.Name, StringComparer.Ordinal);
+        var inserted = (await grid.ReadAsync<JobNameRow>()).ToDictionary(r => r.Name, r => r.Id, StringComparer.Ordinal);
+        if (inserted.Count < plan.Creates.Count)
+        {
+            return null;
+        }
+
+        var jobs = (await grid.ReadAsync<JobRow>()).Select(r => r.ToJob(_dialect)).ToDictionary(j => j.Name, StringComparer.Ordinal);
+        for (var i = 0; i < graph.Jobs.Count; i++)
+        {
+            if (plan.Changes[i] == JobChange.Created)
+            {
+                var definition = graph.Jobs[i];
+                jobs.Add(definition.Name, Job.Create(new JobId(inserted[definition.Name]), client, definition, now) with { NextDueAt = nextDueAt[i] });
+            }
+        }
+
+        return jobs;
     }
 
     // Inserts the new dependencies and, when runs are concerned, gives the updated jobs' active runs their priority and the
@@ -205,7 +225,7 @@ public abstract partial class RelationalOrderLibStore
                 WHERE TRUE
                 ORDER BY t.ord
                 ON CONFLICT (client_id, name) DO NOTHING
-                RETURNING {JobColumns("")};
+                RETURNING id AS Id, name AS Name;
                 SELECT {JobColumns("j.")} FROM jobs j WHERE {dialect.InList("j.id", "@kept")};
                 """;
 
