@@ -55,13 +55,13 @@ public abstract partial class RelationalOrderLibStore
                 }
 
                 var idOf = nameOf.ToDictionary(x => x.Value, x => x.Key, StringComparer.Ordinal);
-                foreach (var job in jobs.Values)
+                foreach (var job in jobs)
                 {
                     idOf[job.Name] = job.Id.Value;
                 }
 
                 await WriteDependenciesAsync(connection, transaction, added, idOf, named, plan, now, cancellationToken);
-                var defined = graph.Jobs.Select((definition, i) => new DefinedJob(jobs[definition.Name], plan.Changes[i])).ToArray();
+                var defined = jobs.Select((job, i) => new DefinedJob(job, plan.Changes[i])).ToArray();
                 return new GraphDefinitionResult(defined, added.Count);
             },
             "Jobs of the graph's names kept being created by other callers meanwhile.",
@@ -69,13 +69,13 @@ public abstract partial class RelationalOrderLibStore
     }
 
     // What to do with each job of the batch (in its order), decided from the locked rows: create it, update it (as
-    // UpdateJobAsync: Job.Redefined), or leave it.
+    // UpdateJobAsync: Job.Redefined, which is what the update writes), or leave it.
     private JobPlan PlanJobs(GraphDefinition graph, Dictionary<string, JobRow> named, DateTimeOffset?[] nextDueAt, DateTimeOffset now)
     {
         var changes = new JobChange[graph.Jobs.Count];
+        var existing = new Job?[graph.Jobs.Count];
         var creates = new List<object>();
         var updates = new List<object>();
-        var kept = new List<long>();
         var updatedIds = new List<long>();
         for (var i = 0; i < graph.Jobs.Count; i++)
         {
@@ -88,28 +88,28 @@ public abstract partial class RelationalOrderLibStore
             }
 
             var job = row.ToJob(_dialect);
-            kept.Add(job.Id.Value);
             if (job.IsDefinedBy(definition))
             {
                 changes[i] = JobChange.Unchanged;
+                existing[i] = job;
                 continue;
             }
 
             changes[i] = JobChange.Updated;
             updatedIds.Add(job.Id.Value);
-            var updated = job.Redefined(definition, now);
+            var updated = existing[i] = job.Redefined(definition, now);
             updates.Add(new { job_id = job.Id.Value, description = updated.Description, priority = updated.Priority, max_attempts = updated.MaxAttempts, schedule = updated.Schedule, next_due_at = JsonTimestampOrNull(updated.NextDueAt) });
         }
 
-        return new JobPlan(changes, creates, updates, kept.ToArray(), updatedIds);
+        return new JobPlan(changes, existing, creates, updates, updatedIds);
     }
 
     private static string? JsonTimestampOrNull(DateTimeOffset? value) => value is { } v ? SqlDialect.JsonTimestamp(v) : null;
 
-    // Updates and inserts the jobs (one round trip) and returns every job of the batch by name as it is now (a created one
-    // built from its definition and new id, as CreateJobAsync does); null when an insert met a name another caller created
-    // meanwhile (the transaction then runs again).
-    private async Task<Dictionary<string, Job>?> WriteJobsAsync(
+    // Updates and inserts the jobs (one round trip) and returns every job of the batch, in its order, as it is now (a
+    // created one built from its definition and new id, as CreateJobAsync does); null when an insert met a name another
+    // caller created meanwhile (the transaction then runs again).
+    private async Task<Job[]?> WriteJobsAsync(
         DbConnection connection,
         DbTransaction transaction,
         ClientId client,
@@ -124,28 +124,20 @@ public abstract partial class RelationalOrderLibStore
             client = client.Value,
             updates = JsonSerializer.Serialize(plan.Updates),
             creates = JsonSerializer.Serialize(plan.Creates),
-            kept = plan.Kept,
             now = _dialect.ToDb(now),
         };
-        // Result sets: the ids and names of the inserted jobs; the batch's existing jobs, updated or not.
-        await using var grid = await connection.QueryMultipleAsync(Command(_graphSql.WriteJobs, param, transaction, cancellationToken));
-        var inserted = (await grid.ReadAsync<JobNameRow>()).ToDictionary(r => r.Name, r => r.Id, StringComparer.Ordinal);
+        // Result sets: the ids and names of the inserted jobs.
+        var inserted = (await connection.QueryAsync<JobNameRow>(Command(_graphSql.WriteJobs, param, transaction, cancellationToken)))
+            .ToDictionary(r => r.Name, r => r.Id, StringComparer.Ordinal);
         if (inserted.Count < plan.Creates.Count)
         {
             return null;
         }
 
-        var jobs = (await grid.ReadAsync<JobRow>()).Select(r => r.ToJob(_dialect)).ToDictionary(j => j.Name, StringComparer.Ordinal);
-        for (var i = 0; i < graph.Jobs.Count; i++)
-        {
-            if (plan.Changes[i] == JobChange.Created)
-            {
-                var definition = graph.Jobs[i];
-                jobs.Add(definition.Name, Job.Create(new JobId(inserted[definition.Name]), client, definition, now) with { NextDueAt = nextDueAt[i] });
-            }
-        }
-
-        return jobs;
+        return graph.Jobs
+            .Select((definition, i) => plan.Existing[i]
+                ?? Job.Create(new JobId(inserted[definition.Name]), client, definition, now) with { NextDueAt = nextDueAt[i] })
+            .ToArray();
     }
 
     // Inserts the new dependencies and, when runs are concerned, gives the updated jobs' active runs their priority and the
@@ -186,10 +178,10 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <summary>
-    /// What defining the batch does to each of its jobs: the change by position, the rows to insert and to update (objects
-    /// sent as JSON), the ids of the existing ones and of the updated ones.
+    /// What defining the batch does to each of its jobs: the change and, for an existing job, the job as it will be, by
+    /// position; the rows to insert and to update (objects sent as JSON); the ids of the updated jobs.
     /// </summary>
-    private sealed record JobPlan(JobChange[] Changes, List<object> Creates, List<object> Updates, long[] Kept, List<long> Updated);
+    private sealed record JobPlan(JobChange[] Changes, Job?[] Existing, List<object> Creates, List<object> Updates, List<long> Updated);
 
     /// <summary>The statements of defining a graph, beside the code that reads their results.</summary>
     private sealed class GraphSql
@@ -209,7 +201,7 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             // The updates (job_id and the new values, the due time computed in C# by Job.Redefined), then the inserts in the
-            // batch's order, skipping a name another caller created meanwhile, then the batch's existing jobs as they are now.
+            // batch's order, skipping a name another caller created meanwhile.
             var updates = dialect.JsonRows(
                 "@updates", "t", "job_id bigint", "description text", "priority integer", "max_attempts integer", "schedule text", "next_due_at timestamptz");
             var creates = dialect.JsonRows(
@@ -226,7 +218,6 @@ public abstract partial class RelationalOrderLibStore
                 ORDER BY t.ord
                 ON CONFLICT (client_id, name) DO NOTHING
                 RETURNING id AS Id, name AS Name;
-                SELECT {JobColumns("j.")} FROM jobs j WHERE {dialect.InList("j.id", "@kept")};
                 """;
 
             InsertDependencies = $"""
