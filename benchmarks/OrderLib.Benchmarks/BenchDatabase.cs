@@ -56,6 +56,25 @@ internal abstract class BenchDatabase : IAsyncDisposable
     /// <summary>A timestamp as this engine's store writes it (timestamptz on PostgreSQL, ISO 8601 "O" text on SQLite).</summary>
     protected abstract object DbTime(DateTimeOffset value);
 
+    /// <summary>
+    /// The <c>define</c> scenario's reference, no OrderLib code: the rows <c>Jobs.DefineGraphAsync</c> writes for
+    /// <paramref name="spec"/> (jobs with default definitions, then their edges) in one transaction, as fast as plain
+    /// ADO.NET writes them here. Returns the milliseconds it took.
+    /// </summary>
+    public abstract Task<double> ReferenceDefineAsync(string database, GraphSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>How <see cref="ReferenceDefineAsync"/> writes, for the report.</summary>
+    public abstract string ReferenceDefineDescription { get; }
+
+    /// <summary>The number of jobs and of dependencies in the database.</summary>
+    public async Task<(long Jobs, long Edges)> CountGraphAsync(string database, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(database, cancellationToken);
+        var jobs = await Sql.ScalarAsync<long>(connection, null, "SELECT COUNT(*) FROM jobs", cancellationToken);
+        var edges = await Sql.ScalarAsync<long>(connection, null, "SELECT COUNT(*) FROM job_dependencies", cancellationToken);
+        return (jobs, edges);
+    }
+
     // The ids of the queue scenario's jobs, in id order.
     protected static Task<IReadOnlyList<long>> QueueJobIdsAsync(System.Data.Common.DbConnection connection, CancellationToken cancellationToken) =>
         Sql.LongsAsync(

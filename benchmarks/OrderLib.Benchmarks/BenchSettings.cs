@@ -23,7 +23,11 @@ internal sealed class BenchSettings
                                 claim        ClaimAsync(100) latency, 1 worker, per history size
                                 trigger      Runs.TriggerAsync of the DAG (no runs yet), --repeat times
                                 add-dep      Dependencies.AddAsync on a --add-dep-layers x --add-dep-width graph
-                                predecessor  --pred-jobs jobs defined through the API, triggered, run to the end
+                                predecessor  --pred-jobs jobs defined through the API (one bulk call, then per
+                                             call for comparison), triggered, run to the end
+                                define       --define-jobs jobs + --define-edges edges in one Jobs.DefineGraphAsync
+                                             on a fresh database, next to a hand-written reference (PostgreSQL:
+                                             binary COPY; SQLite: prepared INSERTs), --repeat times
                                 idle         PostgreSQL, notifications Listen and PollOnly, --repeat times each:
                                              statements/s of an idle hosted worker; enqueue through another
                                              store (own data source) -> handler start
@@ -65,6 +69,10 @@ internal sealed class BenchSettings
           --pred-seed N       random seed of the edges                           default: 42
           --pred-workers N    workers running it (claim + report)                default: 4
           --pred-batch N      their claim limit                                  default: 50
+          --define-jobs N     define scenario: jobs                              default: 100000
+          --define-edges N    define scenario: edges                             default: 200000
+          --define-layer N    define scenario: jobs per layer (edges go one layer up)
+                                                                                default: 1000
           --idle-seconds N    idle window of the idle scenario                   default: 10
           --idle-enqueues N   enqueues timed by the idle scenario                default: 50
           --fill MODE         how the queue template gets its ready runs: "sql" enqueues --api-sample runs
@@ -93,7 +101,7 @@ internal sealed class BenchSettings
 
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
-    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "idle", "sync"];
+    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "define", "idle", "sync"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
 
@@ -128,6 +136,12 @@ internal sealed class BenchSettings
     public int PredWorkers { get; private set; } = 4;
 
     public int PredBatch { get; private set; } = 50;
+
+    public int DefineJobs { get; private set; } = 100_000;
+
+    public int DefineEdges { get; private set; } = 200_000;
+
+    public int DefineLayer { get; private set; } = 1000;
 
     public int IdleSeconds { get; private set; } = 10;
 
@@ -282,6 +296,15 @@ internal sealed class BenchSettings
                 case "--pred-batch":
                     settings.PredBatch = Number(Value(), name, minimum: 1, maximum: 1000);
                     break;
+                case "--define-jobs":
+                    settings.DefineJobs = Number(Value(), name, minimum: 2);
+                    break;
+                case "--define-edges":
+                    settings.DefineEdges = Number(Value(), name, minimum: 0);
+                    break;
+                case "--define-layer":
+                    settings.DefineLayer = Number(Value(), name, minimum: 1);
+                    break;
                 case "--idle-seconds":
                     settings.IdleSeconds = Number(Value(), name, minimum: 1);
                     break;
@@ -379,6 +402,7 @@ internal sealed class BenchSettings
         $"quiet-below={QuietBelow} quiet-wait={QuietWaitSeconds} noisy-above={NoisyAbove} noisy-retries={NoisyRetries} repeat={Repeat} " +
         $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch}{(HostedReports is { } reports ? $"/{reports}reports" : "")} " +
         $"claim-calls={ClaimCalls} add-dep={AddDepLayers}x{AddDepWidth}:{AddDepCalls} pred={PredJobs}/{PredLayer}:seed{PredSeed}:{PredWorkers}x{PredBatch} " +
+        $"define={DefineJobs}/{DefineEdges}/{DefineLayer} " +
         $"idle={IdleSeconds}s/{IdleEnqueues}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
 
     private static string[] Words(string value, string option, string[] allowed)

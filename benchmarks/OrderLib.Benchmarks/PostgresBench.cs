@@ -373,6 +373,61 @@ internal sealed class PostgresBench : BenchDatabase
 
     protected override object DbTime(DateTimeOffset value) => value.ToUniversalTime();
 
+    public override string ReferenceDefineDescription =>
+        "Npgsql binary COPY of the jobs, one SELECT of their ids by name, binary COPY of the edges; one transaction";
+
+    public override async Task<double> ReferenceDefineAsync(string database, GraphSpec spec, CancellationToken cancellationToken)
+    {
+        await using var connection = (NpgsqlConnection)await OpenAsync(database, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var now = TimeProvider.System.GetUtcNow();
+        await using (var jobs = await connection.BeginBinaryImportAsync(
+            "COPY jobs (client_id, name, priority, max_attempts, created_at, updated_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var name in spec.Names)
+            {
+                await jobs.StartRowAsync(cancellationToken);
+                await jobs.WriteAsync(Client, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await jobs.WriteAsync(name, NpgsqlTypes.NpgsqlDbType.Text, cancellationToken);
+                await jobs.WriteAsync(0, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+                await jobs.WriteAsync(1, NpgsqlTypes.NpgsqlDbType.Integer, cancellationToken);
+                await jobs.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellationToken);
+                await jobs.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+
+            await jobs.CompleteAsync(cancellationToken);
+        }
+
+        var ids = new Dictionary<string, long>(spec.Names.Count, StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand("SELECT name, id FROM jobs WHERE client_id = @client", connection, transaction))
+        {
+            command.Parameters.AddWithValue("client", Client);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        await using (var edges = await connection.BeginBinaryImportAsync(
+            "COPY job_dependencies (job_id, depends_on_job_id, created_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var (job, dependsOn) in spec.Edges)
+            {
+                await edges.StartRowAsync(cancellationToken);
+                await edges.WriteAsync(ids[spec.Names[job]], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await edges.WriteAsync(ids[spec.Names[dependsOn]], NpgsqlTypes.NpgsqlDbType.Bigint, cancellationToken);
+                await edges.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+
+            await edges.CompleteAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
     /// <summary>Splits auto_explain's log entries ("duration: ... plan:" followed by tab-indented lines).</summary>
     private static List<string> ParsePlans(string logText)
     {

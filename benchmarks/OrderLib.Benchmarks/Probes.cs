@@ -52,6 +52,38 @@ internal sealed record GraphSpec(IReadOnlyList<string> Names, IReadOnlyList<(int
 
         return new GraphSpec(names, edges, Enumerable.Range(0, Math.Min(layerSize, jobs)).ToArray());
     }
+
+    /// <summary>
+    /// The big graph of the <c>define</c> scenario: <paramref name="jobs"/> jobs in layers of <paramref name="layerSize"/>, and
+    /// <paramref name="edges"/> edges dealt round-robin over the jobs after the first layer, each to a distinct job of the
+    /// layer above (consecutive from a random start, fixed <paramref name="seed"/>).
+    /// </summary>
+    public static GraphSpec Wide(int jobs, int edges, int layerSize, int seed)
+    {
+        var dependents = jobs - layerSize;
+        if (dependents <= 0 || (edges + dependents - 1) / dependents > layerSize)
+        {
+            throw new ArgumentException($"{edges} edges do not fit {jobs} jobs in layers of {layerSize}.");
+        }
+
+        var random = new Random(seed);
+        var names = Enumerable.Range(0, jobs).Select(i => string.Create(CultureInfo.InvariantCulture, $"w-{i / layerSize:000}-{i % layerSize:0000}")).ToArray();
+        var start = Enumerable.Range(0, dependents).Select(_ => random.Next(layerSize)).ToArray();
+        var list = new List<(int, int)>(edges);
+        for (var k = 0; k < edges; k++)
+        {
+            var job = layerSize + (k % dependents);
+            var above = ((job / layerSize) - 1) * layerSize;
+            list.Add((job, above + ((start[job - layerSize] + (k / dependents)) % layerSize)));
+        }
+
+        return new GraphSpec(names, list, Enumerable.Range(0, layerSize).ToArray());
+    }
+
+    /// <summary>The graph as the library's bulk call takes it.</summary>
+    public GraphDefinition ToDefinition() => new(
+        Names.Select(n => new JobDefinition(n)),
+        Edges.Select(e => new GraphDependency(Names[e.Job], Names[e.DependsOn])));
 }
 
 /// <summary>
@@ -98,13 +130,25 @@ internal sealed class PerCallGraphDefiner : IGraphDefiner
     }
 }
 
+/// <summary>The bulk call: one <c>Jobs.DefineGraphAsync</c> with every job and edge.</summary>
+internal sealed class BulkGraphDefiner : IGraphDefiner
+{
+    public string Name => "one Jobs.DefineGraphAsync";
+
+    public async Task<IReadOnlyList<JobId>> DefineAsync(IOrderLib lib, GraphSpec spec, CancellationToken cancellationToken)
+    {
+        var result = await lib.Jobs.DefineGraphAsync(spec.ToDefinition(), cancellationToken);
+        return result.Jobs.Select(j => j.Job.Id).ToArray();
+    }
+}
+
 /// <summary>The measurements that are not drains: predecessor workload, TriggerAsync, AddAsync on a big graph, claim probe, idle worker.</summary>
 internal sealed class Probes(BenchSettings settings, Report report, Action<string> log)
 {
     private const string CaseDb = "probe";
 
-    /// <summary>The graph definers to measure (add the bulk one here when it exists).</summary>
-    public static IReadOnlyList<Func<IGraphDefiner>> Definers { get; } = [() => new PerCallGraphDefiner()];
+    /// <summary>The graph definers to measure: the bulk call, and the per-call API beside it for comparison.</summary>
+    public static IReadOnlyList<Func<IGraphDefiner>> Definers { get; } = [() => new BulkGraphDefiner(), () => new PerCallGraphDefiner()];
 
     /// <summary>The predecessor workload: define, trigger the first layer, run everything with WorkerRunService claim + report.</summary>
     public async Task PredecessorAsync(BenchDatabase engine, string emptyTemplate)
@@ -164,6 +208,60 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
                 report.Figures.Add(new FigureResult(engine.Name, "predecessor: one Dependencies.AddAsync", "ms", perCall.AddMs, "every call of every round (small graph)"));
             }
         }
+    }
+
+    /// <summary>
+    /// <c>define</c>: <c>--define-jobs</c> jobs and <c>--define-edges</c> edges (<see cref="GraphSpec.Wide"/>) in one
+    /// <c>Jobs.DefineGraphAsync</c> (the <see cref="GraphDefinition"/> built inside the timing), and the hand-written
+    /// reference writing the same rows (<see cref="BenchDatabase.ReferenceDefineAsync"/>), each on a fresh copy of the empty
+    /// migrated database, in alternating order, <c>--repeat</c> rounds; the rows are counted after each. The ratio
+    /// library / reference of each round is a figure of its own.
+    /// </summary>
+    public async Task DefineAsync(BenchDatabase engine, string emptyTemplate)
+    {
+        var spec = GraphSpec.Wide(settings.DefineJobs, settings.DefineEdges, settings.DefineLayer, settings.PredSeed);
+        var (library, reference, ratios) = (new List<double>(), new List<double>(), new List<double>());
+        for (var round = 1; round <= settings.Repeat; round++)
+        {
+            var times = new Dictionary<string, double>();
+            foreach (var which in round % 2 == 1 ? (string[])["library", "reference"] : ["reference", "library"])
+            {
+                await engine.CopyAsync(emptyTemplate, CaseDb, CancellationToken.None);
+                var ms = which == "library"
+                    ? await engine.WithServicesAsync(CaseDb, async services =>
+                    {
+                        var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+                        var started = Stopwatch.GetTimestamp();
+                        var result = await lib.Jobs.DefineGraphAsync(spec.ToDefinition(), CancellationToken.None);
+                        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                        if (result.Jobs.Count != spec.Names.Count || result.DependenciesAdded != spec.Edges.Count)
+                        {
+                            throw new InvalidOperationException($"define: the call reported {result.Jobs.Count} jobs and {result.DependenciesAdded} edges added.");
+                        }
+
+                        return elapsed;
+                    })
+                    : await engine.ReferenceDefineAsync(CaseDb, spec, CancellationToken.None);
+                var (jobs, edges) = await engine.CountGraphAsync(CaseDb, CancellationToken.None);
+                await engine.DropAsync(CaseDb, CancellationToken.None);
+                if (jobs != spec.Names.Count || edges != spec.Edges.Count)
+                {
+                    throw new InvalidOperationException($"define ({which}): {jobs} jobs and {edges} edges stored; expected {spec.Names.Count} and {spec.Edges.Count}.");
+                }
+
+                times[which] = ms;
+            }
+
+            library.Add(times["library"]);
+            reference.Add(times["reference"]);
+            ratios.Add(times["library"] / times["reference"]);
+            log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name} define round {round}: DefineGraphAsync {times["library"]:0} ms, reference {times["reference"]:0} ms, ratio {times["library"] / times["reference"]:0.00}"));
+        }
+
+        var shape = string.Create(CultureInfo.InvariantCulture, $"{spec.Names.Count:N0} jobs, {spec.Edges.Count:N0} edges, layers of {settings.DefineLayer}; fresh copy of the empty database per call; rows counted after");
+        report.Figures.Add(new FigureResult(engine.Name, "define: one Jobs.DefineGraphAsync", "ms", library, shape));
+        report.Figures.Add(new FigureResult(engine.Name, "define: hand-written reference", "ms", reference, engine.ReferenceDefineDescription));
+        report.Figures.Add(new FigureResult(engine.Name, "define: DefineGraphAsync / reference", "×", ratios, "one sample per round, both measured in the same round"));
     }
 
     /// <summary>One <c>Runs.TriggerAsync</c> of the DAG's root, on a fresh copy of the DAG template without runs, repeated.</summary>

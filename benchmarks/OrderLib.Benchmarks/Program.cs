@@ -269,7 +269,7 @@ namespace OrderLib.Benchmarks
                     await database.DropAsync(bigDb, ct);
                 }
 
-                if (once && (settings.Has("predecessor") || (settings.Has("idle") && database is PostgresBench)))
+                if (once && (settings.Has("predecessor") || settings.Has("define") || (settings.Has("idle") && database is PostgresBench)))
                 {
                     const string emptyDb = "empty";
                     await database.CreateMigratedAsync(emptyDb, ct);
@@ -277,6 +277,11 @@ namespace OrderLib.Benchmarks
                     if (settings.Has("predecessor"))
                     {
                         await probes.PredecessorAsync(database, emptyDb);
+                    }
+
+                    if (settings.Has("define"))
+                    {
+                        await probes.DefineAsync(database, emptyDb);
                     }
 
                     if (settings.Has("idle") && database is PostgresBench pg)

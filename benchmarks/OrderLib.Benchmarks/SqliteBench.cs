@@ -270,6 +270,51 @@ internal sealed class SqliteBench : BenchDatabase
 
     protected override object DbTime(DateTimeOffset value) => Text(value);
 
+    public override string ReferenceDefineDescription =>
+        "one prepared INSERT per job (RETURNING id), one prepared INSERT per edge, reused; one immediate transaction";
+
+    public override async Task<double> ReferenceDefineAsync(string database, GraphSpec spec, CancellationToken cancellationToken)
+    {
+        await using var connection = (SqliteConnection)await OpenAsync(database, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await using var transaction = connection.BeginTransaction(deferred: false);
+        var now = Text(TimeProvider.System.GetUtcNow());
+        var ids = new long[spec.Names.Count];
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO jobs (client_id, name, priority, max_attempts, created_at, updated_at) VALUES (@client, @name, 0, 1, @now, @now) RETURNING id";
+            insert.Parameters.AddWithValue("@client", Client);
+            var name = insert.Parameters.Add("@name", SqliteType.Text);
+            insert.Parameters.AddWithValue("@now", now);
+            insert.Prepare();
+            for (var i = 0; i < ids.Length; i++)
+            {
+                name.Value = spec.Names[i];
+                ids[i] = (long)(await insert.ExecuteScalarAsync(cancellationToken))!;
+            }
+        }
+
+        await using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO job_dependencies (job_id, depends_on_job_id, created_at) VALUES (@job, @dependsOn, @now)";
+            var job = insert.Parameters.Add("@job", SqliteType.Integer);
+            var dependsOn = insert.Parameters.Add("@dependsOn", SqliteType.Integer);
+            insert.Parameters.AddWithValue("@now", now);
+            insert.Prepare();
+            foreach (var edge in spec.Edges)
+            {
+                job.Value = ids[edge.Job];
+                dependsOn.Value = ids[edge.DependsOn];
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
     private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     private static string FileSystemOf(string directory)

@@ -26,7 +26,7 @@ namespace OrderLib.Adapters.Relational;
 /// then run rows:
 /// </para>
 /// <list type="number">
-/// <item>Graph changes (add or remove a dependency, delete a job) and triggering a pipeline first take a
+/// <item>Graph changes (add or remove a dependency, define a graph, delete a job) and triggering a pipeline first take a
 /// transaction-scoped advisory lock on the client, so two of them never interleave (of X→Y and Y→X added at once,
 /// exactly one wins) and a trigger's sub-graph cannot change under it.</item>
 /// <item>Job rows come next, and every transaction that locks more than one takes them in one pass in ascending
@@ -80,8 +80,8 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly SqlDialect _dialect;
 
     // The statements, written once for all databases and organised by area: each area's class sits in its file
-    // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs, .Schedules.cs,
-    // .Batches.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
+    // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Graphs.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs,
+    // .Schedules.cs, .Batches.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
     // RelationalOrderLibStore.Shared.cs. The only dialect-specific pieces are the row-lock clauses
     // (SqlDialect.ForUpdateOf, ForShareOf, SkipLocked), which are empty on SQLite, where the immediate write transaction
     // serialises writers already, and how lists (InList) and batches of rows (JsonRows) are passed. Statuses are
@@ -89,6 +89,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly SharedSql _sharedSql;
     private readonly JobSql _jobSql;
     private readonly DependencySql _dependencySql;
+    private readonly GraphSql _graphSql;
     private readonly RunSql _runSql;
     private readonly QueueSql _queueSql;
     private readonly RescueSql _rescueSql;
@@ -108,6 +109,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _sharedSql = new SharedSql(dialect);
         _jobSql = new JobSql(dialect, _sharedSql);
         _dependencySql = new DependencySql(dialect);
+        _graphSql = new GraphSql(dialect);
         _runSql = new RunSql(dialect, _sharedSql);
         _queueSql = new QueueSql(dialect);
         _rescueSql = new RescueSql(dialect, _sharedSql);

@@ -186,6 +186,15 @@ internal sealed class EdgeRow
     public long DependsOnJobId { get; set; }
 }
 
+/// <summary>A job's id and name.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class JobNameRow
+{
+    public long Id { get; set; }
+
+    public string Name { get; set; } = "";
+}
+
 /// <summary>Run statuses as stored: their enum names, never numbers.</summary>
 internal static class StatusText
 {

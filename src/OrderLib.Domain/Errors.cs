@@ -128,6 +128,92 @@ public sealed class CrossClientDependencyException : DependencyRefusedException
     }
 }
 
+/// <summary>
+/// A graph definition (<see cref="GraphDefinition"/>) was refused as a whole, before anything was written; the subclass
+/// names the first problem, and its message names the jobs by name.
+/// </summary>
+public abstract class GraphRefusedException : OrderLibException
+{
+    /// <summary>Creates the error.</summary>
+    protected GraphRefusedException(string message)
+        : base(message)
+    {
+    }
+}
+
+/// <summary>The graph defines two jobs with the same (trimmed) name.</summary>
+public sealed class DuplicateJobInGraphException : GraphRefusedException
+{
+    /// <summary>Creates the error for the name defined twice.</summary>
+    public DuplicateJobInGraphException(string name)
+        : base($"The graph defines job '{name}' more than once; each name may appear once.") => Name = name;
+
+    /// <summary>The name defined twice.</summary>
+    public string Name { get; }
+}
+
+/// <summary>A dependency of the graph was refused; the subclass says why.</summary>
+public abstract class GraphDependencyRefusedException : GraphRefusedException
+{
+    /// <summary>Creates the error for the dependency "<paramref name="jobName"/> depends on <paramref name="dependsOnName"/>".</summary>
+    protected GraphDependencyRefusedException(string jobName, string dependsOnName, string why)
+        : base($"Job '{jobName}' cannot depend on '{dependsOnName}': {why}")
+    {
+        JobName = jobName;
+        DependsOnName = dependsOnName;
+    }
+
+    /// <summary>The dependent job's name.</summary>
+    public string JobName { get; }
+
+    /// <summary>The name of the job it was to depend on.</summary>
+    public string DependsOnName { get; }
+}
+
+/// <summary>A dependency of the graph names the same job at both ends.</summary>
+public sealed class SelfDependencyInGraphException : GraphDependencyRefusedException
+{
+    /// <summary>Creates the error.</summary>
+    public SelfDependencyInGraphException(string jobName)
+        : base(jobName, jobName, "a job cannot depend on itself.")
+    {
+    }
+}
+
+/// <summary>The graph lists the same dependency twice.</summary>
+public sealed class DuplicateDependencyInGraphException : GraphDependencyRefusedException
+{
+    /// <summary>Creates the error.</summary>
+    public DuplicateDependencyInGraphException(string jobName, string dependsOnName)
+        : base(jobName, dependsOnName, "the graph lists this dependency more than once.")
+    {
+    }
+}
+
+/// <summary>A dependency of the graph names a job that the graph does not define and the client does not have.</summary>
+public sealed class UnknownJobInGraphException : GraphDependencyRefusedException
+{
+    /// <summary>Creates the error for the dependency and the end of it that names no job.</summary>
+    public UnknownJobInGraphException(string jobName, string dependsOnName, string unknownName)
+        : base(jobName, dependsOnName, $"job '{unknownName}' is neither defined in the graph nor a job of the client.")
+        => UnknownName = unknownName;
+
+    /// <summary>The name that names no job: <see cref="GraphDependencyRefusedException.DependsOnName"/> (an unknown upstream job) or <see cref="GraphDependencyRefusedException.JobName"/>.</summary>
+    public string UnknownName { get; }
+}
+
+/// <summary>The graph's new dependencies close a cycle; <see cref="Cycle"/> names the jobs on it.</summary>
+public sealed class GraphCycleException : GraphDependencyRefusedException
+{
+    /// <summary>Creates the error for the first new dependency on a cycle and the cycle, which starts and ends at its dependent job.</summary>
+    public GraphCycleException(string jobName, string dependsOnName, IReadOnlyList<string> cycle)
+        : base(jobName, dependsOnName, $"that would close the cycle {string.Join(" -> ", cycle.Select(n => $"'{n}'"))}.")
+        => Cycle = cycle;
+
+    /// <summary>The names of the jobs on the cycle, each depending on the next, first and last the same.</summary>
+    public IReadOnlyList<string> Cycle { get; }
+}
+
 /// <summary>The dependency to remove does not exist.</summary>
 public sealed class DependencyNotFoundException : OrderLibException
 {

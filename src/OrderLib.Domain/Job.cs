@@ -45,6 +45,38 @@ public sealed record Job(
             UpdatedAt = now,
         };
     }
+
+    /// <summary>
+    /// Returns this job saved with <paramref name="definition"/> at <paramref name="now"/>, as every store updates a job:
+    /// <see cref="Apply"/>, and a due time kept while the schedule text is unchanged (ordinal) and the job has one, otherwise
+    /// the schedule's next occurrence after <paramref name="now"/> (<see cref="JobSchedules.NextDueAt"/>; null without a schedule).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The schedule text is invalid.</exception>
+    public Job Redefined(JobDefinition definition, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        var nextDueAt = string.Equals(Schedule, definition.Schedule, StringComparison.Ordinal) && NextDueAt is not null
+            ? NextDueAt
+            : JobSchedules.NextDueAt(definition.Schedule, now);
+        return Apply(definition, now) with { NextDueAt = nextDueAt };
+    }
+
+    /// <summary>
+    /// True when saving <paramref name="definition"/> would change nothing but the update time: same name, description,
+    /// priority, max attempts and schedule text (ordinal), and a scheduled job already has its due time.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="definition"/> is null.</exception>
+    public bool IsDefinedBy(JobDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return string.Equals(Name, definition.Name, StringComparison.Ordinal)
+            && string.Equals(Description, definition.Description, StringComparison.Ordinal)
+            && Priority == definition.Priority
+            && MaxAttempts == definition.MaxAttempts
+            && string.Equals(Schedule, definition.Schedule, StringComparison.Ordinal)
+            && (Schedule is null || NextDueAt is not null);
+    }
 }
 
 /// <summary>"Job <paramref name="JobId"/> depends on job <paramref name="DependsOnJobId"/>": a run of the first may start only after the second's latest run succeeded.</summary>

@@ -29,17 +29,20 @@ public sealed record JobDefinition
     public string Name
     {
         get => _name;
-        init
-        {
-            var trimmed = value?.Trim();
-            if (string.IsNullOrEmpty(trimmed))
-            {
-                throw new OrderLibValidationException(nameof(Name), "A job name must not be empty or blank.");
-            }
+        init => _name = RequireName(value, nameof(Name));
+    }
 
-            TextRules.RequireWellFormed(trimmed, nameof(Name), "A job name");
-            _name = TextRules.RequireMaxLength(trimmed, MaxNameLength, nameof(Name), "A job name");
+    // A job name as every input that names a job takes it: trimmed, not empty, well formed, at most MaxNameLength.
+    internal static string RequireName(string? value, string paramName)
+    {
+        var trimmed = value?.Trim();
+        if (string.IsNullOrEmpty(trimmed))
+        {
+            throw new OrderLibValidationException(paramName, "A job name must not be empty or blank.");
         }
+
+        TextRules.RequireWellFormed(trimmed, paramName, "A job name");
+        return TextRules.RequireMaxLength(trimmed, MaxNameLength, paramName, "A job name");
     }
 
     /// <summary>Free text for people; null or at most 4000 characters (text elements); no NUL, no lone surrogate.</summary>

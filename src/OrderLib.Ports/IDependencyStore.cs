@@ -25,6 +25,23 @@ public interface IDependencyStore
     /// <exception cref="DependencyCycleException">The upstream job already depends, directly or through other jobs, on the dependent one; the cycle the error names starts and ends at <paramref name="jobId"/>.</exception>
     Task<JobDependency> AddDependencyAsync(ClientId client, JobId jobId, JobId dependsOnJobId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Defines many jobs and dependencies in one transaction: each job of <paramref name="graph"/> is created, or updated
+    /// (as <see cref="IJobStore.UpdateJobAsync"/> would, its active run taking the new priority) when the client has a job
+    /// of that name and the definition differs (<see cref="Job.IsDefinedBy"/>); each dependency is added unless it exists,
+    /// and none is removed, so defining the same graph again changes nothing. A dependent job's pending run then waits for
+    /// each new upstream job whose latest run has not succeeded, as after <see cref="AddDependencyAsync"/>; no run becomes
+    /// ready. Graph changes of the client are serialised as for <see cref="AddDependencyAsync"/>; the cycle check covers
+    /// the client's whole graph in memory. Refused as a whole, writing nothing.
+    /// </summary>
+    /// <remarks>Here rather than on <see cref="IJobStore"/>: what it must keep right is the graph, under the graph's lock.</remarks>
+    /// <returns>The batch's jobs in its order, each with what happened to it, and the number of dependencies added.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="graph"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">A schedule text is invalid.</exception>
+    /// <exception cref="UnknownJobInGraphException">A dependency names a job neither the graph nor the client has (the first such).</exception>
+    /// <exception cref="GraphCycleException">The new dependencies close a cycle with each other or with existing ones; the error names its jobs.</exception>
+    Task<GraphDefinitionResult> DefineGraphAsync(ClientId client, GraphDefinition graph, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Removes the dependency; a pending run of the dependent job stops waiting for the upstream job.</summary>
     /// <exception cref="JobNotFoundException">Either job does not exist for the client.</exception>
     /// <exception cref="DependencyNotFoundException">The jobs exist but the dependency does not.</exception>

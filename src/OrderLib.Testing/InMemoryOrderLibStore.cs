@@ -19,7 +19,7 @@ namespace OrderLib.Testing;
 /// <see cref="Random.Shared"/>. Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
 /// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
 /// </remarks>
-public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
+public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
 {
     private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
 
@@ -57,14 +57,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DuplicateJobNameException(client, definition.Name);
             }
 
-            now = Utc(now);
-            var nextDueAt = JobSchedules.NextDueAt(definition.Schedule, now);
-            var job = Job.Create(new JobId(++_lastJobId), client, definition, now) with { NextDueAt = nextDueAt };
-            _jobs.Add(job.Id.Value, job);
-            _runsByJob.Add(job.Id.Value, []);
-            _upstream.Add(job.Id.Value, []);
-            _downstream.Add(job.Id.Value, []);
-            return Task.FromResult(job);
+            return Task.FromResult(AddJob(client, definition, Utc(now)));
         }
     }
 
@@ -119,12 +112,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DuplicateJobNameException(client, definition.Name);
             }
 
-            now = Utc(now);
-            // An unchanged schedule keeps its due time, or gets one when the job has none yet (as the relational store does).
-            var nextDueAt = string.Equals(job.Schedule, definition.Schedule, StringComparison.Ordinal) && job.NextDueAt is not null
-                ? job.NextDueAt
-                : JobSchedules.NextDueAt(definition.Schedule, now);
-            var updated = job.Apply(definition, now) with { NextDueAt = nextDueAt };
+            var updated = job.Redefined(definition, Utc(now));
             _jobs[jobId.Value] = updated;
             return Task.FromResult(updated);
         }
@@ -196,9 +184,7 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
                 throw new DependencyCycleException(jobId, dependsOnJobId, cycle);
             }
 
-            _edges.Add((jobId.Value, dependsOnJobId.Value), dependency);
-            _upstream[jobId.Value].Add(dependsOnJobId.Value);
-            _downstream[dependsOnJobId.Value].Add(jobId.Value);
+            AddEdge(dependency);
             return Task.FromResult(dependency);
         }
     }
@@ -574,6 +560,24 @@ public sealed class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunSto
     // ---------------------------------------------------------------- helpers (call with the lock held)
 
     private static DateTimeOffset Utc(DateTimeOffset value) => value.ToUniversalTime();
+
+    // Creates the job, first due at its schedule's next occurrence after now (UTC).
+    private Job AddJob(ClientId client, JobDefinition definition, DateTimeOffset now)
+    {
+        var job = Job.Create(new JobId(++_lastJobId), client, definition, now) with { NextDueAt = JobSchedules.NextDueAt(definition.Schedule, now) };
+        _jobs.Add(job.Id.Value, job);
+        _runsByJob.Add(job.Id.Value, []);
+        _upstream.Add(job.Id.Value, []);
+        _downstream.Add(job.Id.Value, []);
+        return job;
+    }
+
+    private void AddEdge(JobDependency dependency)
+    {
+        _edges.Add((dependency.JobId.Value, dependency.DependsOnJobId.Value), dependency);
+        _upstream[dependency.JobId.Value].Add(dependency.DependsOnJobId.Value);
+        _downstream[dependency.DependsOnJobId.Value].Add(dependency.JobId.Value);
+    }
 
     private Job? FindJob(ClientId client, JobId jobId) =>
         _jobs.TryGetValue(jobId.Value, out var job) && job.ClientId == client ? job : null;

@@ -71,6 +71,31 @@ public sealed class JobService
     }
 
     /// <summary>
+    /// Defines many jobs and the dependencies between them in one call and one transaction: each job is created, or updated
+    /// like <see cref="UpdateAsync"/> when the client has a job of that name (left as it is when it matches the definition);
+    /// each dependency is added unless it exists (none is removed), so defining the same graph twice changes nothing. A
+    /// dependency may name a job of the graph or one the client has already. The whole batch is refused, writing nothing,
+    /// with an error naming the first problem. A pending run of a job that gets a new dependency waits for it, as after
+    /// <see cref="DependencyService.AddAsync"/>.
+    /// </summary>
+    /// <returns>The graph's jobs in its order, each created, updated or unchanged, and the number of dependencies added.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="graph"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">A job's schedule is neither valid cron nor a valid interval, or it has no occurrence after now.</exception>
+    /// <exception cref="UnknownJobInGraphException">A dependency names a job that neither the graph nor the client has.</exception>
+    /// <exception cref="GraphCycleException">The new dependencies would close a cycle; the error names the jobs on it.</exception>
+    public Task<GraphDefinitionResult> DefineGraphAsync(GraphDefinition graph, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var now = _context.Now();
+        foreach (var definition in graph.Jobs)
+        {
+            CheckSchedule(definition, now);
+        }
+
+        return _context.DependencyStore.DefineGraphAsync(_context.Client, graph, now, cancellationToken);
+    }
+
+    /// <summary>
     /// Deletes the job with its runs and dependencies. A job that others depend on is refused unless
     /// <paramref name="deletion"/> has <see cref="JobDeletion.RemoveDependencies"/>, which also removes their dependencies
     /// on it; a job whose run is Pending or Running is refused unless it has <see cref="JobDeletion.CancelActiveRun"/>,

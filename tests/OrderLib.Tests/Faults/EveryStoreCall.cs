@@ -22,6 +22,7 @@ internal static class EveryStoreCall
         ("UpdateJob", () => store.UpdateJobAsync(Client, SomeJob, new JobDefinition("job"), Now, CancellationToken.None)),
         ("DeleteJob", () => store.DeleteJobAsync(Client, SomeJob, JobDeletion.None, CancellationToken.None)),
         ("AddDependency", () => store.AddDependencyAsync(Client, SomeJob, new JobId(2), Now, CancellationToken.None)),
+        ("DefineGraph", () => store.DefineGraphAsync(Client, new GraphDefinition([new JobDefinition("job")], []), Now, CancellationToken.None)),
         ("RemoveDependency", () => store.RemoveDependencyAsync(Client, SomeJob, new JobId(2), CancellationToken.None)),
         ("ListUpstream", () => store.ListUpstreamAsync(Client, SomeJob, CancellationToken.None)),
         ("ListDownstream", () => store.ListDownstreamAsync(Client, SomeJob, CancellationToken.None)),

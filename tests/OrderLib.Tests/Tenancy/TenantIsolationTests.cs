@@ -143,6 +143,10 @@ public abstract partial class TenantIsolationTests
         ["Jobs.GetByName"] = Job((b, t, _) => b.Jobs.GetByNameAsync(t.JobName), t => t.JobName),
         ["Jobs.Update"] = Job((b, t, _) => b.Jobs.UpdateAsync(t.Job, new JobDefinition("taken-over") { Priority = 99 }), t => t.Job),
         ["Jobs.Update (keeping its name)"] = Job((b, t, _) => b.Jobs.UpdateAsync(t.SecondJob, new JobDefinition(t.JobName) { Schedule = "every 1m" }), t => t.SecondJob),
+        ["Jobs.DefineGraph (depending on a foreign job by name)"] = new(
+            typeof(UnknownJobInGraphException),
+            (b, t, _) => b.Jobs.DefineGraphAsync(new GraphDefinition([new JobDefinition("b-graph-job")], [new GraphDependency("b-graph-job", t.JobName)])),
+            t => [t.JobName]),
         ["Jobs.Delete"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.IdleJob), t => t.IdleJob),
         ["Jobs.Delete (with dependents, cascade)"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.Job, JobDeletion.RemoveDependencies), t => t.Job),
         ["Dependencies.Add (dependent foreign)"] = Job((b, t, own) => b.Dependencies.AddAsync(t.Job, own), t => t.Job),
@@ -293,6 +297,7 @@ public abstract partial class TenantIsolationTests
     {
         JobNotFoundException { JobId: { } id } => id,
         JobNotFoundException { JobName: { } name } => name,
+        UnknownJobInGraphException unknown => unknown.UnknownName,
         RunNotFoundException run => run.RunId,
         _ => null,
     };

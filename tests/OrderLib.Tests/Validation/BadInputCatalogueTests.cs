@@ -290,6 +290,20 @@ public abstract class BadInputCatalogueTests
         yield return Refused<JobHasActiveRunException>("deleting a job whose run is Running", w => w.Lib.Jobs.DeleteAsync(w.Extract, JobDeletion.RemoveDependencies), w => [w.RunningRun.ToString(), "Running", "CancelActiveRun"]);
         yield return Refused<JobHasActiveRunException>("deleting a job whose run is Pending", w => w.Lib.Jobs.DeleteAsync(w.Transform), w => [w.WaitingRun.ToString(), "Pending", "CancelActiveRun"]);
 
+        // Graphs (Jobs.DefineGraphAsync): each refused as a whole, not even its valid jobs written
+        yield return Refused<DuplicateJobInGraphException>("graph defining a name twice", w => Define(w, [new JobDefinition("fresh"), new JobDefinition(" fresh ")], []), _ => ["'fresh'", "more than once"]);
+        yield return Refused<SelfDependencyInGraphException>("graph with a self dependency", w => Define(w, [new JobDefinition("fresh")], [("fresh", "fresh")]), _ => ["'fresh'", "itself"]);
+        yield return Refused<DuplicateDependencyInGraphException>("graph listing a dependency twice", w => Define(w, [new JobDefinition("fresh")], [("fresh", "idle"), (" fresh", "idle ")]), _ => ["'fresh' cannot depend on 'idle'", "more than once"]);
+        yield return Refused<UnknownJobInGraphException>("graph depending on an unknown job", w => Define(w, [new JobDefinition("fresh")], [("fresh", "extract"), ("fresh", "never-created")]), _ => ["'fresh' cannot depend on 'never-created'", "neither defined in the graph nor a job of the client"]);
+        yield return Refused<UnknownJobInGraphException>("graph with an unknown dependent", w => Define(w, [], [("never-created", "extract")]), _ => ["'never-created'", "neither defined in the graph"]);
+        yield return Refused<GraphCycleException>("graph closing a cycle within itself", w => Define(w, [new JobDefinition("p"), new JobDefinition("q")], [("p", "q"), ("q", "p")]), _ => ["cycle", "'p' -> 'q' -> 'p'"]);
+        yield return Refused<GraphCycleException>("graph closing a cycle through an existing dependency", w => Define(w, [new JobDefinition("fresh")], [("fresh", "transform"), ("extract", "fresh")]), _ => ["cycle", "'fresh' -> 'transform' -> 'extract' -> 'fresh'"]);
+        yield return Invalid("graph with a never-occurring cron", w => Define(w, [new JobDefinition("fresh"), new JobDefinition("s") { Schedule = "0 0 30 2 *" }], []), schedule, "has no occurrence");
+        yield return Invalid("graph updating a job to a bad schedule", w => Define(w, [new JobDefinition("idle") { Schedule = "every 15" }], []), schedule, "every 15m");
+        yield return Invalid("graph dependency naming a blank job", w => Define(w, [new JobDefinition("fresh")], [("fresh", "  ")]), nameof(GraphDependency.DependsOnName), "must not be empty or blank");
+        yield return Invalid("graph dependency with NUL in its name", w => Define(w, [new JobDefinition("fresh")], [("fr" + Nul + "esh", "idle")]), nameof(GraphDependency.JobName), nul);
+        yield return BadInput.Of<ArgumentNullException>("graph null", w => w.Lib.Jobs.DefineGraphAsync(null!), "graph");
+
         // Unknown ids
         yield return Refused<JobNotFoundException>("enqueue of an unknown job", w => w.Lib.Runs.EnqueueAsync(NoJob), _ => [NoJob.ToString()]);
         yield return Refused<JobNotFoundException>("trigger of an unknown job", w => w.Lib.Runs.TriggerAsync(NoJob), _ => [NoJob.ToString()]);
@@ -316,6 +330,10 @@ public abstract class BadInputCatalogueTests
         new(name, act, typeof(TException), null, says);
 
     private static Task<Job> Create(World w, JobDefinition definition) => w.Lib.Jobs.CreateAsync(definition);
+
+    // Builds the graph inside the act, so that a refusal by GraphDefinition itself is caught like the store's.
+    private static Task<GraphDefinitionResult> Define(World w, JobDefinition[] jobs, (string JobName, string DependsOnName)[] dependencies) =>
+        w.Lib.Jobs.DefineGraphAsync(new GraphDefinition(jobs, dependencies.Select(d => new GraphDependency(d.JobName, d.DependsOnName))));
 
     private static string Repeat(string text, int times) => string.Concat(Enumerable.Repeat(text, times));
 
