@@ -21,7 +21,7 @@ public abstract partial class StoreContractTests
         await DependAsync(d, c);
         await DependAsync(a, root);
 
-        var results = await Runs.TriggerPipelineAsync(Client, a.Id, At(5), None);
+        var results = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -44,7 +44,7 @@ public abstract partial class StoreContractTests
     {
         var solo = await CreateJobAsync("solo");
 
-        var results = await Runs.TriggerPipelineAsync(Client, solo.Id, At(1), None);
+        var results = await Runs.TriggerPipelinesAsync(Client, [solo.Id], At(1), None);
 
         Assert.That(results, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(results[0].Run.Id, solo.Id, 1, At(1)), Created: true) }));
     }
@@ -64,8 +64,8 @@ public abstract partial class StoreContractTests
         var cRunning = await ClaimOnlyAsync(await EnqueueAsync(c, at: 3), at: 3, lease: 1000);
         var bPending = await EnqueueAsync(b, at: 4);
 
-        var first = await Runs.TriggerPipelineAsync(Client, a.Id, At(5), None);
-        var second = await Runs.TriggerPipelineAsync(Client, a.Id, At(6), None);
+        var first = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
+        var second = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(6), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -85,8 +85,8 @@ public abstract partial class StoreContractTests
         var theirDependent = await CreateJobAsync("their-dependent", client: OtherClient);
         await Deps.AddDependencyAsync(OtherClient, theirDependent.Id, theirs.Id, At(0), None);
 
-        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelineAsync(Client, new JobId(long.MaxValue), At(1), None));
-        var other = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelineAsync(Client, theirs.Id, At(1), None));
+        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [new JobId(long.MaxValue)], At(1), None));
+        var other = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id], At(1), None));
 
         using (Assert.EnterMultipleScope())
         {
@@ -114,7 +114,7 @@ public abstract partial class StoreContractTests
         await DependAsync(e, c);
         var names = new Dictionary<JobId, string> { [a.Id] = "a", [b.Id] = "b", [c.Id] = "c", [d.Id] = "d", [e.Id] = "e" };
 
-        var triggered = await Runs.TriggerPipelineAsync(Client, a.Id, At(1), None);
+        var triggered = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None);
         Assert.That(triggered.Select(r => names[r.Run.JobId]), Is.EqualTo(new[] { "a", "c", "b", "d", "e" }));
 
         var batches = new List<string[]>();
@@ -167,7 +167,7 @@ public abstract partial class StoreContractTests
             await DependAsync(d, c);
             var results = new IReadOnlyList<EnqueueResult>[Racers];
 
-            var outcomes = await RaceAsync(Racers, async i => results[i] = await Runs.TriggerPipelineAsync(Client, a.Id, At(1), None));
+            var outcomes = await RaceAsync(Racers, async i => results[i] = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None));
 
             Assert.That(outcomes, Is.All.Null, $"round {round}: {Describe(outcomes)}");
             var runIds = results.Select(r => string.Join(",", r.Select(x => x.Run.Id))).Distinct().ToArray();
