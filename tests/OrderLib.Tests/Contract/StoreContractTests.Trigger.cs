@@ -153,6 +153,128 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
+    public async Task TriggerPipelines_OfSeveralRoots_EnqueuesTheUnionOnce_InTopologicalOrder()
+    {
+        // r1 → {x, s}; r2 → {s, y}; r2 also depends on r1's dependent x, so the root r2 is downstream of x.
+        // Created downstream first, so job ids run against the graph; upstream-of-r1 is not triggered.
+        var y = await CreateJobAsync("y");
+        var s = await CreateJobAsync("s");
+        var r2 = await CreateJobAsync("r2");
+        var x = await CreateJobAsync("x");
+        var r1 = await CreateJobAsync("r1");
+        var upstream = await CreateJobAsync("upstream-of-r1");
+        var unrelated = await CreateJobAsync("unrelated");
+        await DependAsync(x, r1);
+        await DependAsync(s, r1);
+        await DependAsync(s, r2);
+        await DependAsync(y, r2);
+        await DependAsync(r2, x);
+        await DependAsync(r1, upstream);
+        await CompleteAsync(await ClaimOnlyAsync(await EnqueueAsync(upstream, at: 1), at: 1), RunStatus.Succeeded, at: 2);
+
+        var results = await Runs.TriggerPipelinesAsync(Client, [r2.Id, r1.Id], At(5), None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(results.Select(r => r.Run.JobId), Is.EqualTo(new[] { r1.Id, x.Id, r2.Id, y.Id, s.Id }), "each job once, upstream before downstream, ties by job id");
+            Assert.That(results.Select(r => r.Created), Is.All.True);
+            Assert.That(results.Select(r => r.Run.Id.Value), Is.Ordered.Ascending.And.Unique, "runs are created in that order");
+            Assert.That(await Runs.ListRunsAsync(Client, upstream.Id, null, 10, None), Has.Count.EqualTo(1), "upstream jobs are not triggered");
+            Assert.That(await Runs.ListRunsAsync(Client, unrelated.Id, null, 10, None), Is.Empty);
+            Assert.That(await ClaimIdsAsync(at: 6), Is.EqualTo(new[] { results[0].Run.Id }), "only r1 is ready: its upstream job succeeded, every other job waits on a triggered one");
+        }
+
+        var names = new Dictionary<JobId, string> { [r1.Id] = "r1", [x.Id] = "x", [r2.Id] = "r2", [s.Id] = "s", [y.Id] = "y" };
+        var waves = new List<string[]>();
+        await CompleteAsync(results[0].Run, RunStatus.Succeeded, at: 7);
+        waves.Add(["r1"]);
+        for (var at = 10; at < 100; at += 10)
+        {
+            var claimed = await ClaimAsync(at);
+            if (claimed.Count == 0)
+            {
+                break;
+            }
+
+            waves.Add(claimed.Select(c => names[c.Run.JobId]).ToArray());
+            foreach (var claim in claimed)
+            {
+                await CompleteAsync(claim.Run, RunStatus.Succeeded, at: at + 1);
+            }
+        }
+
+        Assert.That(waves, Is.EqualTo(new[] { new[] { "r1" }, new[] { "x" }, new[] { "r2" }, new[] { "y", "s" } }), "the union drains in dependency order");
+    }
+
+    [Test]
+    public async Task TriggerPipelines_KeepsActiveRuns_AndMakesKeptPendingRunsWaitForNewUpstreamRuns()
+    {
+        // a → c ← b; a's last run succeeded, c is pending (waiting on b only), b is running.
+        var a = await CreateJobAsync("a");
+        var b = await CreateJobAsync("b");
+        var c = await CreateJobAsync("c");
+        await DependAsync(c, a);
+        await DependAsync(c, b);
+        await CompleteAsync(await ClaimOnlyAsync(await EnqueueAsync(a, at: 1), at: 1), RunStatus.Succeeded, at: 2);
+        var bRunning = await ClaimOnlyAsync(await EnqueueAsync(b, at: 3), at: 3, lease: 1000);
+        var cPending = await EnqueueAsync(c, at: 4);
+
+        var results = await Runs.TriggerPipelinesAsync(Client, [b.Id, a.Id], At(5), None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(results.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (a.Id, true), (b.Id, false), (c.Id, false) }));
+            Assert.That(results[1].Run, Is.EqualTo(bRunning), "b keeps its running run");
+            Assert.That(results[2].Run, Is.EqualTo(cPending), "c keeps its pending run");
+        }
+
+        await CompleteAsync(bRunning, RunStatus.Succeeded, at: 6);
+        Assert.That(await ClaimIdsAsync(at: 7), Is.EqualTo(new[] { results[0].Run.Id }), "c now waits for a's new run as well as b");
+        await CompleteAsync(results[0].Run, RunStatus.Succeeded, at: 8);
+        Assert.That(await ClaimIdsAsync(at: 9), Is.EqualTo(new[] { cPending.Id }));
+    }
+
+    [Test]
+    public async Task TriggerPipelines_WithAnUnknownOrForeignRootAmongKnownOnes_ThrowsJobNotFoundForItAndEnqueuesNothing()
+    {
+        var a = await CreateJobAsync("a");
+        var b = await CreateJobAsync("b");
+        await DependAsync(b, a);
+        var theirs = await CreateJobAsync("theirs", client: OtherClient);
+        var unknown = new JobId(long.MaxValue);
+
+        var first = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, unknown, theirs.Id], At(1), None));
+        var foreign = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id, a.Id], At(1), None));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.JobId, Is.EqualTo(unknown), "the first unknown id in the given order");
+            Assert.That(foreign.JobId, Is.EqualTo(theirs.Id));
+            Assert.That(await Runs.ListRunsAsync(Client, a.Id, null, 10, None), Is.Empty);
+            Assert.That(await Runs.ListRunsAsync(Client, b.Id, null, 10, None), Is.Empty);
+            Assert.That(await Runs.ListRunsAsync(OtherClient, theirs.Id, null, 10, None), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task TriggerPipelines_EmptyOrDuplicateRoots_AreRefusedAndEnqueueNothing()
+    {
+        var a = await CreateJobAsync("a");
+
+        var empty = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [], At(1), None));
+        var twice = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, a.Id], At(1), None));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(empty.ParamName, Is.EqualTo("jobIds"));
+            Assert.That(empty.Message, Does.Contain("at least one job"));
+            Assert.That(twice.ParamName, Is.EqualTo("jobIds"));
+            Assert.That(twice.Message, Does.Contain($"Job {a.Id} is listed twice"));
+            Assert.That(await Runs.ListRunsAsync(Client, a.Id, null, 10, None), Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task Concurrency_TriggeringTheSamePipelineAtOnce_CreatesOneRunPerJob()
     {
         for (var round = 0; round < Rounds; round++)
