@@ -142,6 +142,9 @@ internal sealed class BulkGraphDefiner : IGraphDefiner
     }
 }
 
+/// <summary>One way of running the predecessor workload's triggered runs to the end: its name, a note for the report, and the run itself.</summary>
+internal sealed record PredecessorRunner(string Name, string Note, Func<IServiceProvider, int, Task<DrainResult>> RunAsync);
+
 /// <summary>The measurements that are not drains: predecessor workload, TriggerAsync, AddAsync on a big graph, claim probe, idle worker.</summary>
 internal sealed class Probes(BenchSettings settings, Report report, Action<string> log)
 {
@@ -150,58 +153,44 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
     /// <summary>The graph definers to measure: the bulk call, and the per-call API beside it for comparison.</summary>
     public static IReadOnlyList<Func<IGraphDefiner>> Definers { get; } = [() => new BulkGraphDefiner(), () => new PerCallGraphDefiner()];
 
-    /// <summary>The predecessor workload: define, trigger the first layer, run everything with WorkerRunService claim + report.</summary>
+    /// <summary>
+    /// The predecessor workload: define, trigger the whole graph with one multi-root <c>Runs.TriggerAsync</c> of the first
+    /// layer, run everything to the end — each round once per way of running it (<see cref="PredecessorRunners"/>), each on
+    /// a fresh copy of the empty template.
+    /// </summary>
     public async Task PredecessorAsync(BenchDatabase engine, string emptyTemplate)
     {
         var spec = GraphSpec.Layered(settings.PredJobs, settings.PredLayer, settings.PredSeed);
         foreach (var makeDefiner in Definers)
         {
-            var (define, trigger, run, total) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
             var definer = makeDefiner();
+            var runners = PredecessorRunners(engine);
+            var samples = runners.ToDictionary(r => r.Name, _ => (Define: new List<double>(), Trigger: new List<double>(), Run: new List<double>(), Total: new List<double>()));
             for (var round = 1; round <= settings.Repeat; round++)
             {
-                await engine.CopyAsync(emptyTemplate, CaseDb, CancellationToken.None);
-                var times = await engine.WithServicesAsync(CaseDb, async services =>
+                foreach (var runner in runners)
                 {
-                    var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
-                    var queue = services.GetRequiredService<WorkerRunService>();
-                    var clock = Stopwatch.StartNew();
-                    var ids = await definer.DefineAsync(lib, spec, CancellationToken.None);
-                    var defined = clock.Elapsed;
-                    var created = 0;
-                    foreach (var root in spec.Roots)
-                    {
-                        created += (await lib.Runs.TriggerAsync(ids[root], CancellationToken.None)).Count(r => r.Created);
-                    }
-
-                    var triggered = clock.Elapsed;
-                    if (created != spec.Names.Count)
-                    {
-                        throw new InvalidOperationException($"Triggering the {spec.Roots.Count} roots created {created} runs; the graph has {spec.Names.Count} jobs.");
-                    }
-
-                    await Drain.RunAsync(queue, settings.PredWorkers, settings.PredBatch, spec.Names.Count, TimeSpan.FromMinutes(5));
-                    return (defined, triggered - defined, clock.Elapsed - triggered, clock.Elapsed);
-                });
-                var outcome = await engine.CountOutcomesAsync(CaseDb, CancellationToken.None);
-                await engine.DropAsync(CaseDb, CancellationToken.None);
-                if (outcome.Succeeded != spec.Names.Count || outcome.Pending != 0 || outcome.Running != 0)
-                {
-                    throw new InvalidOperationException($"predecessor: {outcome.Succeeded} of {spec.Names.Count} runs Succeeded, {outcome.Pending} Pending, {outcome.Running} Running.");
+                    var times = await PredecessorRoundAsync(engine, emptyTemplate, spec, definer, runner);
+                    var (define, trigger, run, total) = samples[runner.Name];
+                    define.Add(times.Define.TotalMilliseconds);
+                    trigger.Add(times.Trigger.TotalMilliseconds);
+                    run.Add(times.Run.TotalMilliseconds);
+                    total.Add(times.Total.TotalMilliseconds);
+                    log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name} predecessor ({definer.Name}; {runner.Name}) round {round}: define {times.Define.TotalMilliseconds:0} ms, trigger {times.Trigger.TotalMilliseconds:0} ms, run {times.Run.TotalMilliseconds:0} ms, end to end {times.Total.TotalMilliseconds:0} ms"));
                 }
-
-                define.Add(times.Item1.TotalMilliseconds);
-                trigger.Add(times.Item2.TotalMilliseconds);
-                run.Add(times.Item3.TotalMilliseconds);
-                total.Add(times.Item4.TotalMilliseconds);
-                log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name} predecessor round {round}: define {times.Item1.TotalMilliseconds:0} ms, trigger {times.Item2.TotalMilliseconds:0} ms, run {times.Item3.TotalMilliseconds:0} ms, end to end {times.Item4.TotalMilliseconds:0} ms"));
             }
 
             var shape = string.Create(CultureInfo.InvariantCulture, $"{spec.Names.Count} jobs, {spec.Edges.Count} edges, layers of {settings.PredLayer}, seed {settings.PredSeed}");
-            report.Figures.Add(new FigureResult(engine.Name, "predecessor: define", "ms", define, $"{shape}; {definer.Name}"));
-            report.Figures.Add(new FigureResult(engine.Name, "predecessor: trigger", "ms", trigger, $"one Runs.TriggerAsync per first-layer job ({spec.Roots.Count} calls)"));
-            report.Figures.Add(new FigureResult(engine.Name, "predecessor: run", "ms", run, $"WorkerRunService claim + report, {settings.PredWorkers} workers, claim limit {settings.PredBatch}"));
-            report.Figures.Add(new FigureResult(engine.Name, "predecessor: end to end", "ms", total, "define + trigger + run, one process"));
+            foreach (var runner in runners)
+            {
+                var (define, trigger, run, total) = samples[runner.Name];
+                report.Figures.Add(new FigureResult(engine.Name, $"predecessor ({definer.Name}; {runner.Name}): define", "ms", define, $"{shape}; {definer.Name}"));
+                report.Figures.Add(new FigureResult(engine.Name, $"predecessor ({definer.Name}; {runner.Name}): trigger", "ms", trigger, $"one Runs.TriggerAsync of the {spec.Roots.Count} first-layer jobs"));
+                report.Figures.Add(new FigureResult(engine.Name, $"predecessor ({definer.Name}; {runner.Name}): run", "ms", run, runner.Note));
+                report.Figures.Add(new FigureResult(engine.Name, $"predecessor ({definer.Name}; {runner.Name}): trigger + run", "ms", trigger.Zip(run, (t, r) => t + r).ToList(), "everything but the definition"));
+                report.Figures.Add(new FigureResult(engine.Name, $"predecessor ({definer.Name}; {runner.Name}): end to end", "ms", total, "define + trigger + run, one process"));
+            }
+
             if (definer is PerCallGraphDefiner perCall)
             {
                 report.Figures.Add(new FigureResult(engine.Name, "predecessor: one Jobs.CreateAsync", "ms", perCall.CreateMs, "every call of every round"));
@@ -262,6 +251,52 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
         report.Figures.Add(new FigureResult(engine.Name, "define: one Jobs.DefineGraphAsync", "ms", library, shape));
         report.Figures.Add(new FigureResult(engine.Name, "define: hand-written reference", "ms", reference, engine.ReferenceDefineDescription));
         report.Figures.Add(new FigureResult(engine.Name, "define: DefineGraphAsync / reference", "×", ratios, "one sample per round, both measured in the same round"));
+    }
+
+    // The ways the predecessor workload's runs are run, each measured every round: the worker API as a hand-written loop
+    // (WorkerRunService claim, then one batched ReportOutcomesAsync per claim), and the hosted worker (AddWorker, a no-op
+    // handler; its time runs from starting the host until no run is Pending or Running).
+    private List<PredecessorRunner> PredecessorRunners(BenchDatabase engine) =>
+    [
+        new(
+            "WorkerRunService",
+            string.Create(CultureInfo.InvariantCulture, $"WorkerRunService claim + one batched ReportOutcomesAsync per claim, {settings.PredWorkers} workers, claim limit {settings.PredBatch}"),
+            (services, runs) => Drain.RunAsync(services.GetRequiredService<WorkerRunService>(), settings.PredWorkers, settings.PredBatch, runs, TimeSpan.FromMinutes(5))),
+        new(
+            "hosted worker",
+            string.Create(CultureInfo.InvariantCulture, $"one hosted worker (AddWorker, no-op handler), Concurrency {settings.HostedSlots}, BatchSize {settings.HostedBatch}; host start to no run Pending or Running"),
+            (_, runs) => HostedWorker.DrainAsync(engine, CaseDb, settings.HostedSlots, settings.HostedBatch, settings.HostedReports, runs, TimeSpan.FromMinutes(5))),
+    ];
+
+    // One round of the predecessor workload on a fresh copy of the empty template: define, one multi-root trigger, run.
+    private static async Task<(TimeSpan Define, TimeSpan Trigger, TimeSpan Run, TimeSpan Total)> PredecessorRoundAsync(
+        BenchDatabase engine, string emptyTemplate, GraphSpec spec, IGraphDefiner definer, PredecessorRunner runner)
+    {
+        await engine.CopyAsync(emptyTemplate, CaseDb, CancellationToken.None);
+        var times = await engine.WithServicesAsync(CaseDb, async services =>
+        {
+            var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+            var clock = Stopwatch.StartNew();
+            var ids = await definer.DefineAsync(lib, spec, CancellationToken.None);
+            var defined = clock.Elapsed;
+            var created = (await lib.Runs.TriggerAsync(spec.Roots.Select(root => ids[root]).ToArray(), CancellationToken.None)).Count(r => r.Created);
+            var triggered = clock.Elapsed;
+            if (created != spec.Names.Count)
+            {
+                throw new InvalidOperationException($"Triggering the {spec.Roots.Count} roots created {created} runs; the graph has {spec.Names.Count} jobs.");
+            }
+
+            await runner.RunAsync(services, spec.Names.Count);
+            return (defined, triggered - defined, clock.Elapsed - triggered, clock.Elapsed);
+        });
+        var outcome = await engine.CountOutcomesAsync(CaseDb, CancellationToken.None);
+        await engine.DropAsync(CaseDb, CancellationToken.None);
+        if (outcome.Succeeded != spec.Names.Count || outcome.Pending != 0 || outcome.Running != 0)
+        {
+            throw new InvalidOperationException($"predecessor ({runner.Name}): {outcome.Succeeded} of {spec.Names.Count} runs Succeeded, {outcome.Pending} Pending, {outcome.Running} Running.");
+        }
+
+        return times;
     }
 
     /// <summary>One <c>Runs.TriggerAsync</c> of the DAG's root, on a fresh copy of the DAG template without runs, repeated.</summary>

@@ -109,7 +109,9 @@ public abstract partial class RelationalOrderLibStore
 
             // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at),
             // created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
-            // the caller holds every job row involved.
+            // the caller holds every job row involved. A new run is its job's one active run, so the jobs find it through
+            // ux_job_runs_one_active in one join: a MAX(id) subquery per job was planned as a scan of job_runs per job
+            // when the statistics thought the table small (a new database), quadratic in the number of runs.
             var newRuns = dialect.JsonRows(
                 "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz");
             var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
@@ -119,8 +121,10 @@ public abstract partial class RelationalOrderLibStore
                 FROM {newRuns}
                 ORDER BY t.ord
                 RETURNING {RunColumns("")};
-                UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = jobs.id), latest_status = 'Pending'
-                WHERE id IN (SELECT t.job_id FROM {newRunJobs});
+                UPDATE jobs SET latest_run_id = n.id, latest_status = 'Pending'
+                FROM job_runs n
+                WHERE n.job_id = jobs.id AND n.status IN ('Pending', 'Running')
+                  AND {dialect.IndexedIn("n.job_id", $"SELECT t.job_id FROM {newRunJobs}")};
                 """;
 
             // For the jobs in @jobs, about to get new runs that count their upstream statuses (a rescue's retries, the due

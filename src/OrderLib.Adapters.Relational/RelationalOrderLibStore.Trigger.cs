@@ -11,39 +11,64 @@ public abstract partial class RelationalOrderLibStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// Under the client's graph lock, locks every job of the sub-graph in one pass in ascending id order and writes all runs
-    /// in one batch, whatever the size of the pipeline. New runs wait on the upstream jobs that have not succeeded, counting
-    /// the runs created here.
+    /// Under the client's graph lock: one read of the client's edges, from which the union of the roots' downstream
+    /// closures is computed in memory; then every job involved is locked in one pass in ascending id order and all
+    /// runs are written in one batch — a constant number of round trips whatever the size of the pipelines. New runs wait
+    /// on the upstream jobs that have not succeeded, counting the runs created here.
     /// </remarks>
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, jobId, now.ToUniversalTime(), cancellationToken), cancellationToken);
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        PipelineRoots.Check(jobIds);
+        var roots = jobIds.Select(j => j.Value).ToArray();
+        return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, now.ToUniversalTime(), cancellationToken), cancellationToken);
+    }
 
-    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the job's transitive
-    // dependents and their upstream edges, locks every job involved in one pass in ascending id order, then creates the
-    // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success —
-    // one batch, whatever the size of the pipeline.
+    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the client's edges and
+    // computes from them the roots' transitive dependents and their upstream edges, locks every job involved in one pass
+    // in ascending id order, then creates the missing runs in topological order and makes the kept pending runs wait for
+    // upstream jobs that stop being a success — one batch, whatever the size of the pipelines.
     private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
-        DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
-        EdgeRow[] edges;
-        // Result sets: the count of the job; the edges.
+        HashSet<long> members;
+        EdgeRow[] clientEdges;
+        // Result sets: the roots the client has; every edge of the client's graph.
         await using (var grid = await connection.QueryMultipleAsync(Command(
-                         _triggerSql.TriggerGraph, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+                         _triggerSql.TriggerGraph, new { client = client.Value, roots }, transaction, cancellationToken)))
         {
-            if (await grid.ReadSingleAsync<long>() == 0)
+            members = (await grid.ReadAsync<long>()).ToHashSet();
+            foreach (var root in roots)
             {
-                throw new JobNotFoundException(jobId);
+                if (!members.Contains(root))
+                {
+                    throw new JobNotFoundException(new JobId(root));
+                }
             }
 
-            edges = (await grid.ReadAsync<EdgeRow>()).ToArray();
+            clientEdges = (await grid.ReadAsync<EdgeRow>()).ToArray();
         }
 
-        var members = edges.Select(e => e.JobId).Append(jobId.Value).ToHashSet();
+        // The closure, computed once in memory: the roots and every job downstream of one of them; then the members'
+        // upstream edges (inside the sub-graph or not).
+        var downstreamOf = clientEdges.ToLookup(e => e.DependsOnJobId, e => e.JobId);
+        var pending = new Stack<long>(members);
+        while (pending.TryPop(out var id))
+        {
+            foreach (var dependent in downstreamOf[id])
+            {
+                if (members.Add(dependent))
+                {
+                    pending.Push(dependent);
+                }
+            }
+        }
+
+        var edges = clientEdges.Where(e => members.Contains(e.JobId)).ToArray();
         var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
         Dictionary<long, JobRow> jobs;
         Dictionary<long, JobRun> active;
-        // Result sets: the locked jobs; the members' active runs.
+        // Result sets: the locked jobs (id, priority, latest status); the members' active runs.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _triggerSql.TriggerLock, new { client = client.Value, ids = involved, members = members.ToArray() }, transaction, cancellationToken)))
         {
@@ -54,7 +79,7 @@ public abstract partial class RelationalOrderLibStore
         if (jobs.Count != involved.Length)
         {
             // Cannot happen: every change to the graph or to the set of jobs waits for the client's graph lock, held here.
-            throw new InvalidOperationException($"Job {jobId}'s pipeline changed while its graph was locked.");
+            throw new InvalidOperationException("A triggered pipeline changed while its graph was locked.");
         }
 
         var upstreamOf = edges.ToLookup(e => e.JobId, e => e.DependsOnJobId);
@@ -64,8 +89,8 @@ public abstract partial class RelationalOrderLibStore
             .Select(id => id.Value)
             .ToList();
 
-        // Every job of the pipeline ends up with an active run, so none of them counts as Succeeded any more; the kept
-        // pending runs are the pipeline's own (a pending run outside it cannot depend on a member: it would be a member).
+        // Every job of the pipelines ends up with an active run, so none of them counts as Succeeded any more; the kept
+        // pending runs are the pipelines' own (a pending run outside them cannot depend on a member: it would be a member).
         var plan = PlanEnqueue(
             order.Where(id => !active.ContainsKey(id)).Select(id => jobs[id]).ToArray(),
             upstreamOf,
@@ -156,25 +181,22 @@ public abstract partial class RelationalOrderLibStore
     {
         public TriggerSql(SqlDialect dialect, SharedSql shared)
         {
-            var jobColumns = JobColumns("j.");
-
-            // The job (counted, to tell a missing one), then every edge from the job and its transitive dependents to
-            // their upstream jobs (inside the sub-graph or not).
+            // The roots the client has (to tell a missing one), then every edge of the client's graph: the closure is
+            // computed from them in memory. One read of the client's edges (through its jobs) costs a fraction of a
+            // recursive query that walks the sub-graph level by level — PostgreSQL, whose statistics over-estimate each
+            // job's dependents, hashes the whole edge table at every level — though it grows with the client's graph
+            // rather than with the sub-graph.
             TriggerGraph = $"""
-                SELECT COUNT(*) FROM jobs WHERE id = @jobId AND client_id = @client;
-                WITH RECURSIVE down(id) AS (
-                    SELECT CAST(@jobId AS BIGINT)
-                    UNION
-                    SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
-                )
+                SELECT r.id FROM jobs r WHERE {dialect.InList("r.id", "@roots")} AND r.client_id = @client;
                 SELECT d.job_id AS JobId, d.depends_on_job_id AS DependsOnJobId
-                FROM job_dependencies d JOIN down ON d.job_id = down.id;
+                FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
+                WHERE j.client_id = @client;
                 """;
 
             // Every job involved (the sub-graph and the upstream jobs it counts) locked in one pass in ascending id order,
-            // then the sub-graph's active runs.
+            // reading only what planning the runs needs; then the sub-graph's active runs.
             TriggerLock = $"""
-                SELECT {jobColumns} FROM jobs j
+                SELECT j.id AS Id, j.priority AS Priority, j.latest_status AS LatestStatus FROM jobs j
                 WHERE {dialect.InList("j.id", "@ids")} AND j.client_id = @client
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
                 """ + shared.ActiveRunsOf("@members");

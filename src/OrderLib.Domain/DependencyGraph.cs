@@ -182,18 +182,17 @@ public static class DependencyGraph
         }
 
         var dependents = inner.ToLookup(e => e.DependsOnJobId, e => e.JobId);
-        var ready = new SortedSet<long>(waitingFor.Where(x => x.Value == 0).Select(x => x.Key.Value));
+        // The ready jobs, smallest id first (each enters the heap once, when its last upstream member is placed).
+        var ready = new PriorityQueue<JobId, long>(waitingFor.Where(x => x.Value == 0).Select(x => (x.Key, x.Key.Value)));
         var order = new List<JobId>(members.Count);
-        while (ready.Count > 0)
+        while (ready.TryDequeue(out var next, out _))
         {
-            var next = new JobId(ready.Min);
-            ready.Remove(next.Value);
             order.Add(next);
             foreach (var dependent in dependents[next])
             {
                 if (--waitingFor[dependent] == 0)
                 {
-                    ready.Add(dependent.Value);
+                    ready.Enqueue(dependent, dependent.Value);
                 }
             }
         }

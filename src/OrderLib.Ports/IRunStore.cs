@@ -55,12 +55,18 @@ public interface IRunStore
     Task<JobRun> CancelRunAsync(ClientId client, RunId runId, string? reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
-    /// sub-graph runs in dependency order. Each job keeps the one-active-run rule: a job with an active run keeps it.
+    /// Enqueues the jobs and every job that depends on one of them, directly or transitively, in one transaction, so the
+    /// union of their pipelines runs in dependency order. Each job is enqueued once and keeps the one-active-run rule: a
+    /// job with an active run keeps it. Triggering one job is the one-element case.
     /// </summary>
-    /// <returns>One result per job, the triggered job first, then its dependents in topological order (upstream before downstream, ties by job id).</returns>
-    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <returns>
+    /// One result per job of the union, in topological order: upstream before downstream, ties by job id (so a single
+    /// root comes first); new runs are created in that order.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice (<see cref="PipelineRoots.Check"/>).</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job (the first such id in the given order).</exception>
+    Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Returns the run, or null when the client has no run with that id.</summary>
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
@@ -80,4 +86,29 @@ public interface IRunStore
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>
     Task<IReadOnlyList<JobRun>> ListReadyRunsAsync(ClientId client, DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>The rules every store and the run service apply to the jobs a trigger starts from.</summary>
+public static class PipelineRoots
+{
+    /// <summary>Checks the roots of <see cref="IRunStore.TriggerPipelinesAsync"/>: at least one, each once.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The list is empty, or names a job twice (the message gives its id).</exception>
+    public static void Check(IReadOnlyCollection<JobId> jobIds)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        if (jobIds.Count == 0)
+        {
+            throw new OrderLibValidationException(nameof(jobIds), "A trigger needs at least one job id; the list is empty.");
+        }
+
+        var seen = new HashSet<JobId>();
+        foreach (var jobId in jobIds)
+        {
+            if (!seen.Add(jobId))
+            {
+                throw new OrderLibValidationException(nameof(jobIds), $"Job {jobId} is listed twice; a trigger names each job once.");
+            }
+        }
+    }
 }

@@ -310,14 +310,19 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelineAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        PipelineRoots.Check(jobIds);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            RequireJob(client, jobId);
+            foreach (var jobId in jobIds)
+            {
+                RequireJob(client, jobId);
+            }
+
             now = Utc(now);
-            IReadOnlyList<EnqueueResult> results = TopologicalOrder(jobId.Value)
+            IReadOnlyList<EnqueueResult> results = TopologicalOrder(jobIds.Select(j => j.Value))
                 .Select(id => EnqueueLocked(new JobId(id), now))
                 .ToArray();
             return Task.FromResult(results);
@@ -704,11 +709,16 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         return seen;
     }
 
-    // The job and its transitive dependents, each after all of its upstream jobs in that set, ties by job id.
-    private List<long> TopologicalOrder(long jobId)
+    // The jobs and their transitive dependents, each after all of its upstream jobs in that set, ties by job id.
+    private List<long> TopologicalOrder(IEnumerable<long> jobIds)
     {
-        var members = Descendants(jobId);
-        members.Add(jobId);
+        var members = new HashSet<long>();
+        foreach (var jobId in jobIds)
+        {
+            members.Add(jobId);
+            members.UnionWith(Descendants(jobId));
+        }
+
         var edges = members.SelectMany(id => _upstream[id].Select(upstream => (new JobId(id), new JobId(upstream))));
         return [.. DependencyGraph.TopologicalOrder(members.Select(id => new JobId(id)).ToHashSet(), edges).Select(id => id.Value)];
     }

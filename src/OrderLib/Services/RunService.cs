@@ -30,12 +30,31 @@ public sealed class RunService
 
     /// <summary>
     /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
-    /// pipeline runs in dependency order; jobs with an active run keep it.
+    /// pipeline runs in dependency order; jobs with an active run keep it. The one-element case of
+    /// <see cref="TriggerAsync(IReadOnlyCollection{JobId}, CancellationToken)"/>.
     /// </summary>
-    /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream.</returns>
+    /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream, ties by job id.</returns>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
-        _context.Ready.RaiseAfter(_context.RunStore.TriggerPipelineAsync(_context.Client, jobId, _context.Now(), cancellationToken), enqueued => !enqueued.Any(e => e.Created));
+        TriggerAsync([jobId], cancellationToken);
+
+    /// <summary>
+    /// Enqueues the jobs and every job that depends on one of them, directly or transitively, in one transaction: the
+    /// union of their pipelines, each job once, runs in dependency order; jobs with an active run keep it. The roots may
+    /// depend on each other.
+    /// </summary>
+    /// <returns>
+    /// One result per job of the union, in topological order: upstream before downstream, ties by job id (new runs are
+    /// created in that order, so equal priorities are claimed in it).
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice; nothing was enqueued.</exception>
+    /// <exception cref="JobNotFoundException">The client has no job with one of the ids (the first such in the given order); nothing was enqueued.</exception>
+    public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(IReadOnlyCollection<JobId> jobIds, CancellationToken cancellationToken = default)
+    {
+        PipelineRoots.Check(jobIds);
+        return _context.Ready.RaiseAfter(_context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, _context.Now(), cancellationToken), enqueued => !enqueued.Any(e => e.Created));
+    }
 
     /// <summary>
     /// An operator's override: marks the running run Succeeded, whichever worker holds it (its worker's own later report is

@@ -30,7 +30,7 @@ internal static class EveryStoreCall
         ("StartRun", () => store.StartRunAsync(Client, SomeRun, Worker, Now, Now.AddMinutes(1), CancellationToken.None)),
         ("FinishRun", () => store.FinishRunAsync(Client, SomeRun, RunStatus.Succeeded, null, Now, RetryPolicy.Default, CancellationToken.None)),
         ("CancelRun", () => store.CancelRunAsync(Client, SomeRun, null, Now, CancellationToken.None)),
-        ("TriggerPipeline", () => store.TriggerPipelineAsync(Client, SomeJob, Now, CancellationToken.None)),
+        ("TriggerPipelines", () => store.TriggerPipelinesAsync(Client, [SomeJob], Now, CancellationToken.None)),
         ("GetRun", () => store.GetRunAsync(Client, SomeRun, CancellationToken.None)),
         ("ListRuns", () => store.ListRunsAsync(Client, SomeJob, null, 10, CancellationToken.None)),
         ("ListLatestRuns", () => store.ListLatestRunsAsync(Client, null, 10, CancellationToken.None)),

@@ -307,6 +307,9 @@ public abstract class BadInputCatalogueTests
         // Unknown ids
         yield return Refused<JobNotFoundException>("enqueue of an unknown job", w => w.Lib.Runs.EnqueueAsync(NoJob), _ => [NoJob.ToString()]);
         yield return Refused<JobNotFoundException>("trigger of an unknown job", w => w.Lib.Runs.TriggerAsync(NoJob), _ => [NoJob.ToString()]);
+        yield return Refused<JobNotFoundException>("trigger of several jobs, one unknown", w => w.Lib.Runs.TriggerAsync([w.Idle, NoJob]), _ => [NoJob.ToString()]);
+        yield return Invalid("trigger of an empty list of jobs", w => w.Lib.Runs.TriggerAsync([]), "jobIds", "at least one job id", "empty");
+        yield return Invalid("trigger naming a job twice", w => w.Lib.Runs.TriggerAsync([w.Idle, w.Transform, w.Idle]), "jobIds", "listed twice", "each job once");
         yield return Refused<JobNotFoundException>("delete of an unknown job", w => w.Lib.Jobs.DeleteAsync(NoJob), _ => [NoJob.ToString()]);
         yield return Refused<RunNotFoundException>("start of an unknown run", w => w.Lib.Runs.StartAsync(NoRun, new WorkerId("w-9")), _ => [NoRun.ToString()]);
         yield return Refused<RunNotFoundException>("cancel of an unknown run", w => w.Lib.Runs.CancelAsync(NoRun), _ => [NoRun.ToString()]);
