@@ -228,7 +228,6 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         ConnectAsync(
             async connection =>
             {
-                using var turn = await _dialect.EnterWriteAsync(cancellationToken);
                 await using var transaction = await _dialect.BeginWriteAsync(connection, cancellationToken);
                 var result = await work(connection, transaction);
                 if (result is null)

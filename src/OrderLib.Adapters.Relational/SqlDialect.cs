@@ -16,13 +16,6 @@ internal abstract class SqlDialect
     public abstract ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Waits for this store's turn to begin a write transaction and returns what ends the turn when disposed (after the
-    /// transaction ended). The default lets every writer in at once and returns null: the database orders them.
-    /// </summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
-    public virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
-
-    /// <summary>
     /// Serialises changes to one client's dependency graph until the transaction ends. The default does nothing,
     /// for databases whose write transactions are serialised already.
     /// </summary>

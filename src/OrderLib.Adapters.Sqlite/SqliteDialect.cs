@@ -15,10 +15,6 @@ namespace OrderLib.Adapters.Sqlite;
 /// lock up front (so every check-and-write is serialised and row locks are not needed), and timestamps stored as the
 /// fixed-width ISO-8601 round-trip text of the UTC value, so text order is time order.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage(
-    "Design",
-    "CA1001:Types that own disposable fields should be disposable",
-    Justification = "The write-turn SemaphoreSlim allocates nothing to release unless its AvailableWaitHandle is read, which it never is.")]
 internal sealed class SqliteDialect : SqlDialect
 {
     private const int SqliteBusy = 5;
@@ -35,12 +31,6 @@ internal sealed class SqliteDialect : SqlDialect
 
     private readonly string _connectionString;
     private readonly string _sessionSetup;
-
-    // The store's writers take turns here before BEGIN IMMEDIATE. Without it, concurrent writers of one process (claims,
-    // reports, heartbeats) met at SQLite's write lock, whose busy handler makes a waiter sleep and retry (1 ms, 2, 5, 10,
-    // ... 100 ms): in a hosted drain the process sat idle most of the time. Writers of other processes still meet at the
-    // lock, under busy_timeout.
-    private readonly SemaphoreSlim _writeTurn = new(1, 1);
     private int _walChecked;
 
     public SqliteDialect(string connectionString, SqliteSynchronous synchronous)
@@ -84,12 +74,6 @@ internal sealed class SqliteDialect : SqlDialect
 
         // deferred: false is BEGIN IMMEDIATE: the write lock is taken now, not at the first write.
         return ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));
-    }
-
-    public override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken)
-    {
-        await _writeTurn.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new WriteTurn(_writeTurn);
     }
 
     public override object ToDb(DateTimeOffset value) => JsonTimestamp(value);
@@ -164,18 +148,4 @@ internal sealed class SqliteDialect : SqlDialect
         } sqlite
         // SQLite names the columns ("UNIQUE constraint failed: jobs.client_id, jobs.name"), not the index.
         && sqlite.Message.Contains(table + ".", StringComparison.Ordinal);
-}
-
-/// <summary>One writer's turn at a <see cref="SqliteDialect"/>: disposing it lets the next writer in, once.</summary>
-internal sealed class WriteTurn(SemaphoreSlim turns) : IDisposable
-{
-    private int _ended;
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _ended, 1) == 0)
-        {
-            turns.Release();
-        }
-    }
 }
