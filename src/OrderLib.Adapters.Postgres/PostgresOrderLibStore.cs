@@ -107,7 +107,7 @@ public sealed class PostgresOrderLibStore : RelationalOrderLibStore, IAsyncDispo
     // The settings of a data source the store builds from a connection string. OrderLib sets no session state (the search
     // path comes from the connection string, its advisory locks are transaction-scoped), so nothing needs resetting when a
     // connection returns to the pool. Its statements are prepared on a connection from their second use (Npgsql's
-    // automatic preparation; parsing and planning took a quarter of the server's CPU in a hosted drain), unless the
+    // automatic preparation; parsing and planning took nearly a third of the server's CPU in a hosted drain), unless the
     // connection string chose its own Max Auto Prepare, or the store polls only (PgBouncer in transaction mode, whose older
     // versions cannot keep prepared statements).
     internal static void ApplyOwnedDataSourceDefaults(NpgsqlConnectionStringBuilder settings, bool setsMaxAutoPrepare, string schema, PostgresNotifications notifications)
