@@ -11,10 +11,10 @@ public abstract partial class RelationalOrderLibStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// Under the client's graph lock: one read of the client's edges, from which the union of the roots' downstream
-    /// closures is computed in memory; then every job involved is locked in one pass in ascending id order and all
-    /// runs are written in one batch — a constant number of round trips whatever the size of the pipelines. New runs wait
-    /// on the upstream jobs that have not succeeded, counting the runs created here.
+    /// Under the client's graph lock: one recursive read of the union of the roots' downstream closures and their
+    /// upstream edges; then every job involved is locked in one pass in ascending id order and all runs are written in one
+    /// batch — a constant number of round trips whatever the size of the pipelines. New runs wait on the upstream jobs
+    /// that have not succeeded, counting the runs created here.
     /// </remarks>
     public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -23,17 +23,18 @@ public abstract partial class RelationalOrderLibStore
         return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, now.ToUniversalTime(), cancellationToken), cancellationToken);
     }
 
-    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the client's edges and
-    // computes from them the roots' transitive dependents and their upstream edges, locks every job involved in one pass
-    // in ascending id order, then creates the missing runs in topological order and makes the kept pending runs wait for
-    // upstream jobs that stop being a success — one batch, whatever the size of the pipelines.
+    // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the roots' transitive
+    // dependents and their upstream edges, locks every job involved in one pass in ascending id order, then creates the
+    // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success
+    // — one batch, whatever the size of the pipelines.
     private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
         DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
         HashSet<long> members;
-        EdgeRow[] clientEdges;
-        // Result sets: the roots the client has; every edge of the client's graph.
+        EdgeRow[] edges;
+        // Result sets: the roots the client has; every edge from a job of the closure (the roots and their transitive
+        // dependents) to its upstream jobs, inside the closure or not.
         await using (var grid = await connection.QueryMultipleAsync(Command(
                          _triggerSql.TriggerGraph, new { client = client.Value, roots }, transaction, cancellationToken)))
         {
@@ -46,25 +47,10 @@ public abstract partial class RelationalOrderLibStore
                 }
             }
 
-            clientEdges = (await grid.ReadAsync<EdgeRow>()).ToArray();
+            edges = (await grid.ReadAsync<EdgeRow>()).ToArray();
         }
 
-        // The closure, computed once in memory: the roots and every job downstream of one of them; then the members'
-        // upstream edges (inside the sub-graph or not).
-        var downstreamOf = clientEdges.ToLookup(e => e.DependsOnJobId, e => e.JobId);
-        var pending = new Stack<long>(members);
-        while (pending.TryPop(out var id))
-        {
-            foreach (var dependent in downstreamOf[id])
-            {
-                if (members.Add(dependent))
-                {
-                    pending.Push(dependent);
-                }
-            }
-        }
-
-        var edges = clientEdges.Where(e => members.Contains(e.JobId)).ToArray();
+        members.UnionWith(edges.Select(e => e.JobId));
         var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
         Dictionary<long, JobRow> jobs;
         Dictionary<long, JobRun> active;
@@ -181,16 +167,19 @@ public abstract partial class RelationalOrderLibStore
     {
         public TriggerSql(SqlDialect dialect, SharedSql shared)
         {
-            // The roots the client has (to tell a missing one), then every edge of the client's graph: the closure is
-            // computed from them in memory. One read of the client's edges (through its jobs) costs a fraction of a
-            // recursive query that walks the sub-graph level by level — PostgreSQL, whose statistics over-estimate each
-            // job's dependents, hashes the whole edge table at every level — though it grows with the client's graph
-            // rather than with the sub-graph.
+            // The roots the client has (to tell a missing one), then every edge from the closure's jobs to their upstream
+            // jobs. The closure is walked by the database, one index lookup per job, so a small pipeline in a large graph
+            // costs what the pipeline has (reading the client's whole graph instead took ~100 ms for a 100,000-job client,
+            // whatever was triggered); for the 20,001-job DAG the walk costs ~65 ms on a quiet machine.
             TriggerGraph = $"""
                 SELECT r.id FROM jobs r WHERE {dialect.InList("r.id", "@roots")} AND r.client_id = @client;
+                WITH RECURSIVE down(id) AS (
+                    SELECT r.id FROM jobs r WHERE {dialect.InList("r.id", "@roots")} AND r.client_id = @client
+                    UNION
+                    SELECT d.job_id FROM job_dependencies d JOIN down ON d.depends_on_job_id = down.id
+                )
                 SELECT d.job_id AS JobId, d.depends_on_job_id AS DependsOnJobId
-                FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
-                WHERE j.client_id = @client;
+                FROM job_dependencies d JOIN down ON d.job_id = down.id;
                 """;
 
             // Every job involved (the sub-graph and the upstream jobs it counts) locked in one pass in ascending id order,
