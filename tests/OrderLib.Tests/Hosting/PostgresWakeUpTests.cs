@@ -140,15 +140,10 @@ public sealed class PostgresWakeUpTests
     {
         await using var recorder = await Recorder.ListenAsync(_database.ConnectionString, "public");
         await using var store = new PostgresOrderLibStore(_database.ConnectionString);
-        var client = new ClientId("rules-" + Guid.NewGuid().ToString("N")[..8]);
+        var (client, up, down, lone, flaky) = await NotifyRulesJobs.CreateAsync(store);
         var worker = new WorkerId("rules-worker");
-        var quiet = TimeSpan.FromSeconds(1.5);
-        var immediateRetry = new RetryPolicy(TimeSpan.Zero, TimeSpan.Zero, 0);
-        var up = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var down = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var lone = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var flaky = await store.CreateJobAsync(client, new JobDefinition(UniqueName()) { MaxAttempts = 3 }, Now, CancellationToken.None);
-        await store.AddDependencyAsync(client, down.Id, up.Id, Now, CancellationToken.None);
+        var quiet = NotifyRulesJobs.Quiet;
+        var immediateRetry = NotifyRulesJobs.ImmediateRetry;
 
         async Task<RunId> StartedAsync(Job job)
         {
@@ -181,15 +176,10 @@ public sealed class PostgresWakeUpTests
     {
         await using var recorder = await Recorder.ListenAsync(_database.ConnectionString, "public");
         await using var store = new PostgresOrderLibStore(_database.ConnectionString);
-        var client = new ClientId("batch-" + Guid.NewGuid().ToString("N")[..8]);
+        var (client, up, down, lone, flaky) = await NotifyRulesJobs.CreateAsync(store);
         var worker = new WorkerId("batch-worker");
-        var quiet = TimeSpan.FromSeconds(1.5);
-        var immediateRetry = new RetryPolicy(TimeSpan.Zero, TimeSpan.Zero, 0);
-        var up = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var down = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var lone = await store.CreateJobAsync(client, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        var flaky = await store.CreateJobAsync(client, new JobDefinition(UniqueName()) { MaxAttempts = 2 }, Now, CancellationToken.None);
-        await store.AddDependencyAsync(client, down.Id, up.Id, Now, CancellationToken.None);
+        var quiet = NotifyRulesJobs.Quiet;
+        var immediateRetry = NotifyRulesJobs.ImmediateRetry;
         await store.EnqueueRunAsync(client, down.Id, Now, CancellationToken.None);
 
         async Task<RunOutcome> OutcomeAsync(Job job, RunStatus status)
@@ -229,6 +219,32 @@ public sealed class PostgresWakeUpTests
             Assert.That((await publicRecorder.NextWithinAsync(Woken))?.Client, Is.EqualTo(ClientId.Default), "the schema written to is told");
             Assert.That(await otherRecorder.NextWithinAsync(TimeSpan.FromSeconds(2)), Is.Null, "the other schema is not");
         });
+    }
+
+    /// <summary>
+    /// The jobs of the notification-rule tests, for a fresh client: <c>Down</c> depends on <c>Up</c>, <c>Lone</c> on
+    /// nothing, and <c>Flaky</c> may run three times.
+    /// </summary>
+    private sealed record NotifyRulesJobs(ClientId Client, Job Up, Job Down, Job Lone, Job Flaky)
+    {
+        /// <summary>How long a test waits to be sure that no notification comes.</summary>
+        public static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
+
+        /// <summary>A retry available at once.</summary>
+        public static readonly RetryPolicy ImmediateRetry = new(TimeSpan.Zero, TimeSpan.Zero, 0);
+
+        public static async Task<NotifyRulesJobs> CreateAsync(PostgresOrderLibStore store)
+        {
+            var client = new ClientId("rules-" + Guid.NewGuid().ToString("N")[..8]);
+            Task<Job> CreateAsync(int maxAttempts = 1) =>
+                store.CreateJobAsync(client, new JobDefinition(UniqueName()) { MaxAttempts = maxAttempts }, Now, CancellationToken.None);
+            var up = await CreateAsync();
+            var down = await CreateAsync();
+            var lone = await CreateAsync();
+            var flaky = await CreateAsync(maxAttempts: 3);
+            await store.AddDependencyAsync(client, down.Id, up.Id, Now, CancellationToken.None);
+            return new NotifyRulesJobs(client, up, down, lone, flaky);
+        }
     }
 
     /// <summary>The pid of the backend that holds the LISTEN of <paramref name="schema"/>'s channel, or null.</summary>
