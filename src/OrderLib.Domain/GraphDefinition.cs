@@ -144,7 +144,8 @@ public sealed record GraphDependency
     {
         get => _dependsOnName;
         init => _dependsOnName = JobDefinition.RequireName(value, nameof(DependsOnName));
-    }}
+    }
+}
 
 /// <summary>What defining a graph did to one of its jobs.</summary>
 public enum JobChange
