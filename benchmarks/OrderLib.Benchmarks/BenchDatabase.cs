@@ -98,8 +98,8 @@ internal abstract class BenchDatabase : IAsyncDisposable
             connection,
             transaction,
             """
-            INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
-            SELECT j.id, 'Pending', 1, j.priority, 0, @now, @now FROM jobs j
+            INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+            SELECT j.id, j.client_id, 'Pending', 1, j.priority, 0, @now, @now FROM jobs j
             WHERE j.client_id = @client AND j.name LIKE 'queue-%' AND j.latest_run_id IS NULL
             ORDER BY j.id
             """,

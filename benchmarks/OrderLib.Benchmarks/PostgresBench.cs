@@ -169,9 +169,9 @@ internal sealed class PostgresBench : BenchDatabase
             connection,
             transaction,
             """
-            INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at, started_at, finished_at,
+            INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, started_at, finished_at,
                                   lease_expires_at, worker_id, error)
-            SELECT @firstJob + (g - 1) % @jobs, s.status, 1, ((g - 1) % @jobs + 1) % 5, 0,
+            SELECT @firstJob + (g - 1) % @jobs, @client, s.status, 1, ((g - 1) % @jobs + 1) % 5, 0,
                    t.at, t.at,
                    CASE WHEN s.status = 'Cancelled' THEN NULL ELSE t.at + interval '1 second' END,
                    t.at + (1 + g % 120) * interval '1 second',
@@ -188,6 +188,7 @@ internal sealed class PostgresBench : BenchDatabase
             """,
             cancellationToken,
             ("firstJob", firstJob),
+            ("client", Client),
             ("jobs", jobs),
             ("runs", runs),
             ("span", 365.0 * 86400));

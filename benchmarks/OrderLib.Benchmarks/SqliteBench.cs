@@ -142,9 +142,9 @@ internal sealed class SqliteBench : BenchDatabase
                             ELSE 'Succeeded' END AS status,
                        @base + g * (@span / @runs) AS at
                 FROM s)
-            INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at, started_at, finished_at,
+            INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, started_at, finished_at,
                                   lease_expires_at, worker_id, error)
-            SELECT @firstJob + (g - 1) % @jobs, status, 1, ((g - 1) % @jobs + 1) % 5, 0,
+            SELECT @firstJob + (g - 1) % @jobs, @client, status, 1, ((g - 1) % @jobs + 1) % 5, 0,
                    strftime('%Y-%m-%dT%H:%M:%S', at, 'unixepoch') || '.0000000Z',
                    strftime('%Y-%m-%dT%H:%M:%S', at, 'unixepoch') || '.0000000Z',
                    CASE WHEN status = 'Cancelled' THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', at + 1, 'unixepoch') || '.0000000Z' END,
@@ -156,6 +156,7 @@ internal sealed class SqliteBench : BenchDatabase
             """,
             cancellationToken,
             ("firstJob", firstJob),
+            ("client", Client),
             ("jobs", jobs),
             ("runs", runs),
             ("base", now.AddDays(-366).ToUnixTimeSeconds()),

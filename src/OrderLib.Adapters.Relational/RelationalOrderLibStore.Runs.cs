@@ -441,8 +441,8 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             var insertRun = $"""
-                INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
-                VALUES (@jobId, 'Pending', 1, @priority, @waitingOn, @now, @now)
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+                VALUES (@jobId, @client, 'Pending', 1, @priority, @waitingOn, @now, @now)
                 RETURNING {RunColumns("")};
                 UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = @jobId), latest_status = 'Pending'
                 WHERE id = @jobId;

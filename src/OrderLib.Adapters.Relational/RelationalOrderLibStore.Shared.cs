@@ -107,8 +107,8 @@ public abstract partial class RelationalOrderLibStore
         {
             _dialect = dialect;
 
-            // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at),
-            // created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
+            // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at), of the
+            // job's client, created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
             // the caller holds every job row involved. A new run is its job's one active run, so the jobs find it through
             // ux_job_runs_one_active in one join: a MAX(id) subquery per job was planned as a scan of job_runs per job
             // when the statistics thought the table small (a new database), quadratic in the number of runs.
@@ -116,9 +116,9 @@ public abstract partial class RelationalOrderLibStore
                 "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz");
             var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
             InsertRuns = $"""
-                INSERT INTO job_runs (job_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
-                SELECT t.job_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at
-                FROM {newRuns}
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
+                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at
+                FROM {newRuns} JOIN jobs j ON j.id = t.job_id
                 ORDER BY t.ord
                 RETURNING {RunColumns("")};
                 UPDATE jobs SET latest_run_id = n.id, latest_status = 'Pending'

@@ -71,7 +71,7 @@ namespace OrderLib.Adapters.Relational;
 /// under it; each retry is counted by the metric <c>orderlib.store.transaction.retries</c> (meter <c>OrderLib</c>).
 /// </para>
 /// </remarks>
-public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
+public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
 {
     // How often a write transaction is tried when its inputs changed under it or the database rolled it back for a deadlock
     // or a serialization failure (RetryOnChangeAsync).

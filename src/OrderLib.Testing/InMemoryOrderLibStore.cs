@@ -19,7 +19,7 @@ namespace OrderLib.Testing;
 /// <see cref="Random.Shared"/>. Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
 /// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
 /// </remarks>
-public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
+public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
 {
     private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
 

@@ -32,7 +32,8 @@ public sealed class OrderLibBuilder
 
     /// <summary>
     /// Registers the store every service uses; adapters call this from their <c>UseXxx</c> extension.
-    /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>, <see cref="IRunQueueStore"/> and <see cref="IScheduleStore"/>.
+    /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>, <see cref="IRunQueueStore"/>,
+    /// <see cref="IScheduleStore"/> and <see cref="IHistoryStore"/>.
     /// </summary>
     /// <param name="providerName">The adapter's name, for messages.</param>
     /// <param name="storeFactory">Builds the store once per service provider.</param>
@@ -48,7 +49,7 @@ public sealed class OrderLibBuilder
         Func<IServiceProvider, TStore> storeFactory,
         Func<IServiceProvider, IOrderLibMigrator>? migratorFactory,
         Func<IServiceProvider, string>? describeLocation = null)
-        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
+        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
     {
         ArgumentNullException.ThrowIfNull(providerName);
         ArgumentNullException.ThrowIfNull(storeFactory);
@@ -64,6 +65,7 @@ public sealed class OrderLibBuilder
         Services.TryAddSingleton<IRunStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IRunQueueStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<TStore>());
+        Services.TryAddSingleton<IHistoryStore>(sp => sp.GetRequiredService<TStore>());
         if (migratorFactory is not null)
         {
             Services.TryAddSingleton(migratorFactory);

@@ -103,6 +103,7 @@ public static class OrderLibServiceCollectionExtensions
             jobStore,
             services.GetRequiredService<IDependencyStore>(),
             services.GetRequiredService<IRunStore>(),
+            services.GetRequiredService<IHistoryStore>(),
             services.GetRequiredService<TimeProvider>(),
             options,
             new ClientId(options.DefaultClientId),

@@ -19,6 +19,9 @@ public interface IOrderLib
     /// <summary>Enqueue, start, finish, cancel and read runs.</summary>
     RunService Runs { get; }
 
+    /// <summary>Search runs and jobs, read statistics, prune old runs.</summary>
+    HistoryService History { get; }
+
     /// <summary>Returns the same services working for <paramref name="clientId"/>.</summary>
     IOrderLib ForClient(ClientId clientId);
 }
@@ -34,6 +37,7 @@ internal sealed class OrderLibServices : IOrderLib
         Jobs = new JobService(context);
         Dependencies = new DependencyService(context);
         Runs = new RunService(context);
+        History = new HistoryService(context);
     }
 
     public ClientId ClientId => _context.Client;
@@ -44,6 +48,8 @@ internal sealed class OrderLibServices : IOrderLib
 
     public RunService Runs { get; }
 
+    public HistoryService History { get; }
+
     public IOrderLib ForClient(ClientId clientId) => new OrderLibServices(_context with { Client = clientId });
 }
 
@@ -52,6 +58,7 @@ internal sealed record OrderLibContext(
     Ports.IJobStore JobStore,
     Ports.IDependencyStore DependencyStore,
     Ports.IRunStore RunStore,
+    Ports.IHistoryStore HistoryStore,
     TimeProvider TimeProvider,
     OrderLibOptions Options,
     ClientId Client,

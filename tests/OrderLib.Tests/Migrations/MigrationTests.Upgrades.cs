@@ -52,7 +52,7 @@ public abstract partial class MigrationTests
         Assert.That(await InsertJobAsync("c1", "after-upgrade"), Is.GreaterThan(ids.Max()));
         await ExecAsync("DELETE FROM jobs WHERE name = 'after-upgrade'");
 
-        Migrator.Rollback(1);
+        Migrator.MigrateDownTo(RunCancellationRequests.Version);
 
         await AssertNoNextDueAtAsync();
         await AssertSnapshotAsync(before, "after rolling the upgrade back");

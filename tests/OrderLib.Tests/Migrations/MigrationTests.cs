@@ -369,8 +369,8 @@ public abstract partial class MigrationTests
     /// <summary>Inserts a run with plain SQL and returns its id.</summary>
     protected Task<long> InsertRunAsync(long job, string status, int attempt = 1) =>
         ScalarAsync<long>(
-            "INSERT INTO job_runs (job_id, status, attempt, priority, enqueued_at, available_at) " +
-            $"VALUES ({job}, '{status}', {attempt}, 0, {T}, {T}) RETURNING id");
+            "INSERT INTO job_runs (job_id, client_id, status, attempt, priority, enqueued_at, available_at) " +
+            $"VALUES ({job}, COALESCE((SELECT client_id FROM jobs WHERE id = {job}), 'no-such-job'), '{status}', {attempt}, 0, {T}, {T}) RETURNING id");
 
     /// <summary>Runs a statement on a fresh connection.</summary>
     protected async Task ExecAsync(string sql)

@@ -1,0 +1,72 @@
+using FluentMigrator;
+
+namespace OrderLib.Migrations.Versions;
+
+/// <summary>
+/// Migration 2026120601: gives every run its job's client (<c>job_runs.client_id</c>) and adds the indexes the history
+/// searches, statistics and retention read through, so that a client's runs are found by time without visiting other
+/// clients' runs or the jobs table.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>client_id</c> copies <c>jobs.client_id</c> (a job never changes client). It is added <c>NOT NULL DEFAULT ''</c>
+/// (both databases add such a column in place), filled from the jobs in one statement, and on PostgreSQL loses its default
+/// afterwards; SQLite cannot drop a column default, so there the default stays, unused: every insert names the column.
+/// </para>
+/// <para>
+/// The indexes, raw SQL identical on both databases (timestamps on SQLite are fixed-width ISO-8601 UTC text, so text
+/// order is time order):
+/// <list type="bullet">
+/// <item><c>ix_job_runs_client_enqueued (client_id, enqueued_at, id)</c>: searches in enqueue order, enqueue-time ranges.</item>
+/// <item><c>ix_job_runs_client_started (client_id, started_at, id) WHERE started_at IS NOT NULL</c>: start order and ranges.</item>
+/// <item><c>ix_job_runs_client_finished (client_id, finished_at, id) WHERE finished_at IS NOT NULL</c>: finish order and
+/// ranges, statistics windows, the prune's candidates oldest first.</item>
+/// <item><c>ix_job_runs_client_unsuccessful (client_id, finished_at, id) WHERE status IN ('Failed','Cancelled')</c>: the
+/// failed and cancelled runs, a few percent of a healthy history, so status filters on them and error-text searches
+/// (only those runs carry an error text) read them alone.</item>
+/// </list>
+/// Runs of one job are found through the existing <c>ix_job_runs_job (job_id, id)</c>, active runs through
+/// <c>ux_job_runs_one_active</c>.
+/// </para>
+/// <para>
+/// <c>Down</c> drops the indexes first (SQLite refuses to drop a column an index uses), then the column. Rows are kept.
+/// </para>
+/// </remarks>
+[Migration(Version, "Run history: client ids on runs and the search indexes")]
+public sealed class RunHistorySearch : Migration
+{
+    /// <summary>The version number of this migration.</summary>
+    public const long Version = 2026120601;
+
+    private static readonly string[] Indexes =
+    [
+        "ix_job_runs_client_enqueued ON job_runs (client_id, enqueued_at, id)",
+        "ix_job_runs_client_started ON job_runs (client_id, started_at, id) WHERE started_at IS NOT NULL",
+        "ix_job_runs_client_finished ON job_runs (client_id, finished_at, id) WHERE finished_at IS NOT NULL",
+        "ix_job_runs_client_unsuccessful ON job_runs (client_id, finished_at, id) WHERE status IN ('Failed','Cancelled')",
+    ];
+
+    /// <summary>Adds and fills <c>job_runs.client_id</c>, then creates the four indexes.</summary>
+    public override void Up()
+    {
+        Alter.Table("job_runs")
+            .AddColumn("client_id").AsString(100).NotNullable().WithDefaultValue("");
+        Execute.Sql("UPDATE job_runs SET client_id = (SELECT j.client_id FROM jobs j WHERE j.id = job_runs.job_id)");
+        IfDatabase("Postgres").Execute.Sql("ALTER TABLE job_runs ALTER COLUMN client_id DROP DEFAULT");
+        foreach (var index in Indexes)
+        {
+            Execute.Sql("CREATE INDEX " + index);
+        }
+    }
+
+    /// <summary>Drops the four indexes and <c>job_runs.client_id</c>.</summary>
+    public override void Down()
+    {
+        foreach (var index in Indexes)
+        {
+            Execute.Sql("DROP INDEX IF EXISTS " + index[..index.IndexOf(' ', StringComparison.Ordinal)]);
+        }
+
+        Delete.Column("client_id").FromTable("job_runs");
+    }
+}
