@@ -44,6 +44,8 @@ public abstract partial class StoreContractTests
 
     private IScheduleStore Schedules => _stores!.Schedules;
 
+    private IHistoryStore History => _stores!.History;
+
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
 
@@ -62,10 +64,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements the five ports.</summary>
+    /// <summary>Wraps a store that implements the six ports.</summary>
     protected static StoreSet StoreOf<T>(T store)
-        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore
-        => new(store, store, store, store, store);
+        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
+        => new(store, store, store, store, store, store);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -246,5 +248,6 @@ public abstract partial class StoreContractTests
     /// <param name="Runs">The run store.</param>
     /// <param name="Queue">The workers' run queue.</param>
     /// <param name="Schedules">The scheduler's port, or null when the store does not implement it (the schedule tests then fail).</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules);
+    /// <param name="History">The history's searches, statistics and retention.</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules, IHistoryStore History);
 }
