@@ -169,4 +169,22 @@ public static class TextRules
 
         return head.Append(mark).ToString();
     }
+
+    /// <summary>
+    /// <paramref name="value"/> with the ASCII letters A–Z turned into a–z and nothing else changed: the case-insensitivity
+    /// every store applies to text searches (<see cref="RunFilter.ErrorContains"/>, <see cref="JobFilter.NameContains"/>),
+    /// the same on SQLite, whose <c>lower()</c> folds ASCII only, as on PostgreSQL and in memory.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> is null.</exception>
+    public static string FoldAsciiCase(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return string.Create(value.Length, value, static (folded, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                folded[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + ('a' - 'A')) : text[i];
+            }
+        });
+    }
 }

@@ -53,14 +53,4 @@ internal static class HistoryRules
             throw new OrderLibValidationException(toField, $"{what} ({t}) comes before {fromName} ({f}); ranges go from low to high.");
         }
     }
-
-    // ASCII letters A-Z folded to a-z, nothing else changed: the case-insensitivity every store applies to text searches.
-    public static string FoldAscii(string value) =>
-        string.Create(value.Length, value, static (span, text) =>
-        {
-            for (var i = 0; i < text.Length; i++)
-            {
-                span[i] = text[i] is >= 'A' and <= 'Z' ? (char)(text[i] + 32) : text[i];
-            }
-        });
 }
