@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
+using OrderLib.Ports;
 
 namespace OrderLib.Benchmarks;
 
@@ -54,7 +55,34 @@ internal abstract class BenchDatabase : IAsyncDisposable
     public abstract Task<(long RootId, long Edges)> CreateDagAsync(string database, int layers, int width, CancellationToken cancellationToken);
 
     /// <summary>A timestamp as this engine's store writes it (timestamptz on PostgreSQL, ISO 8601 "O" text on SQLite).</summary>
-    protected abstract object DbTime(DateTimeOffset value);
+    public abstract object DbTime(DateTimeOffset value);
+
+    /// <summary>A timestamp read back from a column (a UTC <see cref="DateTime"/> on PostgreSQL, ISO 8601 text on SQLite).</summary>
+    public static DateTimeOffset ReadTime(object value) => value switch
+    {
+        DateTime utc => new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)),
+        DateTimeOffset at => at.ToUniversalTime(),
+        string text => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal).ToUniversalTime(),
+        _ => throw new InvalidCastException($"Not a timestamp: {value.GetType().Name}."),
+    };
+
+    /// <summary>OrderLib's migrator over <paramref name="database"/> (not pooled).</summary>
+    public abstract IOrderLibMigrator Migrator(string database);
+
+    /// <summary>
+    /// Prepares <paramref name="database"/> so that <see cref="CapturePlansAsync"/> sees the plans of OrderLib's statements;
+    /// call it before the services over that database are built. False when this engine cannot capture plans here.
+    /// </summary>
+    public abstract Task<bool> PreparePlanCaptureAsync(string database, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> (calls into OrderLib services over <paramref name="database"/>, built after
+    /// <see cref="PreparePlanCaptureAsync"/>) and returns the plan of every statement the store sent meanwhile, each
+    /// beginning with the statement's text. PostgreSQL: <c>auto_explain</c> (ANALYZE, BUFFERS) from the server log;
+    /// SQLite: the statements traced on the store's own connection, expanded with their parameters, and their
+    /// <c>EXPLAIN QUERY PLAN</c>. Read-only actions only: SQLite runs it twice (the first call gives the store a connection to trace).
+    /// </summary>
+    public abstract Task<IReadOnlyList<string>> CapturePlansAsync(string database, Func<Task> action, CancellationToken cancellationToken);
 
     /// <summary>
     /// The <c>define</c> scenario's reference, no OrderLib code: the rows <c>Jobs.DefineGraphAsync</c> writes for

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using OrderLib.Migrations;
+using OrderLib.Ports;
 
 namespace OrderLib.Benchmarks;
 
@@ -80,8 +81,10 @@ internal sealed class PostgresBench : BenchDatabase
         }
 
         _created.Add(database);
-        PostgresOrderLibMigrations.Create(ConnectionString(database, pooled: false)).MigrateUp();
+        Migrator(database).MigrateUp();
     }
+
+    public override IOrderLibMigrator Migrator(string database) => PostgresOrderLibMigrations.Create(ConnectionString(database, pooled: false));
 
     public override async Task CopyAsync(string source, string target, CancellationToken cancellationToken)
     {
@@ -274,57 +277,70 @@ internal sealed class PostgresBench : BenchDatabase
 
     /// <summary>
     /// Captures the plans of the statements one <c>ClaimAsync(limit)</c> and one <c>SucceedAsync</c> issue, with their real
-    /// parameters, through <c>auto_explain</c> (log_analyze, buffers) loaded for <paramref name="database"/> only, and reads
-    /// them back from the server log. Needs the harness's own cluster (the log file).
+    /// parameters (<see cref="CapturePlansAsync"/>). Needs the harness's own cluster (the log file).
     /// </summary>
     public async Task<ExplainCapture?> ExplainClaimAsync(string database, int limit, CancellationToken cancellationToken)
     {
-        if (LogPath is null)
+        if (!await PreparePlanCaptureAsync(database, cancellationToken))
         {
             return null;
         }
 
-        await using (var admin = await OpenAdminAsync(cancellationToken))
+        var (claimed, runId, plans) = await WithServicesAsync(database, async services =>
         {
-            var db = Quote(Physical(database));
-            foreach (var setting in (string[])
-                     [
-                         "session_preload_libraries = 'auto_explain'",
-                         "auto_explain.log_min_duration = 0",
-                         "auto_explain.log_analyze = on",
-                         "auto_explain.log_buffers = on",
-                         "auto_explain.log_timing = on",
-                         "auto_explain.log_nested_statements = on",
-                     ])
+            var queue = services.GetRequiredService<WorkerRunService>();
+            var (count, id) = (0, 0L);
+            var captured = await CapturePlansAsync(database, async () =>
             {
-                await Sql.ExecuteAsync(admin, null, $"ALTER DATABASE {db} SET {setting}", cancellationToken);
-            }
+                var runs = await queue.ClaimAsync(new WorkerId("bench-explain"), limit, null, cancellationToken);
+                if (runs.Count > 0)
+                {
+                    await queue.ReportSucceededAsync(runs[0].Run.Id, new WorkerId("bench-explain"), cancellationToken);
+                }
+
+                (count, id) = (runs.Count, runs.Count > 0 ? runs[0].Run.Id.Value : 0L);
+            }, cancellationToken);
+            return (count, id, captured);
+        });
+        return new ExplainCapture(limit, claimed, runId, plans);
+    }
+
+    /// <summary>Loads <c>auto_explain</c> (every statement, ANALYZE, BUFFERS, nested statements) for new sessions of <paramref name="database"/> only.</summary>
+    public override async Task<bool> PreparePlanCaptureAsync(string database, CancellationToken cancellationToken)
+    {
+        if (LogPath is null)
+        {
+            return false;
+        }
+
+        foreach (var setting in (string[])
+                 [
+                     "session_preload_libraries = 'auto_explain'",
+                     "auto_explain.log_min_duration = 0",
+                     "auto_explain.log_analyze = on",
+                     "auto_explain.log_buffers = on",
+                     "auto_explain.log_timing = on",
+                     "auto_explain.log_nested_statements = on",
+                 ])
+        {
+            await AlterDatabaseAsync(database, setting, cancellationToken);
         }
 
         NpgsqlConnection.ClearAllPools();
-        var logStart = new FileInfo(LogPath).Length;
-        var (claimed, runId) = await WithServicesAsync(database, async services =>
-        {
-            var queue = services.GetRequiredService<WorkerRunService>();
-            var runs = await queue.ClaimAsync(new WorkerId("bench-explain"), limit, null, cancellationToken);
-            if (runs.Count > 0)
-            {
-                await queue.ReportSucceededAsync(runs[0].Run.Id, new WorkerId("bench-explain"), cancellationToken);
-            }
+        return true;
+    }
 
-            return (runs.Count, runs.Count > 0 ? runs[0].Run.Id.Value : 0L);
-        });
-
+    /// <summary>The plans <c>auto_explain</c> logged while <paramref name="action"/> ran (see <see cref="PreparePlanCaptureAsync"/>).</summary>
+    public override async Task<IReadOnlyList<string>> CapturePlansAsync(string database, Func<Task> action, CancellationToken cancellationToken)
+    {
+        var logPath = LogPath ?? throw new InvalidOperationException("The server's log is not readable: no plans to capture.");
+        var logStart = new FileInfo(logPath).Length;
+        await action();
         await Task.Delay(500, cancellationToken); // let the server flush its log
-        string logText;
-        await using (var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-        {
-            stream.Seek(logStart, SeekOrigin.Begin);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            logText = await reader.ReadToEndAsync(cancellationToken);
-        }
-
-        return new ExplainCapture(limit, claimed, runId, ParsePlans(logText));
+        await using var stream = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(logStart, SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return ParsePlans(await reader.ReadToEndAsync(cancellationToken));
     }
 
     /// <summary><c>ALTER DATABASE ... SET</c> <paramref name="setting"/> (e.g. <c>log_statement = 'all'</c>) for new sessions of that database.</summary>
@@ -372,7 +388,7 @@ internal sealed class PostgresBench : BenchDatabase
 
     protected override void AfterServicesDisposed() => NpgsqlConnection.ClearAllPools();
 
-    protected override object DbTime(DateTimeOffset value) => value.ToUniversalTime();
+    public override object DbTime(DateTimeOffset value) => value.ToUniversalTime();
 
     public override string ReferenceDefineDescription =>
         "Npgsql binary COPY of the jobs, one SELECT of their ids by name, binary COPY of the edges; one transaction";

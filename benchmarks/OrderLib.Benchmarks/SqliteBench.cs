@@ -4,6 +4,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Migrations;
+using OrderLib.Ports;
 using OrderLib.TestSupport;
 
 namespace OrderLib.Benchmarks;
@@ -48,9 +49,11 @@ internal sealed class SqliteBench : BenchDatabase
     public override Task CreateMigratedAsync(string database, CancellationToken cancellationToken)
     {
         DeleteFiles(database);
-        SqliteOrderLibMigrations.Create(ConnectionString(database, pooled: false)).MigrateUp();
+        Migrator(database).MigrateUp();
         return Task.CompletedTask;
     }
+
+    public override IOrderLibMigrator Migrator(string database) => SqliteOrderLibMigrations.Create(ConnectionString(database, pooled: false));
 
     public override Task CopyAsync(string source, string target, CancellationToken cancellationToken)
     {
@@ -269,7 +272,7 @@ internal sealed class SqliteBench : BenchDatabase
 
     protected override void AfterServicesDisposed() => SqliteConnection.ClearAllPools();
 
-    protected override object DbTime(DateTimeOffset value) => Text(value);
+    public override object DbTime(DateTimeOffset value) => Text(value);
 
     public override string ReferenceDefineDescription =>
         "one prepared INSERT per job (RETURNING id), one prepared INSERT per edge, reused; one immediate transaction";
@@ -314,6 +317,67 @@ internal sealed class SqliteBench : BenchDatabase
 
         await transaction.CommitAsync(cancellationToken);
         return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    /// <summary>Nothing to prepare: the statements are traced on the store's own connection.</summary>
+    public override Task<bool> PreparePlanCaptureAsync(string database, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once so that the store leaves a connection in its pool, takes that connection out of
+    /// the pool by opening one with the store's own connection string (the pool's key), installs SQLite's trace hook on
+    /// its handle (the statement text with its parameters expanded), returns it to the pool, runs the action again, and
+    /// explains every statement traced meanwhile on a connection of the harness. The action must use one connection at a
+    /// time, and must be read-only.
+    /// </summary>
+    public override async Task<IReadOnlyList<string>> CapturePlansAsync(string database, Func<Task> action, CancellationToken cancellationToken)
+    {
+        await action();
+        var traced = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var storeConnectionString = new SqliteConnectionStringBuilder(ConnectionString(database, pooled: true)) { ForeignKeys = true }.ToString();
+        await using (var pooled = new SqliteConnection(storeConnectionString))
+        {
+            await pooled.OpenAsync(cancellationToken);
+            SQLitePCL.raw.sqlite3_trace(pooled.Handle, (_, statement) => traced.Enqueue(statement.utf8_to_string()), null);
+        }
+
+        try
+        {
+            await action();
+        }
+        finally
+        {
+            await using var pooled = new SqliteConnection(storeConnectionString);
+            await pooled.OpenAsync(cancellationToken);
+            SQLitePCL.raw.sqlite3_trace(pooled.Handle, (SQLitePCL.delegate_trace?)null, null);
+        }
+
+        await using var connection = await OpenAsync(database, cancellationToken);
+        var plans = new List<string>();
+        foreach (var statement in traced.Where(t => !t.TrimStart().StartsWith("PRAGMA", StringComparison.OrdinalIgnoreCase)))
+        {
+            var nodes = new List<(long Id, long Parent, string Detail)>();
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "EXPLAIN QUERY PLAN " + statement;
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    nodes.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(3)));
+                }
+            }
+
+            var depth = new Dictionary<long, int> { [0] = 0 };
+            var text = new System.Text.StringBuilder("Query Text: ").AppendLine(statement.Trim()).AppendLine("QUERY PLAN");
+            foreach (var (id, parent, detail) in nodes)
+            {
+                depth[id] = depth.GetValueOrDefault(parent) + 1;
+                text.Append(' ', 2 * depth[id]).Append("|--").AppendLine(detail);
+            }
+
+            plans.Add(text.ToString().TrimEnd());
+        }
+
+        return plans;
     }
 
     private static string Text(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
