@@ -66,6 +66,9 @@ internal abstract class BenchDatabase : IAsyncDisposable
         _ => throw new InvalidCastException($"Not a timestamp: {value.GetType().Name}."),
     };
 
+    /// <summary>A query listing the names of <c>job_runs</c>' indexes, one per row.</summary>
+    public abstract string JobRunIndexesSql { get; }
+
     /// <summary>OrderLib's migrator over <paramref name="database"/> (not pooled).</summary>
     public abstract IOrderLibMigrator Migrator(string database);
 

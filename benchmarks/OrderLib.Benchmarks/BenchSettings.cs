@@ -33,6 +33,16 @@ internal sealed class BenchSettings
                                              store (own data source) -> handler start
                                 sync         SQLite: the hosted drain with synchronous FULL and NORMAL, each
                                              round both, NORMAL/FULL ratio per round
+                                queries      history searches through IOrderLib.History on a copy of the history
+                                             template (every filter, common combinations, orderings, a second page,
+                                             totals, job searches, statistics), each next to a hand-written SQL
+                                             reference of the same shape, --query-calls calls per round; the export
+                                             of every run vs a raw reader; the plans of OrderLib's SQL (docs/queries.md)
+                                prune        History.PruneAsync of 90 % of the history while the hosted drain runs,
+                                             next to the hosted drain alone, alternated each round
+                                index-cost   the queue drain (--hosted-slots workers x --hosted-batch) on the template as
+                                             migrated and on a copy without the four history indexes, alternated
+                                             each round; and the history migration's own time on the history template
           --issue             the throughput-issue set (docs/benchmarks.md): every scenario above, drains at
                               history 10000 only (claim at 10000 and 1000000), workers 16, batch 100,
                               --repeat 3, --no-explain, --quiet-wait 20, --noisy-retries 1
@@ -75,6 +85,7 @@ internal sealed class BenchSettings
                                                                                 default: 1000
           --idle-seconds N    idle window of the idle scenario                   default: 10
           --idle-enqueues N   enqueues timed by the idle scenario                default: 50
+          --query-calls N     timed calls of each query shape per round (queries)  default: 30
           --fill MODE         how the queue template gets its ready runs: "sql" enqueues --api-sample runs
                               through Runs.EnqueueAsync (timed) and the rest with one set-based INSERT,
                               checked column by column against the API's rows; "api" enqueues them all
@@ -101,7 +112,10 @@ internal sealed class BenchSettings
 
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
-    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "define", "idle", "sync"];
+    /// <summary>The history issue's scenarios (docs/queries.md); <c>--issue</c> (the throughput issue's set) leaves them out.</summary>
+    public static readonly string[] HistoryScenarios = ["queries", "prune", "index-cost"];
+
+    public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "define", "idle", "sync", .. HistoryScenarios];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = ["queue", "dag"];
 
@@ -146,6 +160,8 @@ internal sealed class BenchSettings
     public int IdleSeconds { get; private set; } = 10;
 
     public int IdleEnqueues { get; private set; } = 50;
+
+    public int QueryCalls { get; private set; } = 30;
 
     public bool Issue { get; private set; }
 
@@ -220,7 +236,7 @@ internal sealed class BenchSettings
         if (args.Contains("--issue"))
         {
             settings.Issue = true;
-            settings.Scenarios = AllScenarios;
+            settings.Scenarios = [.. AllScenarios.Except(HistoryScenarios)];
             settings.Histories = [10_000, 1_000_000];
             settings.DrainHistories = [10_000];
             settings.Workers = [16];
@@ -310,6 +326,9 @@ internal sealed class BenchSettings
                     break;
                 case "--idle-enqueues":
                     settings.IdleEnqueues = Number(Value(), name, minimum: 1);
+                    break;
+                case "--query-calls":
+                    settings.QueryCalls = Number(Value(), name, minimum: 1);
                     break;
                 case "--help" or "-h":
                     settings.Help = true;
@@ -403,7 +422,7 @@ internal sealed class BenchSettings
         $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch}{(HostedReports is { } reports ? $"/{reports}reports" : "")} " +
         $"claim-calls={ClaimCalls} add-dep={AddDepLayers}x{AddDepWidth}:{AddDepCalls} pred={PredJobs}/{PredLayer}:seed{PredSeed}:{PredWorkers}x{PredBatch} " +
         $"define={DefineJobs}/{DefineEdges}/{DefineLayer} " +
-        $"idle={IdleSeconds}s/{IdleEnqueues}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
+        $"idle={IdleSeconds}s/{IdleEnqueues} query-calls={QueryCalls}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
 
     private static string[] Words(string value, string option, string[] allowed)
     {

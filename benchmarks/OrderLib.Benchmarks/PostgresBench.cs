@@ -84,6 +84,8 @@ internal sealed class PostgresBench : BenchDatabase
         Migrator(database).MigrateUp();
     }
 
+    public override string JobRunIndexesSql => "SELECT indexname FROM pg_indexes WHERE tablename = 'job_runs' ORDER BY indexname";
+
     public override IOrderLibMigrator Migrator(string database) => PostgresOrderLibMigrations.Create(ConnectionString(database, pooled: false));
 
     public override async Task CopyAsync(string source, string target, CancellationToken cancellationToken)

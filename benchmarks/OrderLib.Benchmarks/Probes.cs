@@ -9,9 +9,16 @@ namespace OrderLib.Benchmarks;
 /// <summary>One measured figure that is not a drain: samples in <see cref="Unit"/> (usually ms), with a note for the report.</summary>
 internal sealed record FigureResult(string Provider, string Name, string Unit, IReadOnlyList<double> Samples, string Note)
 {
-    public double Percentile(double p)
+    public double Percentile(double p) => Percentiles.Of(Samples, p);
+}
+
+/// <summary>Nearest-rank percentiles of samples.</summary>
+internal static class Percentiles
+{
+    /// <summary>The smallest sample that at least <paramref name="p"/> of the samples do not exceed; NaN without samples.</summary>
+    public static double Of(IEnumerable<double> samples, double p)
     {
-        var sorted = Samples.Order().ToArray();
+        var sorted = samples.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 }

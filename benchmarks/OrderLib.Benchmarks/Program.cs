@@ -111,7 +111,9 @@ namespace OrderLib.Benchmarks
             {
                 var drains = settings.DrainsAt(history);
                 var sqliteSync = drains && settings.Has("sync") && database is SqliteBench;
-                var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim") || sqliteSync;
+                var prune = drains && settings.Has("prune");
+                var indexCost = drains && settings.Has("index-cost");
+                var queue = (drains && (settings.Has("queue") || settings.Has("raw") || settings.Has("hosted"))) || settings.Has("claim") || sqliteSync || prune || indexCost;
                 var dag = drains && (settings.Has("dag") || settings.Has("hosted-dag"));
                 var once = !onceDone; // trigger, add-dep, predecessor and idle: at the first history only
                 var trigger = once && settings.Has("trigger");
@@ -168,6 +170,20 @@ namespace OrderLib.Benchmarks
 
                     await database.SealAsync(dagDb, ct);
                     Log($"{database.Name}: DAG of {dagRuns:N0} jobs and {setup.DagEdges:N0} edges triggered in {setup.DagTrigger.Value.TotalSeconds:0.0} s");
+                }
+
+                if (settings.Has("queries"))
+                {
+                    await new HistoryQueries(settings, _report, Log).RunAsync(database, baseDb, history, ct);
+                }
+
+                var noIndexDb = "queue_noidx_" + tag;
+                if (indexCost)
+                {
+                    await MigrationCostAsync(database, baseDb, history, ct);
+                    await database.CopyAsync(queueDb, noIndexDb, ct);
+                    await DropHistoryIndexesAsync(database, noIndexDb, ct);
+                    await database.SealAsync(noIndexDb, ct);
                 }
 
                 if (!warmedUp && (queue || dag))
@@ -228,6 +244,16 @@ namespace OrderLib.Benchmarks
                     {
                         await probes.ClaimAsync(database, queueDb, history, round);
                     }
+
+                    if (prune)
+                    {
+                        await PruneCaseAsync(database, queueDb, history, round, ct);
+                    }
+
+                    if (indexCost)
+                    {
+                        await IndexCostCaseAsync(database, queueDb, noIndexDb, history, round);
+                    }
                 }
 
                 if (trigger)
@@ -251,7 +277,7 @@ namespace OrderLib.Benchmarks
                     }
                 }
 
-                foreach (var db in (string[])[queueDb, dagDb, dagDefDb])
+                foreach (var db in (string[])[queueDb, dagDb, dagDefDb, noIndexDb])
                 {
                     await database.DropAsync(db, ct);
                 }
@@ -316,6 +342,106 @@ namespace OrderLib.Benchmarks
             Log(string.Create(CultureInfo.InvariantCulture, $"SQLite sync round {round}: NORMAL/FULL = {ratio:0.00}×"));
         }
 
+        // prune: History.PruneAsync of 90 % of the history (OlderThan = the finish time of the run at that rank) on the case's
+        // database while the hosted drain runs, and the hosted drain alone, in alternating order; the ratio of the round is
+        // the figure.
+        private async Task PruneCaseAsync(BenchDatabase database, string queueDb, int history, int round, CancellationToken ct)
+        {
+            DateTimeOffset olderThan;
+            long expected;
+            await using (var connection = await database.OpenAsync(queueDb, ct))
+            {
+                var finished = await Sql.ScalarAsync<long>(connection, null, "SELECT COUNT(*) FROM job_runs WHERE finished_at IS NOT NULL", ct);
+                expected = finished * 9 / 10;
+                await using var command = Sql.Create(connection, null, "SELECT finished_at FROM job_runs WHERE finished_at IS NOT NULL ORDER BY finished_at, id LIMIT 1 OFFSET @rank", [("rank", expected)]);
+                olderThan = BenchDatabase.ReadTime((await command.ExecuteScalarAsync(ct))!);
+            }
+
+            var rates = new Dictionary<bool, double>();
+            (PruneReport Report, TimeSpan Time)? pruned = null;
+            foreach (var withPrune in round % 2 == 1 ? (bool[])[false, true] : [true, false])
+            {
+                var scenario = withPrune ? "hosted + prune" : "hosted (no prune)";
+                var (drain, outlived) = await RunCaseAsync(database, queueDb, scenario, history, settings.HostedSlots, settings.HostedBatch, settings.Runs, report: true, round, withPrune
+                    ? async db => pruned = await database.WithServicesAsync(db, async services =>
+                    {
+                        var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+                        var started = Stopwatch.GetTimestamp();
+                        var result = await lib.History.PruneAsync(new PruneRequest(olderThan), ct);
+                        return (result, Stopwatch.GetElapsedTime(started));
+                    })
+                    : null);
+                rates[withPrune] = drain.RunsPerSecond;
+                if (withPrune && pruned is { } p)
+                {
+                    _report.Figures.Add(new FigureResult(database.Name, "prune: History.PruneAsync while the hosted drain runs", "s", [p.Time.TotalSeconds], string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"round {round}: {p.Report.RunsDeleted:N0} runs deleted (expected {expected:N0}) in {p.Report.Batches:N0} batches of {p.Report.Request.BatchSize}, {p.Report.RunsDeleted / p.Time.TotalSeconds:N0} runs/s; " +
+                        $"the drain ({drain.Elapsed.TotalSeconds:0.0} s) {(outlived ? "ran entirely within the prune" : "OUTLASTED the prune")}")));
+                    if (p.Report.RunsDeleted != expected)
+                    {
+                        _report.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{database.Name} prune round {round}: deleted {p.Report.RunsDeleted:N0} runs, expected {expected:N0}."));
+                    }
+                }
+            }
+
+            var ratio = rates[true] / rates[false];
+            _report.Figures.Add(new FigureResult(database.Name, "prune: hosted drain during the prune / alone", "×", [ratio],
+                string.Create(CultureInfo.InvariantCulture, $"round {round}: alone {rates[false]:N0} runs/s, during the prune {rates[true]:N0} runs/s; target >= 0.8")));
+            Log(string.Create(CultureInfo.InvariantCulture, $"{database.Name} prune round {round}: drain during the prune / alone = {ratio:0.00}×"));
+        }
+
+        // index-cost: the queue drain on the template as migrated and on a copy without the four history indexes, alternated.
+        private async Task IndexCostCaseAsync(BenchDatabase database, string queueDb, string noIndexDb, int history, int round)
+        {
+            var drains = new Dictionary<bool, DrainResult>();
+            foreach (var indexed in round % 2 == 1 ? (bool[])[true, false] : [false, true])
+            {
+                var scenario = indexed ? "queue, as migrated" : "queue, 4 history indexes dropped";
+                (drains[indexed], _) = await RunCaseAsync(database, indexed ? queueDb : noIndexDb, scenario, history, settings.HostedSlots, settings.HostedBatch, settings.Runs, report: true, round);
+            }
+
+            var (with, without) = (drains[true], drains[false]);
+            _report.Figures.Add(new FigureResult(database.Name, "index cost: queue drain as migrated / without the 4 history indexes", "×", [with.RunsPerSecond / without.RunsPerSecond], string.Create(
+                CultureInfo.InvariantCulture,
+                $"round {round}: {with.RunsPerSecond:N0} / {without.RunsPerSecond:N0} runs/s; claim p50 {with.Claim.P50:0.00} / {without.Claim.P50:0.00} ms, report p50 {with.Complete.P50:0.00} / {without.Complete.P50:0.00} ms")));
+            Log(string.Create(CultureInfo.InvariantCulture, $"{database.Name} index cost round {round}: {with.RunsPerSecond / without.RunsPerSecond:0.00}×"));
+        }
+
+        // The history migration on the history template: reverted (Rollback(1)) on a copy, then MigrateUp timed.
+        private async Task MigrationCostAsync(BenchDatabase database, string baseDb, int history, CancellationToken ct)
+        {
+            const string migrateDb = "migrate";
+            await database.CopyAsync(baseDb, migrateDb, ct);
+            var migrator = database.Migrator(migrateDb);
+            await Task.Run(() => migrator.Rollback(1), ct);
+            database.ServicesDisposed();
+            var started = Stopwatch.GetTimestamp();
+            await Task.Run(migrator.MigrateUp, ct);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            database.ServicesDisposed();
+            await database.DropAsync(migrateDb, ct);
+            _report.Figures.Add(new FigureResult(database.Name, "index cost: the history migration (MigrateUp of 2026120601)", "s", [elapsed.TotalSeconds],
+                string.Create(CultureInfo.InvariantCulture, $"on a copy of the {history:N0}-run history template, reverted first: job_runs.client_id filled from the jobs, four indexes built")));
+            Log(string.Create(CultureInfo.InvariantCulture, $"{database.Name}: the history migration took {elapsed.TotalSeconds:0.0} s on {history:N0} runs"));
+        }
+
+        // A copy without the history migration's four indexes (ix_job_runs_client_*), whatever else the schema has.
+        private static async Task DropHistoryIndexesAsync(BenchDatabase database, string db, CancellationToken ct)
+        {
+            await using var connection = await database.OpenAsync(db, ct);
+            var indexes = (await Sql.RowsAsTextAsync(connection, null, database.JobRunIndexesSql, ct)).Where(n => n.StartsWith("ix_job_runs_client_", StringComparison.Ordinal)).ToList();
+            if (indexes.Count != 4)
+            {
+                throw new InvalidOperationException($"Found {indexes.Count} ix_job_runs_client_* indexes ({string.Join(", ", indexes)}); the history migration adds 4.");
+            }
+
+            foreach (var index in indexes)
+            {
+                await Sql.ExecuteAsync(connection, null, "DROP INDEX " + index, ct);
+            }
+        }
+
         private async Task BuildQueueTemplateAsync(BenchDatabase database, string baseDb, string queueDb, SetupResult setup, CancellationToken ct)
         {
             await database.CopyAsync(baseDb, queueDb, ct);
@@ -358,11 +484,13 @@ namespace OrderLib.Benchmarks
             Log($"{database.Name}: queue of {jobIds.Count:N0} ready runs: {setup.DescribeFill()}");
         }
 
-        private async Task RunCaseAsync(BenchDatabase database, string template, string scenario, int history, int workers, int batch, int runs, bool report, int round)
+        // alongside: started on the case's database 1 s before the drain (so that it is under way), awaited after it; the
+        // result says whether it was still running when the drain ended.
+        private async Task<(DrainResult Drain, bool AlongsideOutlived)> RunCaseAsync(BenchDatabase database, string template, string scenario, int history, int workers, int batch, int runs, bool report, int round, Func<string, Task>? alongside = null)
         {
             for (var attempt = 1; ; attempt++)
             {
-                var (drain, quiet, foreign) = await RunCaseOnceAsync(database, template, scenario, workers, batch, runs);
+                var (drain, quiet, foreign, outlived) = await RunCaseOnceAsync(database, template, scenario, workers, batch, runs, alongside);
                 Log(string.Create(
                     CultureInfo.InvariantCulture,
                     $"{database.Name} {scenario} round {round} history={history:N0} workers={workers} batch={batch}: {runs:N0} runs in {drain.Elapsed.TotalSeconds:0.00} s = {drain.RunsPerSecond:N0} runs/s; " +
@@ -381,11 +509,11 @@ namespace OrderLib.Benchmarks
                     _report.Cases.Add(new CaseResult(database.Name, scenario, history, workers, batch, drain, foreign, round));
                 }
 
-                return;
+                return (drain, outlived);
             }
         }
 
-        private async Task<(DrainResult Drain, double Quiet, double Foreign)> RunCaseOnceAsync(BenchDatabase database, string template, string scenario, int workers, int batch, int runs)
+        private async Task<(DrainResult Drain, double Quiet, double Foreign, bool AlongsideOutlived)> RunCaseOnceAsync(BenchDatabase database, string template, string scenario, int workers, int batch, int runs, Func<string, Task>? alongside)
         {
             const string caseDb = "case";
             await database.CopyAsync(template, caseDb, CancellationToken.None);
@@ -393,6 +521,13 @@ namespace OrderLib.Benchmarks
             var (quiet, waited) = await CpuMonitor.WaitForQuietAsync(database.ServerPid, settings.QuietBelow, TimeSpan.FromSeconds(settings.QuietWaitSeconds), Log);
             _waitedForQuiet += waited;
             var cpuBefore = CpuMonitor.Take(database.ServerPid);
+            var side = Task.CompletedTask;
+            if (alongside is not null)
+            {
+                side = Task.Run(() => alongside(caseDb));
+                await Task.Delay(1000);
+            }
+
             DrainResult drain;
             if (scenario == "raw")
             {
@@ -409,6 +544,8 @@ namespace OrderLib.Benchmarks
                     Drain.RunAsync(services.GetRequiredService<WorkerRunService>(), workers, batch, runs, DrainTimeout));
             }
 
+            var outlived = !side.IsCompleted;
+            await side;
             database.ServicesDisposed();
             var foreign = CpuMonitor.ForeignShare(cpuBefore, CpuMonitor.Take(database.ServerPid));
             var after = await database.CountOutcomesAsync(caseDb, CancellationToken.None);
@@ -420,7 +557,7 @@ namespace OrderLib.Benchmarks
                     $"Pending {before.Pending} -> {after.Pending}, Running now {after.Running}.");
             }
 
-            return (drain, quiet, foreign);
+            return (drain, quiet, foreign, outlived);
         }
 
         private static async Task<int> EnqueueAllAsync(IServiceProvider services, long[] jobIds, int parallelism, CancellationToken cancellationToken)

@@ -6,6 +6,26 @@ namespace OrderLib.Benchmarks;
 /// <summary>One measured case.</summary>
 internal sealed record CaseResult(string Provider, string Scenario, int History, int Workers, int Batch, DrainResult Drain, double ForeignCpu, int Round = 1);
 
+/// <summary>One query shape of the queries scenario in one round: the library's and the reference's call times (ms), the rows, a problem (rows differ, not implemented) and the target.</summary>
+internal sealed record QueryResult(string Provider, string Group, string Shape, int Round, IReadOnlyList<double> LibraryMs, IReadOnlyList<double> ReferenceMs, int? LibraryRows, long ReferenceRows, string? Problem, double? TargetMs);
+
+/// <summary>The plans of the statements OrderLib sent for one query shape (each starting with the statement's text).</summary>
+internal sealed record QueryPlans(string Provider, string Shape, IReadOnlyList<string> Plans)
+{
+    /// <summary>The access paths the plans name (PostgreSQL scan nodes, SQLite SCAN / SEARCH lines), in order, each once.</summary>
+    public string AccessPaths()
+    {
+        var paths = Plans
+            .SelectMany(p => p.Split('\n'))
+            .Select(line => line.Trim().TrimStart('-', '>', '|', ' '))
+            .Where(line => line.StartsWith("SCAN ", StringComparison.Ordinal) || line.StartsWith("SEARCH ", StringComparison.Ordinal) ||
+                           line.Contains(" Scan ", StringComparison.Ordinal) || line.StartsWith("Seq Scan", StringComparison.Ordinal))
+            .Select(line => line.Contains("  (", StringComparison.Ordinal) ? line[..line.IndexOf("  (", StringComparison.Ordinal)] : line)
+            .Distinct();
+        return string.Join("; ", paths);
+    }
+}
+
 /// <summary>What building one history size's templates took (not part of the throughput figures).</summary>
 internal sealed class SetupResult(string provider, int history)
 {
@@ -67,6 +87,10 @@ internal sealed class Report(BenchSettings settings)
 
     public List<string> Notes { get; } = [];
 
+    public List<QueryResult> Queries { get; } = [];
+
+    public List<QueryPlans> QueryPlans { get; } = [];
+
     /// <summary>One case per (store, scenario, history, workers, batch): the round with the median runs/s.</summary>
     public IReadOnlyList<CaseResult> Medians => Cases
         .GroupBy(c => (c.Provider, c.Scenario, c.History, c.Workers, c.Batch))
@@ -119,10 +143,12 @@ internal sealed class Report(BenchSettings settings)
 
         AppendSetup(md);
         AppendRatios(md);
+        AppendQueries(md);
         AppendFigures(md);
         AppendQueue(md);
         AppendDag(md);
         AppendExplain(md);
+        AppendQueryPlans(md);
         return md.ToString();
     }
 
@@ -283,6 +309,66 @@ internal sealed class Report(BenchSettings settings)
         foreach (var note in Notes)
         {
             md.AppendLine().AppendLine("- " + note);
+        }
+    }
+
+    private void AppendQueries(StringBuilder md)
+    {
+        if (Queries.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## History queries through IOrderLib.History, against a hand-written reference").AppendLine();
+        md.AppendLine("Each call timed from the client, in ms: p50 / p95 over every timed call of every round; the ratio is OrderLib's p50 over the " +
+                      "reference's p50 **of the same round** (median of the rounds, range). Calls of the two sides alternate. rows: what " +
+                      "OrderLib returned / what the reference read (a page holds 100; a total adds one number; statistics: runs in the window). " +
+                      "Verdict on the p50 against the target (PostgreSQL 20 ms, SQLite 50 ms; statistics of one day over one job 50 ms).").AppendLine();
+        md.AppendLine("| store | group | shape | rows | OrderLib p50 / p95 | reference p50 / p95 | OrderLib / reference | target | verdict | plan (access paths) |");
+        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---|---|");
+        foreach (var group in Queries.GroupBy(q => (q.Provider, q.Group, q.Shape)))
+        {
+            var library = group.SelectMany(q => q.LibraryMs).ToArray();
+            var reference = group.SelectMany(q => q.ReferenceMs).ToArray();
+            var ratios = group.Where(q => q.LibraryMs.Count > 0).Select(q => Percentiles.Of(q.LibraryMs, 0.5) / Percentiles.Of(q.ReferenceMs, 0.5)).ToArray();
+            var first = group.First();
+            var problem = group.Select(q => q.Problem).FirstOrDefault(p => p is not null);
+            var (p50, p95) = (Percentiles.Of(library, 0.5), Percentiles.Of(library, 0.95));
+            var verdict = problem ?? (first.TargetMs is not { } target ? "—"
+                : p50 > target ? "**missed**"
+                : p95 > target ? "met at p50 (p95 over)"
+                : "met");
+            var plans = QueryPlans.FirstOrDefault(p => p.Provider == first.Provider && p.Shape == first.Shape)?.AccessPaths() ?? "—";
+            md.AppendLine(Inv, $"| {first.Provider} | {first.Group} | {first.Shape} | {first.LibraryRows?.ToString(Inv) ?? "—"} / {first.ReferenceRows:N0} | " +
+                               $"{(library.Length == 0 ? "—" : string.Create(Inv, $"{p50:0.00} / {p95:0.00}"))} | {Percentiles.Of(reference, 0.5):0.00} / {Percentiles.Of(reference, 0.95):0.00} | " +
+                               $"{(ratios.Length == 0 ? "—" : string.Create(Inv, $"**{Median(ratios):0.00}×** ({ratios.Min():0.00}–{ratios.Max():0.00})"))} | " +
+                               $"{(first.TargetMs is { } t ? string.Create(Inv, $"{t:0} ms") : "—")} | {verdict} | {plans.Replace("|", "\\|", StringComparison.Ordinal)} |");
+        }
+    }
+
+    private void AppendQueryPlans(StringBuilder md)
+    {
+        if (QueryPlans.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine().AppendLine("## History queries: the plans of the SQL OrderLib sends").AppendLine();
+        md.AppendLine("PostgreSQL: `auto_explain` (ANALYZE, BUFFERS) of every statement one call sent, on a copy of the history template " +
+                      "(the call made once before, untimed). SQLite: every statement traced on the store's own connection, parameters " +
+                      "expanded, and its `EXPLAIN QUERY PLAN`.");
+        foreach (var shape in QueryPlans)
+        {
+            md.AppendLine().AppendLine(Inv, $"### {shape.Provider}: {shape.Shape}").AppendLine();
+            if (shape.Plans.Count == 0)
+            {
+                md.AppendLine("(no statement captured: the store method is not implemented yet, or the trace saw nothing)");
+            }
+
+            foreach (var plan in shape.Plans)
+            {
+                md.AppendLine("```").AppendLine(plan).AppendLine("```");
+            }
         }
     }
 

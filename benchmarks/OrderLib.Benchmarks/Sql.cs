@@ -68,7 +68,8 @@ internal static class Sql
         return row;
     }
 
-    private static DbCommand Create(DbConnection connection, DbTransaction? transaction, string sql, (string Name, object? Value)[] parameters)
+    /// <summary>A command with named parameters and no timeout, for statements the caller reads itself.</summary>
+    public static DbCommand Create(DbConnection connection, DbTransaction? transaction, string sql, IEnumerable<(string Name, object? Value)> parameters)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;

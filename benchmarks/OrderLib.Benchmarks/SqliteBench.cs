@@ -53,6 +53,8 @@ internal sealed class SqliteBench : BenchDatabase
         return Task.CompletedTask;
     }
 
+    public override string JobRunIndexesSql => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_runs' ORDER BY name";
+
     public override IOrderLibMigrator Migrator(string database) => SqliteOrderLibMigrations.Create(ConnectionString(database, pooled: false));
 
     public override Task CopyAsync(string source, string target, CancellationToken cancellationToken)
