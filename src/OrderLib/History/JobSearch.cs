@@ -26,11 +26,11 @@ public sealed record JobSearch
     /// formats as in <see cref="RunSearch.ToFields"/>). Unknown keys are refused.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="fields"/> is null.</exception>
-    /// <exception cref="OrderLibValidationException">A key is unknown or given twice, or a value cannot be read; the error names the key.</exception>
+    /// <exception cref="OrderLibValidationException">A key is unknown or given twice, a value cannot be read, or the search it makes breaks a rule (as the services check it); the error names the key.</exception>
     public static JobSearch FromFields(IEnumerable<KeyValuePair<string, string?>> fields)
     {
         var reader = new SearchFields(fields, JobKeys);
-        return new JobSearch
+        var search = new JobSearch
         {
             Filter = new JobFilter
             {
@@ -51,6 +51,7 @@ public sealed record JobSearch
             Cursor = reader.Cursor("cursor"),
             IncludeTotal = reader.Bool("includeTotal") ?? false,
         };
+        return search.Validate();
     }
 
     /// <summary>The search as text fields, only those that differ from the defaults, in a fixed order (see <see cref="RunSearch.ToFields"/>).</summary>

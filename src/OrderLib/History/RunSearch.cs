@@ -32,7 +32,7 @@ public sealed record RunSearch
     /// this record and of <see cref="RunFilter"/>; see <see cref="ToFields"/> for the formats). Unknown keys are refused.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="fields"/> is null.</exception>
-    /// <exception cref="OrderLibValidationException">A key is unknown or given twice, or a value cannot be read; the error names the key.</exception>
+    /// <exception cref="OrderLibValidationException">A key is unknown or given twice, a value cannot be read, or the search it makes breaks a rule (as the services check it); the error names the key.</exception>
     public static RunSearch FromFields(IEnumerable<KeyValuePair<string, string?>> fields)
     {
         var reader = new SearchFields(fields, RunKeys);
@@ -63,7 +63,7 @@ public sealed record RunSearch
             Cursor = reader.Cursor("cursor"),
             IncludeTotal = reader.Bool("includeTotal") ?? false,
         };
-        return search;
+        return search.Validate();
     }
 
     /// <summary>
