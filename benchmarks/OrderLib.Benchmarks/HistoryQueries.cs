@@ -295,8 +295,14 @@ internal sealed class HistoryQueries(BenchSettings settings, Report report, Acti
                         rows++;
                     }
                 }
-                catch (NotImplementedException)
+                catch (Exception ex) when (ex is NotImplementedException or OrderLibValidationException)
                 {
+                    var note = $"{provider}: StreamRunsAsync failed: {ex.GetType().Name}: {ex.Message}";
+                    if (!report.Notes.Contains(note))
+                    {
+                        report.Notes.Add(note);
+                    }
+
                     continue;
                 }
             }
