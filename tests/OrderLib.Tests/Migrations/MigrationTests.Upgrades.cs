@@ -62,6 +62,45 @@ public abstract partial class MigrationTests
         await AssertSnapshotAsync(before, "after upgrading again");
     }
 
+    [Test]
+    public async Task Upgrading_a_2026112603_database_with_data_to_2026120601_keeps_every_row_and_gives_each_run_its_jobs_client()
+    {
+        Migrator.MigrateUp();
+        Migrator.MigrateDownTo(JobScheduleNextDueTimes.Version);
+        await AssertNoRunClientsAsync();
+
+        var ids = await InsertVersion2602DataAsync();
+        var before = await SnapshotAsync();
+        Assert.That(before.Runs, Has.Count.EqualTo(8));
+
+        Migrator.MigrateUp();
+
+        Assert.That(Migrator.ListMigrations().Single(m => m.Version == RunHistorySearch.Version).IsApplied, Is.True);
+        await AssertSnapshotAsync(before, "after the upgrade");
+        await AssertSchemaPresentAsync(true);
+        Assert.That(
+            await RowsAsync("SELECT r.id, r.client_id FROM job_runs r ORDER BY r.id"),
+            Is.EqualTo(await RowsAsync("SELECT r.id, j.client_id FROM job_runs r JOIN jobs j ON j.id = r.job_id ORDER BY r.id")),
+            "every run carries its job's client");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE client_id = 'c2'"), Is.EqualTo(2));
+
+        // A run inserted after the upgrade must name its client: no default fills it in on PostgreSQL.
+        var job = ids[0];
+        await AssertRefusedAsync(
+            () => ExecAsync($"INSERT INTO job_runs (job_id, client_id, status, attempt, priority, enqueued_at, available_at) VALUES ({job}, NULL, 'Succeeded', 9, 0, {T}, {T})"),
+            "client_id");
+
+        Migrator.Rollback(1);
+
+        await AssertNoRunClientsAsync();
+        await AssertSnapshotAsync(before, "after rolling the upgrade back");
+
+        Migrator.MigrateUp();
+
+        await AssertSnapshotAsync(before, "after upgrading again");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE client_id = 'c1'"), Is.EqualTo(6));
+    }
+
     /// <summary>
     /// What migration 2026112603 documents for a job whose schedule text predates it: it is not due (next_due_at NULL) until
     /// its definition is saved again; saving the same valid text schedules it from then, an invalid text is refused.
@@ -181,6 +220,15 @@ public abstract partial class MigrationTests
         return [extract, load, manual, legacy, otherClient, idle];
 
         static string Text(string? value) => value is null ? "NULL" : "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    }
+
+    private async Task AssertNoRunClientsAsync()
+    {
+        await AssertRefusedAsync(() => ScalarAsync<object>("SELECT client_id FROM job_runs"), "client_id");
+        foreach (var index in HistoryIndexes)
+        {
+            Assert.That(await IndexDefinitionAsync(index), Is.Null, $"index {index}");
+        }
     }
 
     private async Task AssertNoNextDueAtAsync()

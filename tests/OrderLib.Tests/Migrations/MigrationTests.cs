@@ -20,11 +20,18 @@ public abstract partial class MigrationTests
     /// <summary>The three tables migration 2026112601 creates.</summary>
     protected static readonly string[] Tables = ["jobs", "job_dependencies", "job_runs"];
 
-    /// <summary>The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603).</summary>
+    /// <summary>The indexes migration 2026120601 creates for the history's searches.</summary>
+    protected static readonly string[] HistoryIndexes =
+    [
+        "ix_job_runs_client_enqueued", "ix_job_runs_client_started", "ix_job_runs_client_finished", "ix_job_runs_client_unsuccessful",
+    ];
+
+    /// <summary>The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603, then the history's from 2026120601).</summary>
     protected static readonly string[] Indexes =
     [
         "ux_jobs_client_name", "ix_job_dependencies_depends_on", "ix_job_runs_job",
         "ux_job_runs_one_active", "ix_job_runs_ready", "ix_job_runs_running_lease", "ix_jobs_next_due",
+        .. HistoryIndexes,
     ];
 
     private const string VersionTable = "orderlib_version_info";
@@ -358,6 +365,10 @@ public abstract partial class MigrationTests
             Assert.That(await IndexDefinitionAsync("ix_job_runs_running_lease"), Does.Contain("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ux_jobs_client_name"), Does.Contain("UNIQUE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_jobs_next_due"), Does.Contain("next_due_at").And.Contains("WHERE").IgnoreCase);
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_enqueued"), Does.Contain("client_id").And.Contains("enqueued_at").And.Not.Contains("WHERE"));
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_started"), Does.Contain("started_at").And.Contains("WHERE").IgnoreCase);
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_finished"), Does.Contain("finished_at").And.Contains("WHERE").IgnoreCase);
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_unsuccessful"), Does.Contain("Failed").And.Contains("Cancelled"));
         }
     }
 
