@@ -66,6 +66,12 @@ internal abstract class BenchDatabase : IAsyncDisposable
         _ => throw new InvalidCastException($"Not a timestamp: {value.GetType().Name}."),
     };
 
+    /// <summary>
+    /// The plan of <paramref name="sql"/> with <paramref name="parameters"/> on <paramref name="connection"/>, beginning with
+    /// the statement's text: PostgreSQL <c>EXPLAIN (ANALYZE, BUFFERS)</c> (so the statement runs), SQLite <c>EXPLAIN QUERY PLAN</c>.
+    /// </summary>
+    public abstract Task<string> ExplainAsync(DbConnection connection, string sql, IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken);
+
     /// <summary>A query listing the names of <c>job_runs</c>' indexes, one per row.</summary>
     public abstract string JobRunIndexesSql { get; }
 

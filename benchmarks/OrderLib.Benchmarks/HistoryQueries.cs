@@ -26,7 +26,8 @@ internal sealed record QueryShape(
 /// totals, job searches, statistics) through <c>IOrderLib.History</c> next to its hand-written reference
 /// (<see cref="ReferenceQueries"/>), alternating call by call, <c>--query-calls</c> timed calls of each per round after
 /// two warm-up calls; the export of every run through <c>StreamRunsAsync</c> next to one raw reader of the same query; then,
-/// on another copy, the plan of every statement OrderLib sends for each shape (<see cref="BenchDatabase.CapturePlansAsync"/>).
+/// on another copy, the plan of every statement OrderLib sends for each shape (<see cref="BenchDatabase.CapturePlansAsync"/>)
+/// and of the reference's statements (<see cref="BenchDatabase.ExplainAsync"/>).
 /// </summary>
 internal sealed class HistoryQueries(BenchSettings settings, Report report, Action<string> log)
 {
@@ -69,18 +70,28 @@ internal sealed class HistoryQueries(BenchSettings settings, Report report, Acti
             await engine.WithServicesAsync(PlansDb, async services =>
             {
                 var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
+                await using var connection = await engine.OpenAsync(PlansDb, cancellationToken);
+                var references = new ReferenceQueries(engine, connection);
                 foreach (var shape in shapes)
                 {
+                    IReadOnlyList<string> plans = [];
                     try
                     {
                         await shape.Library(lib, cancellationToken); // the first use of the services is not what is explained
-                        var plans = await engine.CapturePlansAsync(PlansDb, () => shape.Library(lib, cancellationToken), cancellationToken);
-                        report.QueryPlans.Add(new QueryPlans(engine.Name, shape.Name, plans.Where(p => p.Contains("job_runs", StringComparison.Ordinal) || p.Contains("jobs", StringComparison.Ordinal)).ToList()));
+                        plans = (await engine.CapturePlansAsync(PlansDb, () => shape.Library(lib, cancellationToken), cancellationToken))
+                            .Where(p => p.Contains("job_runs", StringComparison.Ordinal) || p.Contains("jobs", StringComparison.Ordinal))
+                            .ToList();
                     }
                     catch (NotImplementedException)
                     {
-                        report.QueryPlans.Add(new QueryPlans(engine.Name, shape.Name, []));
+                        // no plans: reported as such
                     }
+
+                    await shape.Reference(references, cancellationToken); // a second page reads its first page once, unexplained
+                    references.Plans = [];
+                    await shape.Reference(references, cancellationToken);
+                    report.QueryPlans.Add(new QueryPlans(engine.Name, shape.Name, plans, references.Plans));
+                    references.Plans = null;
                 }
 
                 return 0;

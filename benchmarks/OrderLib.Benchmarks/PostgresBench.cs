@@ -84,6 +84,12 @@ internal sealed class PostgresBench : BenchDatabase
         Migrator(database).MigrateUp();
     }
 
+    public override async Task<string> ExplainAsync(DbConnection connection, string sql, IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken)
+    {
+        var plan = await Sql.RowsAsTextAsync(connection, null, "EXPLAIN (ANALYZE, BUFFERS) " + sql, cancellationToken, parameters);
+        return "Query Text: " + sql + "\n" + string.Join('\n', plan);
+    }
+
     public override string JobRunIndexesSql => "SELECT indexname FROM pg_indexes WHERE tablename = 'job_runs' ORDER BY indexname";
 
     public override IOrderLibMigrator Migrator(string database) => PostgresOrderLibMigrations.Create(ConnectionString(database, pooled: false));

@@ -24,6 +24,9 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
 
     private readonly bool _sqlite = engine is SqliteBench;
 
+    /// <summary>When set, every statement is explained first (<see cref="BenchDatabase.ExplainAsync"/>) and its plan added here.</summary>
+    public List<string>? Plans { get; set; }
+
     /// <summary>One page of <paramref name="search"/> (its filter, ordering, limit and total) after <paramref name="after"/>; every row when <paramref name="all"/>.</summary>
     public async Task<ReferenceResult> SearchRunsAsync(RunSearch search, ReferencePosition? after, bool all, CancellationToken cancellationToken)
     {
@@ -101,9 +104,14 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
         var newest = search.Direction == SortDirection.NewestFirst;
         var conditions = string.Join(" AND ", where);
         var join = filter.JobName is null && filter.JobNamePrefix is null ? string.Empty : " JOIN jobs j ON j.id = r.job_id";
-        long? total = search.IncludeTotal
-            ? await Sql.ScalarAsync<long>(connection, null, $"SELECT COUNT(*) FROM job_runs r{join} WHERE {conditions}", cancellationToken, [.. parameters])
-            : null;
+        long? total = null;
+        if (search.IncludeTotal)
+        {
+            var countSql = $"SELECT COUNT(*) FROM job_runs r{join} WHERE {conditions}";
+            await ExplainFirstAsync(countSql, parameters, cancellationToken);
+            total = await Sql.ScalarAsync<long>(connection, null, countSql, cancellationToken, [.. parameters]);
+        }
+
         if (after is { } position)
         {
             where.Add($"({column}, r.id) {(newest ? "<" : ">")} (@afterAt, @afterId)");
@@ -191,12 +199,10 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
         var jobs = query.JobIds is { } ids ? " AND " + In("r.job_id", "job", ids.Select(j => (object)j.Value).ToArray(), parameters) : string.Empty;
         var perJob = new Dictionary<long, (string Name, long[] Counts, long Attempts, List<double> Durations)>();
         var timeline = Timeline.BucketStarts(query).ToDictionary(start => start, _ => new long[3]);
-        await using (var command = Sql.Create(
-            connection,
-            null,
-            "SELECT r.job_id, j.name, r.status, r.attempt, r.started_at, r.finished_at FROM job_runs r JOIN jobs j ON j.id = r.job_id " +
-            $"WHERE r.client_id = @client AND r.finished_at >= @from AND r.finished_at < @to{jobs}",
-            parameters))
+        var window = "SELECT r.job_id, j.name, r.status, r.attempt, r.started_at, r.finished_at FROM job_runs r JOIN jobs j ON j.id = r.job_id " +
+                     $"WHERE r.client_id = @client AND r.finished_at >= @from AND r.finished_at < @to{jobs}";
+        await ExplainFirstAsync(window, parameters, cancellationToken);
+        await using (var command = Sql.Create(connection, null, window, parameters))
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -230,15 +236,14 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
             return Milliseconds(Percentile(job.Durations, 0.95));
         });
         parameters.Add(("now", engine.DbTime(now)));
-        await using var queue = Sql.Create(
-            connection,
-            null,
+        var depthSql =
             "SELECT COALESCE(SUM(CASE WHEN r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now THEN 1 ELSE 0 END), 0), " +
             "COALESCE(SUM(CASE WHEN r.status = 'Pending' AND r.waiting_on > 0 THEN 1 ELSE 0 END), 0), " +
             "COALESCE(SUM(CASE WHEN r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at > @now THEN 1 ELSE 0 END), 0), " +
             "COALESCE(SUM(CASE WHEN r.status = 'Running' THEN 1 ELSE 0 END), 0) " +
-            $"FROM job_runs r WHERE r.client_id = @client AND r.status IN ('Pending', 'Running'){jobs}",
-            parameters);
+            $"FROM job_runs r WHERE r.client_id = @client AND r.status IN ('Pending', 'Running'){jobs}";
+        await ExplainFirstAsync(depthSql, parameters, cancellationToken);
+        await using var queue = Sql.Create(connection, null, depthSql, parameters);
         await using var depth = await queue.ExecuteReaderAsync(cancellationToken);
         await depth.ReadAsync(cancellationToken);
         long Sum(int kind) => perJob.Values.Sum(j => j.Counts[kind]);
@@ -252,6 +257,14 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
 
     /// <summary>A duration in seconds as whole milliseconds (0 for none), as the statistics fingerprints compare them.</summary>
     public static long Milliseconds(double seconds) => double.IsNaN(seconds) ? 0 : (long)Math.Round(seconds * 1000);
+
+    private async Task ExplainFirstAsync(string sql, List<(string, object?)> parameters, CancellationToken cancellationToken)
+    {
+        if (Plans is not null)
+        {
+            Plans.Add(await engine.ExplainAsync(connection, sql, parameters, cancellationToken));
+        }
+    }
 
     /// <summary>Nearest rank: the smallest value that at least <paramref name="share"/> of the values do not exceed.</summary>
     private static double Percentile(IReadOnlyList<double> sorted, double share) =>
@@ -274,6 +287,7 @@ internal sealed class ReferenceQueries(BenchDatabase engine, DbConnection connec
     // Reads every column of every row (as a client materialising them would); keeps the ids (column 0) of a page.
     private async Task<ReferenceResult> ReadAsync(string sql, List<(string, object?)> parameters, int orderColumn, bool keepIds, CancellationToken cancellationToken)
     {
+        await ExplainFirstAsync(sql, parameters, cancellationToken);
         await using var command = Sql.Create(connection, null, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var values = new object[reader.FieldCount];

@@ -9,22 +9,8 @@ internal sealed record CaseResult(string Provider, string Scenario, int History,
 /// <summary>One query shape of the queries scenario in one round: the library's and the reference's call times (ms), the rows, a problem (rows differ, not implemented) and the target.</summary>
 internal sealed record QueryResult(string Provider, string Group, string Shape, int Round, IReadOnlyList<double> LibraryMs, IReadOnlyList<double> ReferenceMs, int? LibraryRows, long ReferenceRows, string? Problem, double? TargetMs);
 
-/// <summary>The plans of the statements OrderLib sent for one query shape (each starting with the statement's text).</summary>
-internal sealed record QueryPlans(string Provider, string Shape, IReadOnlyList<string> Plans)
-{
-    /// <summary>The access paths the plans name (PostgreSQL scan nodes, SQLite SCAN / SEARCH lines), in order, each once.</summary>
-    public string AccessPaths()
-    {
-        var paths = Plans
-            .SelectMany(p => p.Split('\n'))
-            .Select(line => line.Trim().TrimStart('-', '>', '|', ' '))
-            .Where(line => line.StartsWith("SCAN ", StringComparison.Ordinal) || line.StartsWith("SEARCH ", StringComparison.Ordinal) ||
-                           line.Contains(" Scan ", StringComparison.Ordinal) || line.StartsWith("Seq Scan", StringComparison.Ordinal))
-            .Select(line => line.Contains("  (", StringComparison.Ordinal) ? line[..line.IndexOf("  (", StringComparison.Ordinal)] : line)
-            .Distinct();
-        return string.Join("; ", paths);
-    }
-}
+/// <summary>The plans of the statements OrderLib sent for one query shape, and of the reference's (each starting with the statement's text).</summary>
+internal sealed record QueryPlans(string Provider, string Shape, IReadOnlyList<string> Plans, IReadOnlyList<string> ReferencePlans);
 
 /// <summary>What building one history size's templates took (not part of the throughput figures).</summary>
 internal sealed class SetupResult(string provider, int history)
@@ -324,8 +310,8 @@ internal sealed class Report(BenchSettings settings)
                       "reference's p50 **of the same round** (median of the rounds, range). Calls of the two sides alternate. rows: what " +
                       "OrderLib returned / what the reference read (a page holds 100; a total adds one number; statistics: runs in the window). " +
                       "Verdict on the p50 against the target (PostgreSQL 20 ms, SQLite 50 ms; statistics of one day over one job 50 ms).").AppendLine();
-        md.AppendLine("| store | group | shape | rows | OrderLib p50 / p95 | reference p50 / p95 | OrderLib / reference | target | verdict | plan (access paths) |");
-        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---|---|");
+        md.AppendLine("| store | group | shape | rows | OrderLib p50 / p95 | reference p50 / p95 | OrderLib / reference | target | verdict | OrderLib's plan (access paths) | reference's plan |");
+        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---|---|---|");
         foreach (var group in Queries.GroupBy(q => (q.Provider, q.Group, q.Shape)))
         {
             var library = group.SelectMany(q => q.LibraryMs).ToArray();
@@ -338,12 +324,26 @@ internal sealed class Report(BenchSettings settings)
                 : p50 > target ? "**missed**"
                 : p95 > target ? "met at p50 (p95 over)"
                 : "met");
-            var plans = QueryPlans.FirstOrDefault(p => p.Provider == first.Provider && p.Shape == first.Shape)?.AccessPaths() ?? "—";
+            var plans = QueryPlans.FirstOrDefault(p => p.Provider == first.Provider && p.Shape == first.Shape);
+            var paths = plans is null ? "— | —" : AccessPaths(plans.Plans) + " | " + AccessPaths(plans.ReferencePlans);
             md.AppendLine(Inv, $"| {first.Provider} | {first.Group} | {first.Shape} | {first.LibraryRows?.ToString(Inv) ?? "—"} / {first.ReferenceRows:N0} | " +
                                $"{(library.Length == 0 ? "—" : string.Create(Inv, $"{p50:0.00} / {p95:0.00}"))} | {Percentiles.Of(reference, 0.5):0.00} / {Percentiles.Of(reference, 0.95):0.00} | " +
                                $"{(ratios.Length == 0 ? "—" : string.Create(Inv, $"**{Median(ratios):0.00}×** ({ratios.Min():0.00}–{ratios.Max():0.00})"))} | " +
-                               $"{(first.TargetMs is { } t ? string.Create(Inv, $"{t:0} ms") : "—")} | {verdict} | {plans.Replace("|", "\\|", StringComparison.Ordinal)} |");
+                               $"{(first.TargetMs is { } t ? string.Create(Inv, $"{t:0} ms") : "—")} | {verdict} | {paths} |");
         }
+    }
+
+    /// <summary>The access paths <paramref name="plans"/> name (PostgreSQL scan nodes, SQLite SCAN / SEARCH lines), in order, each once.</summary>
+    private static string AccessPaths(IReadOnlyList<string> plans)
+    {
+        var paths = plans
+            .SelectMany(p => p.Split('\n'))
+            .Select(line => line.Trim().TrimStart('-', '>', '|', ' '))
+            .Where(line => line.StartsWith("SCAN ", StringComparison.Ordinal) || line.StartsWith("SEARCH ", StringComparison.Ordinal) ||
+                           line.Contains(" Scan ", StringComparison.Ordinal) || line.StartsWith("Seq Scan", StringComparison.Ordinal))
+            .Select(line => line.Contains("  (", StringComparison.Ordinal) ? line[..line.IndexOf("  (", StringComparison.Ordinal)] : line)
+            .Distinct();
+        return string.Join("; ", paths).Replace("|", "\\|", StringComparison.Ordinal);
     }
 
     private void AppendQueryPlans(StringBuilder md)
@@ -366,6 +366,12 @@ internal sealed class Report(BenchSettings settings)
             }
 
             foreach (var plan in shape.Plans)
+            {
+                md.AppendLine("```").AppendLine(plan).AppendLine("```");
+            }
+
+            md.AppendLine().AppendLine("Reference:").AppendLine();
+            foreach (var plan in shape.ReferencePlans)
             {
                 md.AppendLine("```").AppendLine(plan).AppendLine("```");
             }

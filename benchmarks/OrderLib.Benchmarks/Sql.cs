@@ -32,9 +32,9 @@ internal static class Sql
         return values;
     }
 
-    public static async Task<IReadOnlyList<string>> RowsAsTextAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> RowsAsTextAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, IEnumerable<(string Name, object? Value)>? parameters = null)
     {
-        await using var command = Create(connection, transaction, sql, []);
+        await using var command = Create(connection, transaction, sql, parameters ?? []);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = new List<string>();
         while (await reader.ReadAsync(cancellationToken))

@@ -53,6 +53,29 @@ internal sealed class SqliteBench : BenchDatabase
         return Task.CompletedTask;
     }
 
+    public override async Task<string> ExplainAsync(DbConnection connection, string sql, IEnumerable<(string Name, object? Value)> parameters, CancellationToken cancellationToken)
+    {
+        var nodes = new List<(long Id, long Parent, string Detail)>();
+        await using (var command = Sql.Create(connection, null, "EXPLAIN QUERY PLAN " + sql, parameters))
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                nodes.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(3)));
+            }
+        }
+
+        var depth = new Dictionary<long, int> { [0] = 0 };
+        var text = new System.Text.StringBuilder("Query Text: ").AppendLine(sql).AppendLine("QUERY PLAN");
+        foreach (var (id, parent, detail) in nodes)
+        {
+            depth[id] = depth.GetValueOrDefault(parent) + 1;
+            text.Append(' ', 2 * depth[id]).Append("|--").AppendLine(detail);
+        }
+
+        return text.ToString().TrimEnd();
+    }
+
     public override string JobRunIndexesSql => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'job_runs' ORDER BY name";
 
     public override IOrderLibMigrator Migrator(string database) => SqliteOrderLibMigrations.Create(ConnectionString(database, pooled: false));
@@ -357,26 +380,7 @@ internal sealed class SqliteBench : BenchDatabase
         var plans = new List<string>();
         foreach (var statement in traced.Where(t => !t.TrimStart().StartsWith("PRAGMA", StringComparison.OrdinalIgnoreCase)))
         {
-            var nodes = new List<(long Id, long Parent, string Detail)>();
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "EXPLAIN QUERY PLAN " + statement;
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    nodes.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(3)));
-                }
-            }
-
-            var depth = new Dictionary<long, int> { [0] = 0 };
-            var text = new System.Text.StringBuilder("Query Text: ").AppendLine(statement.Trim()).AppendLine("QUERY PLAN");
-            foreach (var (id, parent, detail) in nodes)
-            {
-                depth[id] = depth.GetValueOrDefault(parent) + 1;
-                text.Append(' ', 2 * depth[id]).Append("|--").AppendLine(detail);
-            }
-
-            plans.Add(text.ToString().TrimEnd());
+            plans.Add(await ExplainAsync(connection, statement.Trim(), [], cancellationToken));
         }
 
         return plans;
