@@ -180,24 +180,33 @@ internal sealed class HistoryQueries(BenchSettings settings, Report report, Acti
         async (lib, ct) => Ids(await lib.History.SearchRunsAsync(search, ct)),
         (references, ct) => references.SearchRunsAsync(search, null, all: false, ct));
 
-    // The page after the first: the first page is read once (the first warm-up call), its cursor kept.
+    // The page after the first: the first page is read once (the first warm-up call), its cursor kept; no next page, no rows.
     private static QueryShape SecondPage(string name, RunSearch search, double? target)
     {
-        PageCursor? cursor = null;
-        ReferencePosition? after = null;
+        (PageCursor? Next, bool Read) cursor = (null, false);
+        (ReferencePosition? Last, bool Read) after = (null, false);
         return new(
             "page 2",
             name + ", second page",
             target,
             async (lib, ct) =>
             {
-                cursor ??= (await lib.History.SearchRunsAsync(search, ct)).Next;
-                return Ids(await lib.History.SearchRunsAsync(search with { Cursor = cursor }, ct));
+                if (!cursor.Read)
+                {
+                    cursor = ((await lib.History.SearchRunsAsync(search, ct)).Next, true);
+                }
+
+                return cursor.Next is { } next ? Ids(await lib.History.SearchRunsAsync(search with { Cursor = next }, ct)) : [];
             },
             async (references, ct) =>
             {
-                after ??= (await references.SearchRunsAsync(search, null, all: false, ct)).Last;
-                return await references.SearchRunsAsync(search, after, all: false, ct);
+                if (!after.Read)
+                {
+                    var first = await references.SearchRunsAsync(search, null, all: false, ct);
+                    after = (first.Ids.Count == search.Limit ? first.Last : null, true);
+                }
+
+                return after.Last is { } last ? await references.SearchRunsAsync(search, last, all: false, ct) : new ReferenceResult([], 0, null);
             });
     }
 
