@@ -1,11 +1,209 @@
+using System.Diagnostics.CodeAnalysis;
+using Dapper;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;
 
-// TEMPORARY STUB: replaced by the statistics implementation before this lands.
+// Statistics of a window of the history: one batch of three statements (runs overall and per job, the timeline, the queue
+// depth), one round trip whatever the window or the number of jobs.
 public abstract partial class RelationalOrderLibStore
 {
+    // The job id of the row of all the window's runs (job ids start at 1).
+    private const long OverallKey = 0;
+
     /// <inheritdoc />
-    public Task<HistoryStatistics> GetStatisticsAsync(ClientId client, StatisticsQuery query, DateTimeOffset now, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    /// <remarks>
+    /// One batch of three statements. The window's runs are found through <c>ix_job_runs_client_finished</c> (client id and
+    /// finish time) or, for a few jobs, through <c>ix_job_runs_job</c>, whichever the planner finds smaller; durations are
+    /// exact to the microsecond and their percentiles are ranked in SQL. The queue depth reads the client's (or the named)
+    /// jobs and their active runs through <c>ux_job_runs_one_active</c>.
+    /// </remarks>
+    public async Task<HistoryStatistics> GetStatisticsAsync(ClientId client, StatisticsQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        now = now.ToUniversalTime();
+        var param = new
+        {
+            client = client.Value,
+            from = _dialect.ToDb(query.From),
+            to = _dialect.ToDb(query.To),
+            jobIds = query.JobIds?.Select(id => id.Value).ToArray() ?? [],
+            now = _dialect.ToDb(now),
+        };
+        return await ConnectAsync(
+            async connection =>
+            {
+                // Result sets: the runs overall (job id 0, absent without runs) and per job, in job id order; the buckets
+                // that have runs, oldest first; the queue depth.
+                await using var grid = await connection.QueryMultipleAsync(Command(
+                    _statisticsSql.Statistics(query.Bucket, someJobs: query.JobIds is not null), param, null, cancellationToken));
+                var runs = (await grid.ReadAsync<RunStatisticsRow>()).ToArray();
+                var buckets = await grid.ReadAsync<TimelineRow>();
+                var queue = await grid.ReadSingleAsync<QueueDepthRow>();
+                return new HistoryStatistics(
+                    query,
+                    now,
+                    runs.FirstOrDefault(r => r.JobId == OverallKey)?.ToRunStatistics() ?? RunStatistics.None,
+                    runs.Where(r => r.JobId != OverallKey).Select(r => new JobStatistics(new JobId(r.JobId), r.JobName ?? "", r.ToRunStatistics())).ToArray(),
+                    queue.ToQueueDepth(_dialect),
+                    Timeline.Fill(query, buckets.Select(b => b.ToCounts(_dialect))));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The statistics batch, one per bucket size and scope (all the client's jobs, or the jobs of <c>@jobIds</c>).</summary>
+    private sealed class StatisticsSql
+    {
+        private readonly Dictionary<(TimelineBucket Bucket, bool SomeJobs), string> _batches = [];
+
+        public StatisticsSql(SqlDialect dialect)
+        {
+            // Counts of the statuses a finished run has, over the rows of x.
+            const string statusCounts = """
+                COUNT(CASE WHEN x.status = 'Succeeded' THEN 1 END) AS Succeeded,
+                COUNT(CASE WHEN x.status = 'Failed' THEN 1 END) AS Failed,
+                COUNT(CASE WHEN x.status = 'Cancelled' THEN 1 END) AS Cancelled
+                """;
+
+            // A pending run a worker may take now (waiting_on counts the upstream jobs whose latest run has not succeeded).
+            const string ready = "r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now";
+
+            foreach (var someJobs in new[] { false, true })
+            {
+                // The client's runs that finished in [@from, @to) (of the jobs of @jobIds), with their durations in
+                // microseconds (null when the run never started). The range on finished_at lets ix_job_runs_client_finished
+                // serve it.
+                var window = $"""
+                    WITH w AS (
+                        SELECT r.job_id, r.status, r.attempt, r.finished_at,
+                               {dialect.MicrosecondsBetween("r.started_at", "r.finished_at")} AS duration
+                        FROM job_runs r
+                        WHERE r.client_id = @client AND r.finished_at IS NOT NULL AND r.finished_at >= @from AND r.finished_at < @to{(someJobs ? " AND " + dialect.InList("r.job_id", "@jobIds") : "")}
+                    )
+                    """;
+
+                // Every run counted twice, under its job and under the overall key 0; durations ranked within each key
+                // (the runs without a duration in a partition of their own), so that the nearest-rank percentile p is the
+                // duration at rank ceil(p·n), in integer arithmetic (p·n + 99) / 100 for p in percent.
+                var runs = window + $"""
+                    , ranked AS (
+                        SELECT k.job_key, k.status, k.attempt, k.duration,
+                               ROW_NUMBER() OVER (PARTITION BY k.job_key, k.duration IS NULL ORDER BY k.duration) AS duration_rank,
+                               COUNT(*) OVER (PARTITION BY k.job_key, k.duration IS NULL) AS durations
+                        FROM (SELECT w.job_id AS job_key, w.status, w.attempt, w.duration FROM w
+                              UNION ALL
+                              SELECT {OverallKey}, w.status, w.attempt, w.duration FROM w) k
+                    )
+                    SELECT x.job_key AS JobId, j.name AS JobName,
+                           {statusCounts},
+                           SUM(CASE WHEN x.status = 'Succeeded' THEN x.attempt ELSE 0 END) AS SuccessAttempts,
+                           COUNT(x.duration) AS Durations,
+                           MIN(x.duration) AS MinDuration,
+                           MIN(CASE WHEN x.duration_rank = (x.durations * 50 + 99) / 100 THEN x.duration END) AS P50Duration,
+                           MIN(CASE WHEN x.duration_rank = (x.durations * 95 + 99) / 100 THEN x.duration END) AS P95Duration,
+                           MAX(x.duration) AS MaxDuration
+                    FROM ranked x LEFT JOIN jobs j ON j.id = x.job_key AND j.client_id = @client
+                    GROUP BY x.job_key, j.name
+                    ORDER BY x.job_key;
+                    """;
+
+                // The active runs of the client's jobs (of @jobIds), each job's through ux_job_runs_one_active.
+                var queue = $"""
+                    SELECT COUNT(CASE WHEN {ready} THEN 1 END) AS Ready,
+                           COUNT(CASE WHEN r.status = 'Pending' AND r.waiting_on > 0 THEN 1 END) AS WaitingOnUpstream,
+                           COUNT(CASE WHEN r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at > @now THEN 1 END) AS ScheduledLater,
+                           COUNT(CASE WHEN r.status = 'Running' THEN 1 END) AS Running,
+                           MIN(CASE WHEN {ready} THEN r.available_at END) AS OldestReadySince
+                    FROM jobs j JOIN job_runs r ON r.job_id = j.id
+                    WHERE j.client_id = @client AND r.status IN ('Pending', 'Running'){(someJobs ? " AND " + dialect.InList("j.id", "@jobIds") : "")};
+                    """;
+
+                foreach (var bucket in Enum.GetValues<TimelineBucket>())
+                {
+                    var start = dialect.BucketStart("x.finished_at", bucket);
+                    var timeline = window + $"""
+                        SELECT {start} AS BucketStart, {statusCounts}
+                        FROM w x
+                        GROUP BY {start}
+                        ORDER BY {start};
+                        """;
+                    _batches[(bucket, someJobs)] = runs + timeline + queue;
+                }
+            }
+        }
+
+        public string Statistics(TimelineBucket bucket, bool someJobs) => _batches[(bucket, someJobs)];
+    }
+
+    /// <summary>
+    /// How the window's runs of one job (or, under job id 0, of all the selected jobs) went; durations in microseconds (null
+    /// in the database, left 0 here, when no run started).
+    /// </summary>
+    [SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+    private sealed class RunStatisticsRow
+    {
+        public long JobId { get; set; }
+
+        public string? JobName { get; set; }
+
+        public long Succeeded { get; set; }
+
+        public long Failed { get; set; }
+
+        public long Cancelled { get; set; }
+
+        public long SuccessAttempts { get; set; }
+
+        public long Durations { get; set; }
+
+        public long MinDuration { get; set; }
+
+        public long P50Duration { get; set; }
+
+        public long P95Duration { get; set; }
+
+        public long MaxDuration { get; set; }
+
+        public RunStatistics ToRunStatistics() => new(
+            Succeeded,
+            Failed,
+            Cancelled,
+            Succeeded == 0 ? null : (double)SuccessAttempts / Succeeded,
+            Durations == 0 ? null : new DurationStatistics(Durations, Microseconds(MinDuration), Microseconds(P50Duration), Microseconds(P95Duration), Microseconds(MaxDuration)));
+
+        private static TimeSpan Microseconds(long value) => TimeSpan.FromTicks(value * TimeSpan.TicksPerMicrosecond);
+    }
+
+    /// <summary>One bucket of the timeline that has runs.</summary>
+    [SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+    private sealed class TimelineRow
+    {
+        public object BucketStart { get; set; } = null!;
+
+        public long Succeeded { get; set; }
+
+        public long Failed { get; set; }
+
+        public long Cancelled { get; set; }
+
+        public TimelineBucketCounts ToCounts(SqlDialect dialect) => new(dialect.FromDb(BucketStart), Succeeded, Failed, Cancelled);
+    }
+
+    /// <summary>The active runs by kind, and the earliest available time of the ready ones.</summary>
+    [SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+    private sealed class QueueDepthRow
+    {
+        public long Ready { get; set; }
+
+        public long WaitingOnUpstream { get; set; }
+
+        public long ScheduledLater { get; set; }
+
+        public long Running { get; set; }
+
+        public object? OldestReadySince { get; set; }
+
+        public QueueDepth ToQueueDepth(SqlDialect dialect) =>
+            new(Ready, WaitingOnUpstream, ScheduledLater, Running, OldestReadySince is null ? null : dialect.FromDb(OldestReadySince));
+    }
 }
