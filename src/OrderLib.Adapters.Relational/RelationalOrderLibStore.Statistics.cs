@@ -33,7 +33,7 @@ public abstract partial class RelationalOrderLibStore
         return await ConnectAsync(
             async connection =>
             {
-                // Result sets: the runs overall (job id 0, absent without runs) and per job, in job id order; the buckets
+                // Result sets: the runs overall (job id 0) and per job, in job id order; the buckets
                 // that have runs, oldest first; the queue depth.
                 await using var grid = await connection.QueryMultipleAsync(Command(
                     _statisticsSql.Statistics(query.Bucket, someJobs: query.JobIds is not null), param, null, cancellationToken));
@@ -43,7 +43,7 @@ public abstract partial class RelationalOrderLibStore
                 return new HistoryStatistics(
                     query,
                     now,
-                    runs.FirstOrDefault(r => r.JobId == OverallKey)?.ToRunStatistics() ?? RunStatistics.None,
+                    runs.Single(r => r.JobId == OverallKey).ToRunStatistics(),
                     runs.Where(r => r.JobId != OverallKey).Select(r => new JobStatistics(new JobId(r.JobId), r.JobName ?? "", r.ToRunStatistics())).ToArray(),
                     queue.ToQueueDepth(_dialect),
                     Timeline.Fill(query, buckets.Select(b => b.ToCounts(_dialect))));
@@ -65,6 +65,18 @@ public abstract partial class RelationalOrderLibStore
                 COUNT(CASE WHEN x.status = 'Cancelled' THEN 1 END) AS Cancelled
                 """;
 
+            // How the ranked runs of x went: counts, attempts of the successes, and the durations with the percentiles
+            // picked by their rank among the group's durations and the number of those.
+            static string RunAggregates(string rank, string durations) => $"""
+                {statusCounts},
+                SUM(CASE WHEN x.status = 'Succeeded' THEN x.attempt ELSE 0 END) AS SuccessAttempts,
+                COUNT(x.duration) AS Durations,
+                MIN(x.duration) AS MinDuration,
+                MIN(CASE WHEN {rank} = ({durations} * 50 + 99) / 100 THEN x.duration END) AS P50Duration,
+                MIN(CASE WHEN {rank} = ({durations} * 95 + 99) / 100 THEN x.duration END) AS P95Duration,
+                MAX(x.duration) AS MaxDuration
+                """;
+
             // A pending run a worker may take now (waiting_on counts the upstream jobs whose latest run has not succeeded).
             const string ready = "r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now";
 
@@ -82,29 +94,29 @@ public abstract partial class RelationalOrderLibStore
                     )
                     """;
 
-                // Every run counted twice, under its job and under the overall key 0; durations ranked within each key
-                // (the runs without a duration in a partition of their own), so that the nearest-rank percentile p is the
-                // duration at rank ceil(p·n), in integer arithmetic (p·n + 99) / 100 for p in percent.
+                // Durations ranked within each job and overall (the runs without a duration in partitions of their
+                // own), so that the nearest-rank percentile p of a group is the duration at rank ceil(p·n), in integer
+                // arithmetic (p·n + 99) / 100 for p in percent; then aggregated per job and overall (job id 0; one row even
+                // without runs), and only the aggregates are joined to their jobs' names.
                 var runs = window + $"""
                     , ranked AS (
-                        SELECT k.job_key, k.status, k.attempt, k.duration,
-                               ROW_NUMBER() OVER (PARTITION BY k.job_key, k.duration IS NULL ORDER BY k.duration) AS duration_rank,
-                               COUNT(*) OVER (PARTITION BY k.job_key, k.duration IS NULL) AS durations
-                        FROM (SELECT w.job_id AS job_key, w.status, w.attempt, w.duration FROM w
-                              UNION ALL
-                              SELECT {OverallKey}, w.status, w.attempt, w.duration FROM w) k
+                        SELECT w.job_id, w.status, w.attempt, w.duration,
+                               ROW_NUMBER() OVER (PARTITION BY w.job_id, w.duration IS NULL ORDER BY w.duration) AS job_rank,
+                               COUNT(*) OVER (PARTITION BY w.job_id, w.duration IS NULL) AS job_durations,
+                               ROW_NUMBER() OVER (PARTITION BY w.duration IS NULL ORDER BY w.duration) AS all_rank,
+                               COUNT(*) OVER (PARTITION BY w.duration IS NULL) AS all_durations
+                        FROM w
+                    ), s AS (
+                        SELECT x.job_id AS JobId, {RunAggregates("x.job_rank", "x.job_durations")}
+                        FROM ranked x
+                        GROUP BY x.job_id
+                        UNION ALL
+                        SELECT {OverallKey}, {RunAggregates("x.all_rank", "x.all_durations")}
+                        FROM ranked x
                     )
-                    SELECT x.job_key AS JobId, j.name AS JobName,
-                           {statusCounts},
-                           SUM(CASE WHEN x.status = 'Succeeded' THEN x.attempt ELSE 0 END) AS SuccessAttempts,
-                           COUNT(x.duration) AS Durations,
-                           MIN(x.duration) AS MinDuration,
-                           MIN(CASE WHEN x.duration_rank = (x.durations * 50 + 99) / 100 THEN x.duration END) AS P50Duration,
-                           MIN(CASE WHEN x.duration_rank = (x.durations * 95 + 99) / 100 THEN x.duration END) AS P95Duration,
-                           MAX(x.duration) AS MaxDuration
-                    FROM ranked x LEFT JOIN jobs j ON j.id = x.job_key AND j.client_id = @client
-                    GROUP BY x.job_key, j.name
-                    ORDER BY x.job_key;
+                    SELECT s.*, j.name AS JobName
+                    FROM s LEFT JOIN jobs j ON j.id = s.JobId AND j.client_id = @client
+                    ORDER BY s.JobId;
                     """;
 
                 // The active runs of the client's jobs (of @jobIds), each job's through ux_job_runs_one_active.
