@@ -77,22 +77,45 @@ public abstract partial class RelationalOrderLibStore
                 MAX(x.duration) AS MaxDuration
                 """;
 
+            // The run of the alias finished in the window.
+            static string InWindow(string alias) => $"{alias}.finished_at IS NOT NULL AND {alias}.finished_at >= @from AND {alias}.finished_at < @to";
+
+            var windowColumns = $"r.job_id, r.status, r.attempt, r.finished_at, {dialect.MicrosecondsBetween("r.started_at", "r.finished_at")} AS duration";
+
             // A pending run a worker may take now (waiting_on counts the upstream jobs whose latest run has not succeeded).
             const string ready = "r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now";
 
             foreach (var someJobs in new[] { false, true })
             {
                 // The client's runs that finished in [@from, @to) (of the jobs of @jobIds), with their durations in
-                // microseconds (null when the run never started). The range on finished_at lets ix_job_runs_client_finished
-                // serve it.
-                var window = $"""
-                    WITH w AS (
-                        SELECT r.job_id, r.status, r.attempt, r.finished_at,
-                               {dialect.MicrosecondsBetween("r.started_at", "r.finished_at")} AS duration
-                        FROM job_runs r
-                        WHERE r.client_id = @client AND r.finished_at IS NOT NULL AND r.finished_at >= @from AND r.finished_at < @to{(someJobs ? " AND " + dialect.InList("r.job_id", "@jobIds") : "")}
-                    )
-                    """;
+                // microseconds (null when the run never started). All the client's are found through
+                // ix_job_runs_client_finished (client id, finish time). Some jobs' are found through ix_job_runs_job
+                // (job id, run id), each job's between the least and the greatest id of the client's runs in the window
+                // (span: a redundant bound, as those runs are among them, read from the index alone), so that one job over
+                // one day reads about that day's index entries and the job's runs of the day, not all the client's runs of
+                // the day nor all the job's history. (GROUP BY keeps PostgreSQL from answering MIN and MAX by walking the
+                // primary key from either end.)
+                var window = someJobs
+                    ? $"""
+                        WITH span AS (
+                            SELECT MIN(b.id) AS lo, MAX(b.id) AS hi
+                            FROM job_runs b
+                            WHERE b.client_id = @client AND {InWindow("b")}
+                            GROUP BY b.client_id
+                        ), w AS (
+                            SELECT {windowColumns}
+                            FROM job_runs r
+                            WHERE {dialect.IndexedIn("r.job_id", $"SELECT j.id FROM jobs j WHERE j.client_id = @client AND {dialect.InList("j.id", "@jobIds")}")}
+                              AND r.id >= (SELECT s.lo FROM span s) AND r.id <= (SELECT s.hi FROM span s) AND {InWindow("r")}
+                        )
+                        """
+                    : $"""
+                        WITH w AS (
+                            SELECT {windowColumns}
+                            FROM job_runs r
+                            WHERE r.client_id = @client AND {InWindow("r")}
+                        )
+                        """;
 
                 // Durations ranked within each job and overall (the runs without a duration in partitions of their
                 // own), so that the nearest-rank percentile p of a group is the duration at rank ceil(p·n), in integer
