@@ -13,10 +13,11 @@ public abstract partial class RelationalOrderLibStore
 
     /// <inheritdoc />
     /// <remarks>
-    /// One batch of three statements. The window's runs are found through <c>ix_job_runs_client_finished</c> (client id and
-    /// finish time) or, for a few jobs, through <c>ix_job_runs_job</c>, whichever the planner finds smaller; durations are
-    /// exact to the microsecond and their percentiles are ranked in SQL. The queue depth reads the client's (or the named)
-    /// jobs and their active runs through <c>ux_job_runs_one_active</c>.
+    /// One batch of three statements. The window's runs of all the client's jobs are read through
+    /// <c>ix_job_runs_client_finished</c> (client id, finish time); those of some jobs through <c>ix_job_runs_job</c>
+    /// (job id, run id), bounded by the ids of the client's runs in the window, which that index-only range yields. Durations
+    /// are exact to the microsecond and their nearest-rank percentiles are ranked in SQL. The queue depth reads the client's
+    /// (or the named) jobs and each one's active run through <c>ux_job_runs_one_active</c>.
     /// </remarks>
     public async Task<HistoryStatistics> GetStatisticsAsync(ClientId client, StatisticsQuery query, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -33,8 +34,8 @@ public abstract partial class RelationalOrderLibStore
         return await ConnectAsync(
             async connection =>
             {
-                // Result sets: the runs overall (job id 0) and per job, in job id order; the buckets
-                // that have runs, oldest first; the queue depth.
+                // Result sets: the runs overall (job id 0) and per job, in job id order; the buckets that have runs,
+                // oldest first; the queue depth.
                 await using var grid = await connection.QueryMultipleAsync(Command(
                     _statisticsSql.Statistics(query.Bucket, someJobs: query.JobIds is not null), param, null, cancellationToken));
                 var runs = (await grid.ReadAsync<RunStatisticsRow>()).ToArray();
