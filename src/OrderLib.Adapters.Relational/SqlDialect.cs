@@ -100,6 +100,18 @@ internal abstract class SqlDialect
     };
 
     /// <summary>
+    /// An expression of the start of the UTC <paramref name="bucket"/> (minute, hour or day) that the timestamp column
+    /// <paramref name="column"/> falls in, a timestamp read back with <see cref="FromDb"/>.
+    /// </summary>
+    public abstract string BucketStart(string column, TimelineBucket bucket);
+
+    /// <summary>
+    /// An integer expression of <paramref name="finished"/> minus <paramref name="started"/> (timestamp columns) in whole
+    /// microseconds, exact (timestamps are stored truncated to microseconds); null when either is null.
+    /// </summary>
+    public abstract string MicrosecondsBetween(string started, string finished);
+
+    /// <summary>
     /// True when <paramref name="exception"/> (or an exception it wraps) says the database cannot be reached or cannot
     /// serve requests right now (connection refused or broken, timeout, shutdown, failover), as opposed to a refused
     /// statement; the store then throws <see cref="OrderLibDatabaseUnavailableException"/>.

@@ -27,6 +27,9 @@ internal sealed class SqliteDialect : SqlDialect
     private const int SqliteConstraintPrimaryKey = 1555;
     private const int SqliteConstraintUnique = 2067;
 
+    // A stored timestamp at a whole day (the form JsonTimestamp writes), whose tail completes a truncated timestamp.
+    private const string ZeroTimestamp = "2000-01-01T00:00:00.0000000Z";
+
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> ListProperties = new();
 
     private readonly string _connectionString;
@@ -116,6 +119,25 @@ internal sealed class SqliteDialect : SqlDialect
     public override DateTimeOffset FromDb(object value) => value is string text
         ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()
         : base.FromDb(value);
+
+    // The stored text 'yyyy-MM-ddTHH:mm:ss.fffffffZ' cut after its minute, hour or day and completed with zeros: the
+    // bucket's start in the same fixed-width form.
+    public override string BucketStart(string column, TimelineBucket bucket)
+    {
+        var kept = bucket switch
+        {
+            TimelineBucket.Minute => "yyyy-MM-ddTHH:mm".Length,
+            TimelineBucket.Hour => "yyyy-MM-ddTHH".Length,
+            _ => "yyyy-MM-dd".Length,
+        };
+        return $"substr({column}, 1, {kept}) || '{ZeroTimestamp[kept..]}'";
+    }
+
+    // From the text, exactly: whole seconds by unixepoch of 'yyyy-MM-ddTHH:mm:ss', plus the fraction's first six digits
+    // (the microseconds; the seventh is always 0). julianday's floating point would lose microseconds.
+    public override string MicrosecondsBetween(string started, string finished) =>
+        $"((unixepoch(substr({finished}, 1, 19)) - unixepoch(substr({started}, 1, 19))) * 1000000 " +
+        $"+ CAST(substr({finished}, 21, 6) AS INTEGER) - CAST(substr({started}, 21, 6) AS INTEGER))";
 
     public override bool IsUnavailable(Exception exception) => IsUnavailableError(exception);
 
