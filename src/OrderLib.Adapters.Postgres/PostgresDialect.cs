@@ -54,6 +54,13 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
 
     public override string IndexedIn(string column, string values) => $"{column} = ANY(ARRAY({values}))";
 
+    // translate() folds exactly A–Z (lower() would fold every letter the database's locale knows).
+    public override string ContainsFoldingAsciiCase(string text, string needle) =>
+        $"strpos(translate({text}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), {needle}) > 0";
+
+    // EXTRACT of an interval is numeric (exact) since PostgreSQL 14.
+    public override string MicrosecondsBetween(string start, string end) => $"(EXTRACT(EPOCH FROM {end} - {start}) * 1000000)";
+
     public override string JsonRows(string parameter, string alias, params string[] columns) =>
         $"jsonb_to_recordset(CAST({parameter} AS jsonb)) AS {alias}({string.Join(", ", columns)})";
 

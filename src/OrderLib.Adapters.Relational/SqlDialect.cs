@@ -70,6 +70,19 @@ internal abstract class SqlDialect
     public virtual string IndexedIn(string column, string values) => $"{column} IN ({values})";
 
     /// <summary>
+    /// A condition that the text <paramref name="text"/> contains the text parameter <paramref name="needle"/>, the ASCII
+    /// letters A–Z of <paramref name="text"/> folded to a–z and nothing else changed (the caller folds the needle with
+    /// <see cref="TextRules.FoldAsciiCase"/>); false when <paramref name="text"/> is NULL.
+    /// </summary>
+    public abstract string ContainsFoldingAsciiCase(string text, string needle);
+
+    /// <summary>
+    /// An integer-valued expression: the whole microseconds from the timestamp <paramref name="start"/> to the timestamp
+    /// <paramref name="end"/>, exactly (timestamps are stored truncated to whole microseconds); NULL when either is NULL.
+    /// </summary>
+    public abstract string MicrosecondsBetween(string start, string end);
+
+    /// <summary>
     /// The parameters of a command as this database takes them; by default <paramref name="param"/> as it is. A dialect
     /// whose <see cref="InList"/> reads a list differently (SQLite: one JSON text) converts the list values here.
     /// </summary>
