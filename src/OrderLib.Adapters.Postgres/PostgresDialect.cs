@@ -54,9 +54,10 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
 
     public override string IndexedIn(string column, string values) => $"{column} = ANY(ARRAY({values}))";
 
-    // translate() folds exactly A–Z (lower() would fold every letter the database's locale knows).
+    // Under the "C" collation lower() folds exactly A–Z, byte by byte (under the database's locale it would fold every
+    // letter the locale knows); it reads an error text several times faster than translate() with the 26 letters.
     public override string ContainsFoldingAsciiCase(string text, string needle) =>
-        $"strpos(translate({text}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), {needle}) > 0";
+        $"strpos(lower({text} COLLATE \"C\"), {needle}) > 0";
 
     // EXTRACT of an interval is numeric (exact) since PostgreSQL 14.
     public override string MicrosecondsBetween(string start, string end) => $"(EXTRACT(EPOCH FROM {end} - {start}) * 1000000)";

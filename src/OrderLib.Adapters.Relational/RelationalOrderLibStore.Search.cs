@@ -119,6 +119,9 @@ public abstract partial class RelationalOrderLibStore
         // the rescue), written exactly as the predicate of ix_job_runs_client_unsuccessful so that both planners match it.
         private const string Unsuccessful = "r.status IN ('Failed','Cancelled')";
 
+        // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
+        private const int FewJobs = 4;
+
         // The client's runs matching the filter in the order asked, after the position @afterAt, @afterId when there is
         // one. The row-value comparison is a range of the index on (client_id, timestamp, id) on both databases.
         public string SearchRuns(RunFilter filter, RunTimestamp orderBy, SortDirection direction, bool after)
@@ -191,7 +194,10 @@ public abstract partial class RelationalOrderLibStore
 
         private string RunConditions(RunFilter filter, RunTimestamp orderBy)
         {
-            var where = new List<string> { "r.client_id = @client" };
+            // The runs of one job or a few named jobs are found through ix_job_runs_job and sorted: SQLite, without
+            // statistics, would rather walk all the client's runs in order through the client's timestamp index than sort.
+            var fewJobs = filter.JobName is not null || filter.JobIds is { Count: > 0 and <= FewJobs };
+            var where = new List<string> { (fewJobs ? dialect.NotThroughIndex("r.client_id") : "r.client_id") + " = @client" };
             if (orderBy != RunTimestamp.Enqueued)
             {
                 // Only the runs having the timestamp are listed; also the predicate of its partial index.

@@ -106,6 +106,9 @@ internal sealed class SqliteDialect : SqlDialect
 
     private static bool IsList(Type type) => type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
 
+    // The unary + keeps the term from selecting an index (and changes no value of any type).
+    public override string NotThroughIndex(string expression) => "+" + expression;
+
     // SQLite's lower() folds the ASCII letters only (no ICU extension is loaded); instr() compares exactly.
     public override string ContainsFoldingAsciiCase(string text, string needle) => $"instr(lower({text}), {needle}) > 0";
 
