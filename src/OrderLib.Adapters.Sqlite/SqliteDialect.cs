@@ -109,6 +109,14 @@ internal sealed class SqliteDialect : SqlDialect
 
     private static bool IsList(Type type) => type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
 
+    // The unary + keeps the term from selecting an index (and changes no value of any type).
+    public override string NotThroughIndex(string expression) => "+" + expression;
+
+    // SQLite's lower() folds the ASCII letters only (no ICU extension is loaded); instr() compares exactly.
+    public override string ContainsFoldingAsciiCase(string text, string needle) => $"instr(lower({text}), {needle}) > 0";
+
+    // Timestamps are 'yyyy-MM-ddTHH:mm:ss.fffffffZ': whole seconds from the first 19 characters, microseconds from the
+    // first six digits of the fraction (the seventh is 0), all in integers (julianday's floating point is not exact).
     // json_each yields one row per array element; json_extract reads each property (timestamps stay the stored text).
     public override string JsonRows(string parameter, string alias, params string[] columns)
     {
