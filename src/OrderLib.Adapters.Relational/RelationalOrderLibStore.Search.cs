@@ -1,23 +1,311 @@
+using Dapper;
 using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;
 
-// TEMPORARY STUB: replaced by the search implementation before this lands.
+// History searches: the client's runs across jobs, keyset-paged by a timestamp, and the client's jobs with their latest
+// run, with their counts. Each is one statement whose WHERE holds a fixed fragment per filter property that is set, so the
+// texts (and PostgreSQL's automatically prepared statements) stay few.
 public abstract partial class RelationalOrderLibStore
 {
     /// <inheritdoc />
-    public Task<IReadOnlyList<RunWithJobName>> SearchRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, SortDirection direction, RunPosition? after, int limit, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    /// <remarks>
+    /// Reads the client's runs through the index on (client id, ordering timestamp, run id), as a range bounded by the
+    /// page's position and the filter's range of that timestamp; failed and cancelled runs only (a status filter within
+    /// them, an error text) through the partial index of those runs.
+    /// </remarks>
+    public async Task<IReadOnlyList<RunWithJobName>> SearchRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, SortDirection direction, RunPosition? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var sql = _searchSql.SearchRuns(filter, orderBy, direction, after is not null);
+        var param = RunSearchParameters(client, filter, after, limit);
+        var rows = await ConnectAsync(
+            connection => connection.QueryAsync<RunRow, JobNameRow, RunWithJobName>(
+                Command(sql, param, null, cancellationToken),
+                (run, job) => new RunWithJobName(run.ToRun(_dialect), job.Name),
+                splitOn: "Id"),
+            cancellationToken);
+        return rows.ToArray();
+    }
 
     /// <inheritdoc />
-    public Task<long> CountRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public async Task<long> CountRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var sql = _searchSql.CountRuns(filter, orderBy);
+        var param = RunSearchParameters(client, filter, null, 0);
+        return await ConnectAsync(
+            connection => connection.ExecuteScalarAsync<long>(Command(sql, param, null, cancellationToken)),
+            cancellationToken);
+    }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobWithLatestRun>> SearchJobsAsync(ClientId client, JobFilter filter, JobId? after, int limit, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public async Task<IReadOnlyList<JobWithLatestRun>> SearchJobsAsync(ClientId client, JobFilter filter, JobId? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var sql = _searchSql.SearchJobs(filter);
+        var param = JobSearchParameters(client, filter, after, limit);
+        var rows = await ConnectAsync(
+            connection => connection.QueryAsync<JobRow, RunRow?, JobWithLatestRun>(
+                Command(sql, param, null, cancellationToken),
+                (job, run) => new JobWithLatestRun(job.ToJob(_dialect), run?.ToRun(_dialect)),
+                splitOn: "Id"),
+            cancellationToken);
+        return rows.ToArray();
+    }
 
     /// <inheritdoc />
-    public Task<long> CountJobsAsync(ClientId client, JobFilter filter, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public async Task<long> CountJobsAsync(ClientId client, JobFilter filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var sql = _searchSql.CountJobs(filter);
+        var param = JobSearchParameters(client, filter, null, 0);
+        return await ConnectAsync(
+            connection => connection.ExecuteScalarAsync<long>(Command(sql, param, null, cancellationToken)),
+            cancellationToken);
+    }
+
+    // Every parameter a run search's statement may name (Dapper sends only those the text uses). Durations are compared
+    // in whole microseconds, the stored precision: at least MinDuration is at least its microseconds rounded up, at most
+    // MaxDuration at most its microseconds rounded down.
+    private object RunSearchParameters(ClientId client, RunFilter filter, RunPosition? after, int limit) => new
+    {
+        client = client.Value,
+        jobIds = filter.JobIds?.Select(id => id.Value).ToArray(),
+        jobName = filter.JobName,
+        jobNamePrefix = filter.JobNamePrefix,
+        jobNamePrefixLength = CodePoints(filter.JobNamePrefix),
+        workerId = filter.WorkerId,
+        minAttempt = filter.MinAttempt,
+        maxAttempt = filter.MaxAttempt,
+        enqueuedFrom = ToDbOrNull(filter.EnqueuedFrom),
+        enqueuedTo = ToDbOrNull(filter.EnqueuedTo),
+        startedFrom = ToDbOrNull(filter.StartedFrom),
+        startedTo = ToDbOrNull(filter.StartedTo),
+        finishedFrom = ToDbOrNull(filter.FinishedFrom),
+        finishedTo = ToDbOrNull(filter.FinishedTo),
+        minDuration = filter.MinDuration is { } min ? (min.Ticks + TimeSpan.TicksPerMicrosecond - 1) / TimeSpan.TicksPerMicrosecond : 0,
+        maxDuration = filter.MaxDuration is { } max ? max.Ticks / TimeSpan.TicksPerMicrosecond : 0,
+        errorContains = filter.ErrorContains is { } error ? TextRules.FoldAsciiCase(error) : null,
+        afterAt = after is { } position ? _dialect.ToDb(position.At) : null,
+        afterId = after?.RunId.Value ?? 0L,
+        limit,
+    };
+
+    private object JobSearchParameters(ClientId client, JobFilter filter, JobId? after, int limit) => new
+    {
+        client = client.Value,
+        nameEquals = filter.NameEquals,
+        namePrefix = filter.NamePrefix,
+        namePrefixLength = CodePoints(filter.NamePrefix),
+        nameContains = filter.NameContains is { } part ? TextRules.FoldAsciiCase(part) : null,
+        nextDueFrom = ToDbOrNull(filter.NextDueFrom),
+        nextDueTo = ToDbOrNull(filter.NextDueTo),
+        minPriority = filter.MinPriority,
+        maxPriority = filter.MaxPriority,
+        after = after?.Value ?? 0L,
+        limit,
+    };
+
+    // The length of a name prefix as both databases' substr() counts it: in Unicode code points.
+    private static int CodePoints(string? text) => text?.EnumerateRunes().Count() ?? 0;
+
+    /// <summary>The statements of the history searches, built per filter from one fixed fragment per property that is set.</summary>
+    private sealed class SearchSql(SqlDialect dialect)
+    {
+        // Runs that can carry an error text (only Failed and Cancelled runs keep one: RunEnding.ErrorOf, the cascades and
+        // the rescue), written exactly as the predicate of ix_job_runs_client_unsuccessful so that both planners match it.
+        private const string Unsuccessful = "r.status IN ('Failed','Cancelled')";
+
+        // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
+        private const int FewJobs = 4;
+
+        // The client's runs matching the filter in the order asked, after the position @afterAt, @afterId when there is
+        // one. The row-value comparison is a range of the index on (client_id, timestamp, id) on both databases.
+        public string SearchRuns(RunFilter filter, RunTimestamp orderBy, SortDirection direction, bool after)
+        {
+            var at = TimestampColumn(orderBy);
+            var (order, beyond) = direction == SortDirection.NewestFirst ? ("DESC", "<") : ("ASC", ">");
+            var keyset = after ? $"\n  AND ({at}, r.id) {beyond} (@afterAt, @afterId)" : "";
+            return $"""
+                SELECT {RunColumns("r.")}, j.id AS Id, j.name AS Name
+                FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE {RunConditions(filter, orderBy)}{keyset}
+                ORDER BY {at} {order}, r.id {order}
+                LIMIT @limit;
+                """;
+        }
+
+        // The jobs table is joined only when a job name is filtered on.
+        public string CountRuns(RunFilter filter, RunTimestamp orderBy) => $"""
+            SELECT COUNT(*)
+            FROM job_runs r{(NamesJob(filter) ? " JOIN jobs j ON j.id = r.job_id" : "")}
+            WHERE {RunConditions(filter, orderBy)};
+            """;
+
+        // The client's jobs matching the filter after @after in id order, each with its latest run read from the run
+        // itself (jobs.latest_status is exact only about being 'Succeeded').
+        public string SearchJobs(JobFilter filter) => $"""
+            SELECT {JobColumns("j.")}, {RunColumns("r.")}
+            FROM jobs j LEFT JOIN job_runs r ON r.id = j.latest_run_id
+            WHERE {JobConditions(filter)}
+              AND j.id > @after
+            ORDER BY j.id
+            LIMIT @limit;
+            """;
+
+        public string CountJobs(JobFilter filter) => $"""
+            SELECT COUNT(*)
+            FROM jobs j LEFT JOIN job_runs r ON r.id = j.latest_run_id
+            WHERE {JobConditions(filter)};
+            """;
+
+        private static string TimestampColumn(RunTimestamp orderBy) => orderBy switch
+        {
+            RunTimestamp.Started => "r.started_at",
+            RunTimestamp.Finished => "r.finished_at",
+            _ => "r.enqueued_at",
+        };
+
+        private static bool NamesJob(RunFilter filter) => filter.JobName is not null || filter.JobNamePrefix is not null;
+
+        // Status literals in enum order (a fixed text per set), as an IN list the planners compare with partial indexes.
+        private static string StatusIn(string column, IEnumerable<RunStatus> statuses) =>
+            $"{column} IN ({string.Join(", ", statuses.Order().Select(status => $"'{StatusText.Of(status)}'"))})";
+
+        // A name starting with the text parameter @{parameter}, whose length in code points is @{parameter}Length:
+        // ordinal on both databases (deterministic equality of the first characters).
+        private static string StartsWith(string column, string parameter) => $"substr({column}, 1, @{parameter}Length) = @{parameter}";
+
+        // A half-open range: @{parameter}From included, @{parameter}To excluded, each when its bound is set.
+        private static void AddRange(List<string> where, string column, object? from, object? to, string parameter) =>
+            AddBounds(where, column, (from, ">=", $"@{parameter}From"), (to, "<", $"@{parameter}To"));
+
+        // Inclusive bounds: @min{parameter} and @max{parameter}, each when its bound is set.
+        private static void AddInclusive(List<string> where, string column, object? min, object? max, string parameter) =>
+            AddBounds(where, column, (min, ">=", $"@min{parameter}"), (max, "<=", $"@max{parameter}"));
+
+        private static void AddBounds(List<string> where, string column, params (object? Bound, string Operator, string Parameter)[] bounds) =>
+            where.AddRange(bounds.Where(b => b.Bound is not null).Select(b => $"{column} {b.Operator} {b.Parameter}"));
+
+        private static string Join(List<string> where) => string.Join("\n  AND ", where);
+
+        private string RunConditions(RunFilter filter, RunTimestamp orderBy)
+        {
+            // The runs of one job or a few named jobs are found through ix_job_runs_job and sorted: SQLite, without
+            // statistics, would rather walk all the client's runs in order through the client's timestamp index than sort.
+            var fewJobs = filter.JobName is not null || filter.JobIds is { Count: > 0 and <= FewJobs };
+            var where = new List<string> { (fewJobs ? dialect.NotThroughIndex("r.client_id") : "r.client_id") + " = @client" };
+            if (orderBy != RunTimestamp.Enqueued)
+            {
+                // Only the runs having the timestamp are listed; also the predicate of its partial index.
+                where.Add($"{TimestampColumn(orderBy)} IS NOT NULL");
+            }
+
+            var statuses = filter.Statuses is { Count: > 0 } set ? set : null;
+            var onlyUnsuccessful = statuses?.All(status => status is RunStatus.Failed or RunStatus.Cancelled) == true;
+            if (onlyUnsuccessful || filter.ErrorContains is not null)
+            {
+                where.Add(Unsuccessful);
+            }
+
+            if (statuses is not null && !(onlyUnsuccessful && statuses.Count == 2))
+            {
+                where.Add(StatusIn("r.status", statuses));
+            }
+
+            if (filter.JobIds is { Count: > 0 })
+            {
+                where.Add(dialect.InList("r.job_id", "@jobIds"));
+            }
+
+            if (NamesJob(filter))
+            {
+                // Redundant with r.client_id, but lets the planners find the named jobs through ux_jobs_client_name.
+                where.Add("j.client_id = @client");
+            }
+
+            if (filter.JobName is not null)
+            {
+                where.Add("j.name = @jobName");
+            }
+
+            if (filter.JobNamePrefix is not null)
+            {
+                where.Add(StartsWith("j.name", "jobNamePrefix"));
+            }
+
+            if (filter.WorkerId is not null)
+            {
+                where.Add("r.worker_id = @workerId");
+            }
+
+            AddInclusive(where, "r.attempt", filter.MinAttempt, filter.MaxAttempt, "Attempt");
+
+            AddRange(where, "r.enqueued_at", filter.EnqueuedFrom, filter.EnqueuedTo, "enqueued");
+            AddRange(where, "r.started_at", filter.StartedFrom, filter.StartedTo, "started");
+            AddRange(where, "r.finished_at", filter.FinishedFrom, filter.FinishedTo, "finished");
+            AddInclusive(where, dialect.MicrosecondsBetween("r.started_at", "r.finished_at"), filter.MinDuration, filter.MaxDuration, "Duration");
+
+            if (filter.ErrorContains is not null)
+            {
+                where.Add(dialect.ContainsFoldingAsciiCase("r.error", "@errorContains"));
+            }
+
+            return Join(where);
+        }
+
+        private string JobConditions(JobFilter filter)
+        {
+            var where = new List<string> { "j.client_id = @client" };
+            if (filter.NameEquals is not null)
+            {
+                where.Add("j.name = @nameEquals");
+            }
+
+            if (filter.NamePrefix is not null)
+            {
+                where.Add(StartsWith("j.name", "namePrefix"));
+            }
+
+            if (filter.NameContains is not null)
+            {
+                where.Add(dialect.ContainsFoldingAsciiCase("j.name", "@nameContains"));
+            }
+
+            if (filter.HasSchedule is { } hasSchedule)
+            {
+                where.Add(hasSchedule ? "j.schedule IS NOT NULL" : "j.schedule IS NULL");
+            }
+
+            AddRange(where, "j.next_due_at", filter.NextDueFrom, filter.NextDueTo, "nextDue");
+            if (filter.LatestStatuses is { Count: > 0 } statuses)
+            {
+                where.Add(StatusIn("r.status", statuses));
+            }
+
+            if (filter.HasRuns is { } hasRuns)
+            {
+                where.Add(hasRuns ? "j.latest_run_id IS NOT NULL" : "j.latest_run_id IS NULL");
+            }
+
+            if (filter.HasDependencies is { } hasDependencies)
+            {
+                // Through the primary key (job_id, depends_on_job_id).
+                where.Add($"{(hasDependencies ? "" : "NOT ")}EXISTS (SELECT 1 FROM job_dependencies d WHERE d.job_id = j.id)");
+            }
+
+            if (filter.HasDependents is { } hasDependents)
+            {
+                // Through ix_job_dependencies_depends_on.
+                where.Add($"{(hasDependents ? "" : "NOT ")}EXISTS (SELECT 1 FROM job_dependencies d WHERE d.depends_on_job_id = j.id)");
+            }
+
+            AddInclusive(where, "j.priority", filter.MinPriority, filter.MaxPriority, "Priority");
+
+            return Join(where);
+        }
+    }
 }

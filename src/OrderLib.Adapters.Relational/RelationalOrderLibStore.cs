@@ -81,7 +81,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // The statements, written once for all databases and organised by area: each area's class sits in its file
     // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Graphs.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs,
-    // .Schedules.cs, .Batches.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
+    // .Schedules.cs, .Batches.cs, .Search.cs, .Statistics.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
     // RelationalOrderLibStore.Shared.cs. The only dialect-specific pieces are the row-lock clauses
     // (SqlDialect.ForUpdateOf, ForShareOf, SkipLocked), which are empty on SQLite, where the immediate write transaction
     // serialises writers already, and how lists (InList) and batches of rows (JsonRows) are passed. Statuses are
@@ -96,6 +96,8 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly TriggerSql _triggerSql;
     private readonly ScheduleSql _scheduleSql;
     private readonly BatchSql _batchSql;
+    private readonly SearchSql _searchSql;
+    private readonly StatisticsSql _statisticsSql;
 
     private readonly ExpectedSchema _schema;
 
@@ -116,6 +118,8 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _triggerSql = new TriggerSql(dialect, _sharedSql);
         _scheduleSql = new ScheduleSql(dialect, _sharedSql);
         _batchSql = new BatchSql(dialect, _sharedSql);
+        _searchSql = new SearchSql(dialect);
+        _statisticsSql = new StatisticsSql(dialect);
         Capabilities = capabilities;
     }
 

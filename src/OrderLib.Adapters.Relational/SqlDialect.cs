@@ -70,6 +70,21 @@ internal abstract class SqlDialect
     public virtual string IndexedIn(string column, string values) => $"{column} IN ({values})";
 
     /// <summary>
+    /// <paramref name="expression"/> (a column) written so that the planner does not reach rows through an index on it, for
+    /// a query that should reach them through another index although it cannot tell which is better; by default the
+    /// expression as it is, for planners that choose from statistics (PostgreSQL). SQLite, which plans without statistics
+    /// unless ANALYZE was run, writes <c>+expression</c>.
+    /// </summary>
+    public virtual string NotThroughIndex(string expression) => expression;
+
+    /// <summary>
+    /// A condition that the text <paramref name="text"/> contains the text parameter <paramref name="needle"/>, the ASCII
+    /// letters A–Z of <paramref name="text"/> folded to a–z and nothing else changed (the caller folds the needle with
+    /// <see cref="TextRules.FoldAsciiCase"/>); false when <paramref name="text"/> is NULL.
+    /// </summary>
+    public abstract string ContainsFoldingAsciiCase(string text, string needle);
+
+    /// <summary>
     /// The parameters of a command as this database takes them; by default <paramref name="param"/> as it is. A dialect
     /// whose <see cref="InList"/> reads a list differently (SQLite: one JSON text) converts the list values here.
     /// </summary>
@@ -98,6 +113,18 @@ internal abstract class SqlDialect
         DateTime dateTime => new DateTimeOffset(DateTime.SpecifyKind(dateTime, DateTimeKind.Utc)),
         _ => throw new InvalidOperationException($"Cannot read a timestamp from a {value?.GetType().Name ?? "null"} value."),
     };
+
+    /// <summary>
+    /// An expression of the start of the UTC <paramref name="bucket"/> (minute, hour or day) that the timestamp column
+    /// <paramref name="column"/> falls in, a timestamp read back with <see cref="FromDb"/>.
+    /// </summary>
+    public abstract string BucketStart(string column, TimelineBucket bucket);
+
+    /// <summary>
+    /// An integer expression of <paramref name="finished"/> minus <paramref name="started"/> (timestamp columns) in whole
+    /// microseconds, exact (timestamps are stored truncated to microseconds); null when either is null.
+    /// </summary>
+    public abstract string MicrosecondsBetween(string started, string finished);
 
     /// <summary>
     /// True when <paramref name="exception"/> (or an exception it wraps) says the database cannot be reached or cannot

@@ -27,6 +27,9 @@ internal sealed class SqliteDialect : SqlDialect
     private const int SqliteConstraintPrimaryKey = 1555;
     private const int SqliteConstraintUnique = 2067;
 
+    // A stored timestamp at a whole day (the form JsonTimestamp writes), whose tail completes a truncated timestamp.
+    private const string ZeroTimestamp = "2000-01-01T00:00:00.0000000Z";
+
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> ListProperties = new();
 
     private readonly string _connectionString;
@@ -106,6 +109,14 @@ internal sealed class SqliteDialect : SqlDialect
 
     private static bool IsList(Type type) => type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
 
+    // The unary + keeps the term from selecting an index (and changes no value of any type).
+    public override string NotThroughIndex(string expression) => "+" + expression;
+
+    // SQLite's lower() folds the ASCII letters only (no ICU extension is loaded); instr() compares exactly.
+    public override string ContainsFoldingAsciiCase(string text, string needle) => $"instr(lower({text}), {needle}) > 0";
+
+    // Timestamps are 'yyyy-MM-ddTHH:mm:ss.fffffffZ': whole seconds from the first 19 characters, microseconds from the
+    // first six digits of the fraction (the seventh is 0), all in integers (julianday's floating point is not exact).
     // json_each yields one row per array element; json_extract reads each property (timestamps stay the stored text).
     public override string JsonRows(string parameter, string alias, params string[] columns)
     {
@@ -116,6 +127,25 @@ internal sealed class SqliteDialect : SqlDialect
     public override DateTimeOffset FromDb(object value) => value is string text
         ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime()
         : base.FromDb(value);
+
+    // The stored text 'yyyy-MM-ddTHH:mm:ss.fffffffZ' cut after its minute, hour or day and completed with zeros: the
+    // bucket's start in the same fixed-width form.
+    public override string BucketStart(string column, TimelineBucket bucket)
+    {
+        var kept = bucket switch
+        {
+            TimelineBucket.Minute => "yyyy-MM-ddTHH:mm".Length,
+            TimelineBucket.Hour => "yyyy-MM-ddTHH".Length,
+            _ => "yyyy-MM-dd".Length,
+        };
+        return $"substr({column}, 1, {kept}) || '{ZeroTimestamp[kept..]}'";
+    }
+
+    // From the text, exactly: whole seconds by unixepoch of 'yyyy-MM-ddTHH:mm:ss', plus the fraction's first six digits
+    // (the microseconds; the seventh is always 0). julianday's floating point would lose microseconds.
+    public override string MicrosecondsBetween(string started, string finished) =>
+        $"((unixepoch(substr({finished}, 1, 19)) - unixepoch(substr({started}, 1, 19))) * 1000000 " +
+        $"+ CAST(substr({finished}, 21, 6) AS INTEGER) - CAST(substr({started}, 21, 6) AS INTEGER))";
 
     public override bool IsUnavailable(Exception exception) => IsUnavailableError(exception);
 

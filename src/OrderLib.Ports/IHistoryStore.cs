@@ -8,6 +8,9 @@ namespace OrderLib.Ports;
 /// services check them before calling. Shared semantics (the contract suite is their definition):
 /// <list type="bullet">
 /// <item>Timestamps compare as UTC instants; ranges include their start and exclude their end.</item>
+/// <item>Durations (finished minus started) compare in whole microseconds, the precision timestamps are stored with
+/// (<see cref="OrderLibClock.Truncate"/>): a <see cref="RunFilter.MinDuration"/> or <see cref="RunFilter.MaxDuration"/>
+/// with a fraction of a microsecond acts as the next whole microsecond up, respectively down.</item>
 /// <item><see cref="RunFilter.ErrorContains"/> and <see cref="JobFilter.NameContains"/> ignore the case of the ASCII
 /// letters A–Z only, on every store (other letters compare exactly); name prefixes and names compare ordinally.</item>
 /// <item>Reads see committed data; a page is one statement, so it is consistent in itself, and keyset positions make

@@ -17,7 +17,7 @@ public sealed record RunFilter
     /// <summary>Runs in one of these statuses; null or empty for any status.</summary>
     public IReadOnlySet<RunStatus>? Statuses { get; init; }
 
-    /// <summary>Runs of one of these jobs (at most <see cref="MaxJobIds"/>); null for any job.</summary>
+    /// <summary>Runs of one of these jobs (at most <see cref="MaxJobIds"/>); null or empty for any job (as <see cref="Statuses"/>; the text form drops an empty list).</summary>
     public IReadOnlyList<JobId>? JobIds { get; init; }
 
     /// <summary>Runs of the job with exactly this name (ordinal); null for any.</summary>

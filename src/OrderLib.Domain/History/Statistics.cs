@@ -169,6 +169,23 @@ public static class Timeline
         return starts;
     }
 
+    /// <summary>
+    /// The full timeline of a validated <paramref name="query"/>: one entry per bucket of <see cref="BucketStarts"/>, oldest
+    /// first, with the counts of <paramref name="counted"/> where it has that bucket's start and zeros elsewhere (the stores
+    /// count only the buckets that have runs).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> or <paramref name="counted"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="counted"/> has two entries for one bucket.</exception>
+    /// <exception cref="OrderLibValidationException">The query is invalid (<see cref="StatisticsQuery.Validate"/>).</exception>
+    public static IReadOnlyList<TimelineBucketCounts> Fill(StatisticsQuery query, IEnumerable<TimelineBucketCounts> counted)
+    {
+        ArgumentNullException.ThrowIfNull(counted);
+        var byStart = counted.ToDictionary(bucket => bucket.Start);
+        return BucketStarts(query)
+            .Select(start => byStart.TryGetValue(start, out var bucket) ? bucket with { Start = start } : new TimelineBucketCounts(start, 0, 0, 0))
+            .ToArray();
+    }
+
     /// <summary>The length of one bucket.</summary>
     public static TimeSpan Size(TimelineBucket bucket) => bucket switch
     {

@@ -41,8 +41,7 @@ public sealed class HistoryService
     public async IAsyncEnumerable<RunWithJobName> StreamRunsAsync(RunSearch search, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(search);
-        search = search with { Limit = StreamPageSize };
-        search.Validate();
+        search = (search with { Limit = Paging.MaxLimit }).Validate(); // the limit is ignored: any passes
         var position = search.Position;
         while (true)
         {

@@ -197,6 +197,42 @@ public abstract partial class TenantIsolationTests
     }
 
     [Test]
+    public async Task HistorySearchesOfB_FindNothingOfA_EvenByAsJobIdsAndNames()
+    {
+        // Searches that name jobs: each finds for A's ids and names exactly what it finds for ids and names nobody has.
+        var byTargets = new (string Name, Func<Targets, Task<object>> Search)[]
+        {
+            ("runs by job ids", async t => Ids(await B.History.SearchRunsAsync(new RunSearch { Filter = new RunFilter { JobIds = [t.Job, t.SecondJob, t.IdleJob] }, IncludeTotal = true }))),
+            ("runs by job name", async t => Ids(await B.History.SearchRunsAsync(new RunSearch { Filter = new RunFilter { JobName = t.JobName }, IncludeTotal = true }))),
+            ("runs by job name prefix", async t => Ids(await B.History.SearchRunsAsync(new RunSearch { Filter = new RunFilter { JobNamePrefix = t.JobName }, OrderBy = RunTimestamp.Finished }))),
+            ("jobs by name", async t => Ids(await B.History.SearchJobsAsync(new JobSearch { Filter = new JobFilter { NameEquals = t.JobName }, IncludeTotal = true }))),
+            ("jobs by name prefix", async t => Ids(await B.History.SearchJobsAsync(new JobSearch { Filter = new JobFilter { NamePrefix = t.JobName } }))),
+            ("jobs by name part", async t => Ids(await B.History.SearchJobsAsync(new JobSearch { Filter = new JobFilter { NameContains = t.JobName.ToUpperInvariant() } }))),
+        };
+        var before = await SnapshotAsync();
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var (name, search) in byTargets)
+            {
+                var forNever = await search(Never);
+                Assert.That(forNever, Is.EqualTo("0:"), $"{name}: nothing for a name or id nobody has");
+                Assert.That(await search(Foreign), Is.EqualTo(forNever), $"{name}: nothing of A's either");
+            }
+
+            // Searches that name no job: B's own runs and jobs only.
+            var everyRun = new RunSearch { OrderBy = RunTimestamp.Enqueued, Direction = SortDirection.OldestFirst, IncludeTotal = true };
+            Assert.That(Ids(await B.History.SearchRunsAsync(everyRun)), Is.EqualTo($"1:{_bReadyRun!.Id}"), "every run of B's");
+            Assert.That(await B.History.StreamRunsAsync(everyRun).Select(r => r.Run.Id).ToListAsync(), Is.EqualTo(new[] { _bReadyRun.Id }), "every run of B's, streamed");
+            Assert.That(Ids(await B.History.SearchRunsAsync(new RunSearch { Filter = new RunFilter { WorkerId = "a-worker" } })), Is.EqualTo("0:"), "A's worker");
+            Assert.That(Ids(await B.History.SearchJobsAsync(new JobSearch { IncludeTotal = true })), Is.EqualTo($"2:{_bExtract!.Id},{_bOther!.Id}"), "every job of B's");
+            Assert.That(Ids(await B.History.SearchJobsAsync(new JobSearch { Filter = new JobFilter { HasDependents = true } })), Is.EqualTo("0:"), "A's dependencies");
+            Assert.That((await A.History.SearchRunsAsync(everyRun)).Total, Is.EqualTo(4), "A's runs, for comparison");
+            Assert.That(await SnapshotAsync(), Is.EqualTo(before), "searches change nothing");
+        }
+    }
+
+    [Test]
     public async Task TheSameNameInTwoClients_IsTwoJobs()
     {
         var aExtract = await A.Jobs.GetByNameAsync("extract");
@@ -278,6 +314,12 @@ public abstract partial class TenantIsolationTests
 
     private static Operation Run(Func<IOrderLib, Targets, JobId, Task> act, Func<Targets, object> named) =>
         new(typeof(RunNotFoundException), act, t => [named(t)]);
+
+    /// <summary>A page of a search as text: its total when counted (else its item count), then its item ids.</summary>
+    private static string Ids(Page<RunWithJobName> page) => $"{page.Total ?? page.Items.Count}:{string.Join(",", page.Items.Select(r => r.Run.Id))}";
+
+    /// <inheritdoc cref="Ids(Page{RunWithJobName})"/>
+    private static string Ids(Page<JobWithLatestRun> page) => $"{page.Total ?? page.Items.Count}:{string.Join(",", page.Items.Select(j => j.Job.Id))}";
 
     private static async Task<Exception?> CaptureAsync(Func<Task> act)
     {
