@@ -18,15 +18,34 @@ public abstract partial class RelationalOrderLibStore
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var sql = _searchSql.SearchRuns(filter, orderBy, direction, after is not null);
         var param = RunSearchParameters(client, filter, after, limit);
         var rows = await ConnectAsync(
-            connection => connection.QueryAsync<RunRow, JobNameRow, RunWithJobName>(
-                Command(sql, param, null, cancellationToken),
-                (run, job) => new RunWithJobName(run.ToRun(_dialect), job.Name),
-                splitOn: "Id"),
+            async connection =>
+            {
+                var driver = await NarrowRangeAsync(connection, filter, orderBy, param, cancellationToken);
+                return await connection.QueryAsync<RunRow, JobNameRow, RunWithJobName>(
+                    Command(_searchSql.SearchRuns(filter, orderBy, direction, after is not null, driver), param, null, cancellationToken),
+                    (run, job) => new RunWithJobName(run.ToRun(_dialect), job.Name),
+                    splitOn: "Id");
+            },
             cancellationToken);
         return rows.ToArray();
+    }
+
+    // The timestamp whose range the search should read its candidates from, when the filter bounds a timestamp other than
+    // the ordering one and that range holds fewer than SearchSql.NarrowRange of the client's runs (one index-only count,
+    // capped): its few runs are then read and sorted, instead of walking the ordering's index past every run outside the
+    // range — the timestamps of a run move together, so a range of last month's finishes lies a month deep in the
+    // enqueue order, which neither planner foresees. Null when no such range is narrow (or none is set).
+    private async Task<RunTimestamp?> NarrowRangeAsync(System.Data.Common.DbConnection connection, RunFilter filter, RunTimestamp orderBy, object param, CancellationToken cancellationToken)
+    {
+        if (SearchSql.OtherRange(filter, orderBy) is not { } range)
+        {
+            return null;
+        }
+
+        var inRange = await connection.ExecuteScalarAsync<long>(Command(SearchSql.CountInRange(filter, range), param, null, cancellationToken));
+        return inRange < SearchSql.NarrowRange ? range : null;
     }
 
     /// <inheritdoc />
@@ -115,28 +134,103 @@ public abstract partial class RelationalOrderLibStore
     /// <summary>The statements of the history searches, built per filter from one fixed fragment per property that is set.</summary>
     private sealed class SearchSql(SqlDialect dialect)
     {
+        /// <summary>Fewer runs than this in a range of a timestamp other than the ordering one make it the search's driver.</summary>
+        public const int NarrowRange = 10_000;
+
         // Runs that can carry an error text (only Failed and Cancelled runs keep one: RunEnding.ErrorOf, the cascades and
         // the rescue), written exactly as the predicate of ix_job_runs_client_unsuccessful so that both planners match it.
         private const string Unsuccessful = "r.status IN ('Failed','Cancelled')";
 
         // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
-        private const int FewJobs = 4;
+        private const int FewJobsCount = 4;
 
         // The client's runs matching the filter in the order asked, after the position @afterAt, @afterId when there is
-        // one. The row-value comparison is a range of the index on (client_id, timestamp, id) on both databases.
-        public string SearchRuns(RunFilter filter, RunTimestamp orderBy, SortDirection direction, bool after)
+        // one. The row-value comparison is a range of the index on (client_id, timestamp, id) on both databases. An error
+        // text to look for, or a narrow range of another timestamp (narrowRange), first gathers the candidates through
+        // their own index — the client's failed and cancelled runs, or that range — in a materialized set, which is then
+        // sorted: walking the ordering's index would pass every run that does not match (a rare error text: all of them).
+        public string SearchRuns(RunFilter filter, RunTimestamp orderBy, SortDirection direction, bool after, RunTimestamp? narrowRange)
         {
             var at = TimestampColumn(orderBy);
             var (order, beyond) = direction == SortDirection.NewestFirst ? ("DESC", "<") : ("ASC", ">");
             var keyset = after ? $"\n  AND ({at}, r.id) {beyond} (@afterAt, @afterId)" : "";
+            var candidates = CandidateConditions(filter, narrowRange);
+            var (with, from) = candidates is null
+                ? ("", "job_runs r")
+                : ($"WITH candidates AS MATERIALIZED (\n    SELECT c.id FROM job_runs c WHERE {candidates})\n", "candidates k JOIN job_runs r ON r.id = k.id");
             return $"""
-                SELECT {RunColumns("r.")}, j.id AS Id, j.name AS Name
-                FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                {with}SELECT {RunColumns("r.")}, j.id AS Id, j.name AS Name
+                FROM {from} JOIN jobs j ON j.id = r.job_id
                 WHERE {RunConditions(filter, orderBy)}{keyset}
                 ORDER BY {at} {order}, r.id {order}
                 LIMIT @limit;
                 """;
         }
+
+        // The range of a timestamp other than the ordering one that the filter bounds (enqueued, started, finished: the
+        // first such), or null; none when the runs of a few named jobs are read job by job anyway.
+        public static RunTimestamp? OtherRange(RunFilter filter, RunTimestamp orderBy)
+        {
+            if (FewJobs(filter) || filter.ErrorContains is not null)
+            {
+                return null;
+            }
+
+            return Ranges(filter).Where(range => range.Timestamp != orderBy && (range.From ?? range.To) is not null).Select(range => (RunTimestamp?)range.Timestamp).FirstOrDefault();
+        }
+
+        // How many of the client's runs lie in the filter's range of the timestamp, counting no further than NarrowRange
+        // (an index-only read of that timestamp's index).
+        public static string CountInRange(RunFilter filter, RunTimestamp range) => $"""
+            SELECT COUNT(*) FROM (
+                SELECT 1 FROM job_runs c WHERE c.client_id = @client AND {Join(RangeConditions(filter, range, "c."))}
+                LIMIT {NarrowRange}) AS in_range;
+            """;
+
+        // The candidates' conditions (alias c) for SearchRuns: the error text among the failed and cancelled runs and/or the
+        // narrow range, with the filter's other ranges; null when the search walks the ordering's index instead.
+        private string? CandidateConditions(RunFilter filter, RunTimestamp? narrowRange)
+        {
+            if (filter.ErrorContains is null && narrowRange is null)
+            {
+                return null;
+            }
+
+            var where = new List<string> { "c.client_id = @client" };
+            if (filter.ErrorContains is not null)
+            {
+                where.Add(Unsuccessful.Replace("r.", "c.", StringComparison.Ordinal));
+                where.Add(dialect.ContainsFoldingAsciiCase("c.error", "@errorContains"));
+            }
+
+            foreach (var range in Ranges(filter))
+            {
+                where.AddRange(RangeConditions(filter, range.Timestamp, "c."));
+            }
+
+            return Join(where);
+        }
+
+        // The filter's three time ranges, each with its bounds.
+        private static (RunTimestamp Timestamp, DateTimeOffset? From, DateTimeOffset? To)[] Ranges(RunFilter filter) =>
+        [
+            (RunTimestamp.Enqueued, filter.EnqueuedFrom, filter.EnqueuedTo),
+            (RunTimestamp.Started, filter.StartedFrom, filter.StartedTo),
+            (RunTimestamp.Finished, filter.FinishedFrom, filter.FinishedTo),
+        ];
+
+        // The conditions of the filter's range of one timestamp on the runs aliased by prefix (parameters @<name>From / To).
+        private static List<string> RangeConditions(RunFilter filter, RunTimestamp timestamp, string prefix)
+        {
+            var where = new List<string>();
+            var range = Ranges(filter).Single(r => r.Timestamp == timestamp);
+            var name = timestamp.ToString().ToLowerInvariant();
+            AddRange(where, prefix + TimestampName(timestamp), range.From, range.To, name);
+            return where;
+        }
+
+        // The runs of one job or a few named jobs are found through ix_job_runs_job and sorted.
+        private static bool FewJobs(RunFilter filter) => filter.JobName is not null || filter.JobIds is { Count: > 0 and <= FewJobsCount };
 
         // The jobs table is joined only when a job name is filtered on.
         public string CountRuns(RunFilter filter, RunTimestamp orderBy) => $"""
@@ -162,11 +256,13 @@ public abstract partial class RelationalOrderLibStore
             WHERE {JobConditions(filter)};
             """;
 
-        private static string TimestampColumn(RunTimestamp orderBy) => orderBy switch
+        private static string TimestampColumn(RunTimestamp timestamp) => "r." + TimestampName(timestamp);
+
+        private static string TimestampName(RunTimestamp timestamp) => timestamp switch
         {
-            RunTimestamp.Started => "r.started_at",
-            RunTimestamp.Finished => "r.finished_at",
-            _ => "r.enqueued_at",
+            RunTimestamp.Started => "started_at",
+            RunTimestamp.Finished => "finished_at",
+            _ => "enqueued_at",
         };
 
         private static bool NamesJob(RunFilter filter) => filter.JobName is not null || filter.JobNamePrefix is not null;
@@ -196,8 +292,7 @@ public abstract partial class RelationalOrderLibStore
         {
             // The runs of one job or a few named jobs are found through ix_job_runs_job and sorted: SQLite, without
             // statistics, would rather walk all the client's runs in order through the client's timestamp index than sort.
-            var fewJobs = filter.JobName is not null || filter.JobIds is { Count: > 0 and <= FewJobs };
-            var where = new List<string> { (fewJobs ? dialect.NotThroughIndex("r.client_id") : "r.client_id") + " = @client" };
+            var where = new List<string> { (FewJobs(filter) ? dialect.NotThroughIndex("r.client_id") : "r.client_id") + " = @client" };
             if (orderBy != RunTimestamp.Enqueued)
             {
                 // Only the runs having the timestamp are listed; also the predicate of its partial index.
@@ -244,9 +339,11 @@ public abstract partial class RelationalOrderLibStore
 
             AddInclusive(where, "r.attempt", filter.MinAttempt, filter.MaxAttempt, "Attempt");
 
-            AddRange(where, "r.enqueued_at", filter.EnqueuedFrom, filter.EnqueuedTo, "enqueued");
-            AddRange(where, "r.started_at", filter.StartedFrom, filter.StartedTo, "started");
-            AddRange(where, "r.finished_at", filter.FinishedFrom, filter.FinishedTo, "finished");
+            foreach (var range in Ranges(filter))
+            {
+                where.AddRange(RangeConditions(filter, range.Timestamp, "r."));
+            }
+
             AddInclusive(where, dialect.MicrosecondsBetween("r.started_at", "r.finished_at"), filter.MinDuration, filter.MaxDuration, "Duration");
 
             if (filter.ErrorContains is not null)

@@ -37,7 +37,7 @@ public abstract partial class RelationalOrderLibStore
                 // Result sets: the runs overall (job id 0) and per job, in job id order; the buckets that have runs,
                 // oldest first; the queue depth.
                 await using var grid = await connection.QueryMultipleAsync(Command(
-                    _statisticsSql.Statistics(query.Bucket, someJobs: query.JobIds is not null), param, null, cancellationToken));
+                    _statisticsSql.Statistics(query.Bucket, someJobs: query.JobIds is { Count: > 0 }), param, null, cancellationToken));
                 var runs = (await grid.ReadAsync<RunStatisticsRow>()).ToArray();
                 var buckets = await grid.ReadAsync<TimelineRow>();
                 var queue = await grid.ReadSingleAsync<QueueDepthRow>();

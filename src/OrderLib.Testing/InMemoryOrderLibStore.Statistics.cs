@@ -14,7 +14,7 @@ public sealed partial class InMemoryOrderLibStore
         lock (_lock)
         {
             now = Utc(now);
-            var selected = query.JobIds?.ToHashSet();
+            var selected = query.JobIds is { Count: > 0 } ids ? ids.ToHashSet() : null;
             var jobs = _jobs.Values.Where(job => job.ClientId == client && (selected is null || selected.Contains(job.Id))).ToArray();
             var perJob = jobs
                 .Select(job => (Job: job, Runs: _runsByJob[job.Id.Value].Select(id => _runs[id]).Where(run => run.FinishedAt >= query.From && run.FinishedAt < query.To).ToArray()))

@@ -11,7 +11,7 @@ public sealed record StatisticsQuery(DateTimeOffset From, DateTimeOffset To)
     /// <summary>The most buckets a timeline may have.</summary>
     public const int MaxBuckets = 10_000;
 
-    /// <summary>Only these jobs (at most <see cref="RunFilter.MaxJobIds"/>); null for all the client's jobs. Also scopes <see cref="HistoryStatistics.Queue"/>.</summary>
+    /// <summary>Only these jobs (at most <see cref="RunFilter.MaxJobIds"/>); null or empty for all the client's jobs, as in <see cref="RunFilter.JobIds"/>. Also scopes <see cref="HistoryStatistics.Queue"/>.</summary>
     public IReadOnlyList<JobId>? JobIds { get; init; }
 
     /// <summary>The timeline's bucket size; the default is an hour.</summary>

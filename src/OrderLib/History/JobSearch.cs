@@ -7,19 +7,10 @@ namespace OrderLib;
 /// A search of one client's jobs, in job id order: which jobs (<see cref="Filter"/>), one page of how many, from where.
 /// Bind it from text with <see cref="FromFields"/> and back with <see cref="ToFields"/>.
 /// </summary>
-public sealed record JobSearch
+public sealed record JobSearch : PagedSearch
 {
     /// <summary>Which jobs; the default matches every job.</summary>
     public JobFilter Filter { get; init; } = new();
-
-    /// <summary>The page size, 1 to 1000. Default: 100.</summary>
-    public int Limit { get; init; } = 100;
-
-    /// <summary>The <see cref="Page{T}.Next"/> of the previous page of a job search, or null for the first page.</summary>
-    public PageCursor? Cursor { get; init; }
-
-    /// <summary>True to count every matching job into <see cref="Page{T}.Total"/> (one more query).</summary>
-    public bool IncludeTotal { get; init; }
 
     /// <summary>
     /// Binds a search from text fields (keys: the camelCase property names of this record and of <see cref="JobFilter"/>;
@@ -47,11 +38,8 @@ public sealed record JobSearch
                 MinPriority = reader.Int("minPriority"),
                 MaxPriority = reader.Int("maxPriority"),
             },
-            Limit = reader.Int("limit") ?? 100,
-            Cursor = reader.Cursor("cursor"),
-            IncludeTotal = reader.Bool("includeTotal") ?? false,
         };
-        return search.Validate();
+        return ((JobSearch)search.WithPaging(reader)).Validate();
     }
 
     /// <summary>The search as text fields, only those that differ from the defaults, in a fixed order (see <see cref="RunSearch.ToFields"/>).</summary>
@@ -70,9 +58,7 @@ public sealed record JobSearch
         fields.Bool("hasDependents", Filter.HasDependents);
         fields.Int("minPriority", Filter.MinPriority);
         fields.Int("maxPriority", Filter.MaxPriority);
-        fields.Int("limit", Limit == 100 ? null : Limit);
-        fields.Text("cursor", Cursor?.ToString());
-        fields.Text("includeTotal", IncludeTotal ? "true" : null);
+        WritePaging(fields);
         return fields.Fields;
     }
 
@@ -115,6 +101,6 @@ public sealed record JobSearch
     private static readonly string[] JobKeys =
     [
         "nameEquals", "namePrefix", "nameContains", "hasSchedule", "nextDueFrom", "nextDueTo", "latestStatuses", "hasRuns",
-        "hasDependencies", "hasDependents", "minPriority", "maxPriority", "limit", "cursor", "includeTotal",
+        "hasDependencies", "hasDependents", "minPriority", "maxPriority", .. PagingKeys,
     ];
 }

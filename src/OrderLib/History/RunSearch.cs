@@ -7,7 +7,7 @@ namespace OrderLib;
 /// from where. Bind it from text with <see cref="FromFields"/> (a command line, a URL's query) and back with
 /// <see cref="ToFields"/>.
 /// </summary>
-public sealed record RunSearch
+public sealed record RunSearch : PagedSearch
 {
     /// <summary>Which runs; the default matches every run.</summary>
     public RunFilter Filter { get; init; } = new();
@@ -17,15 +17,6 @@ public sealed record RunSearch
 
     /// <summary>Newest or oldest first. Default: newest first.</summary>
     public SortDirection Direction { get; init; } = SortDirection.NewestFirst;
-
-    /// <summary>The page size, 1 to 1000. Default: 100. Streaming ignores it.</summary>
-    public int Limit { get; init; } = 100;
-
-    /// <summary>The <see cref="Page{T}.Next"/> of the previous page of the same search, or null for the first page.</summary>
-    public PageCursor? Cursor { get; init; }
-
-    /// <summary>True to count every matching run into <see cref="Page{T}.Total"/> (one more query).</summary>
-    public bool IncludeTotal { get; init; }
 
     /// <summary>
     /// Binds a search from text fields, as a command line or a URL gives them (the keys are the camelCase property names of
@@ -59,11 +50,8 @@ public sealed record RunSearch
             },
             OrderBy = reader.Enum<RunTimestamp>("orderBy") ?? RunTimestamp.Enqueued,
             Direction = reader.Direction("direction") ?? SortDirection.NewestFirst,
-            Limit = reader.Int("limit") ?? 100,
-            Cursor = reader.Cursor("cursor"),
-            IncludeTotal = reader.Bool("includeTotal") ?? false,
         };
-        return search.Validate();
+        return ((RunSearch)search.WithPaging(reader)).Validate();
     }
 
     /// <summary>
@@ -93,9 +81,7 @@ public sealed record RunSearch
         fields.Text("errorContains", Filter.ErrorContains);
         fields.Text("orderBy", OrderBy == RunTimestamp.Enqueued ? null : OrderBy.ToString().ToLowerInvariant());
         fields.Text("direction", Direction == SortDirection.NewestFirst ? null : "oldest");
-        fields.Int("limit", Limit == 100 ? null : Limit);
-        fields.Text("cursor", Cursor?.ToString());
-        fields.Text("includeTotal", IncludeTotal ? "true" : null);
+        WritePaging(fields);
         return fields.Fields;
     }
 
@@ -146,7 +132,7 @@ public sealed record RunSearch
     [
         "statuses", "jobIds", "jobName", "jobNamePrefix", "workerId", "minAttempt", "maxAttempt", "enqueuedFrom", "enqueuedTo",
         "startedFrom", "startedTo", "finishedFrom", "finishedTo", "minDuration", "maxDuration", "errorContains",
-        "orderBy", "direction", "limit", "cursor", "includeTotal",
+        "orderBy", "direction", .. PagingKeys,
     ];
 
     // "rs1:<orderBy>:<direction>:", then the position's UTC ticks and run id.
