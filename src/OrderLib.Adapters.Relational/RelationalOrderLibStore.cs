@@ -56,6 +56,9 @@ namespace OrderLib.Adapters.Relational;
 /// <c>FOR UPDATE SKIP LOCKED</c> (earliest due first) and their upstream jobs <c>FOR SHARE SKIP LOCKED</c>, leaving a job
 /// whose rows are held elsewhere due for the next call; then, holding only those job rows, it takes its Pending-run locks
 /// (the dependents' runs it shifts) in one ascending pass, like any other operation.</item>
+/// <item>A prune batch (<see cref="PruneRunsAsync"/>) never waits for a lock either: it reads job rows without locking
+/// them, locks its candidate terminal runs <c>FOR UPDATE SKIP LOCKED</c> (a run a job delete or a run-row pass holds is
+/// left for a later prune) and deletes only those; see RelationalOrderLibStore.Retention.cs.</item>
 /// </list>
 /// <para>
 /// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
@@ -81,7 +84,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // The statements, written once for all databases and organised by area: each area's class sits in its file
     // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Graphs.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs,
-    // .Schedules.cs, .Batches.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
+    // .Schedules.cs, .Batches.cs, .Retention.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
     // RelationalOrderLibStore.Shared.cs. The only dialect-specific pieces are the row-lock clauses
     // (SqlDialect.ForUpdateOf, ForShareOf, SkipLocked), which are empty on SQLite, where the immediate write transaction
     // serialises writers already, and how lists (InList) and batches of rows (JsonRows) are passed. Statuses are
@@ -96,6 +99,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly TriggerSql _triggerSql;
     private readonly ScheduleSql _scheduleSql;
     private readonly BatchSql _batchSql;
+    private readonly RetentionSql _retentionSql;
 
     private readonly ExpectedSchema _schema;
 
@@ -116,6 +120,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _triggerSql = new TriggerSql(dialect, _sharedSql);
         _scheduleSql = new ScheduleSql(dialect, _sharedSql);
         _batchSql = new BatchSql(dialect, _sharedSql);
+        _retentionSql = new RetentionSql(dialect);
         Capabilities = capabilities;
     }
 
