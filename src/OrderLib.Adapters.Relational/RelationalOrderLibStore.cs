@@ -57,8 +57,8 @@ namespace OrderLib.Adapters.Relational;
 /// whose rows are held elsewhere due for the next call; then, holding only those job rows, it takes its Pending-run locks
 /// (the dependents' runs it shifts) in one ascending pass, like any other operation.</item>
 /// <item>A prune batch (<see cref="PruneRunsAsync"/>) never waits for a lock either: it reads job rows without locking
-/// them, locks its candidate terminal runs <c>FOR UPDATE SKIP LOCKED</c> (a run a job delete or a run-row pass holds is
-/// left for a later prune) and deletes only those; see RelationalOrderLibStore.Retention.cs.</item>
+/// them, and locks only the terminal runs it deletes, <c>FOR UPDATE SKIP LOCKED</c> in the delete itself (a run a job
+/// delete or a run-row pass holds is left for a later prune); see RelationalOrderLibStore.Retention.cs.</item>
 /// </list>
 /// <para>
 /// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
