@@ -139,30 +139,16 @@ public sealed class PostgresRetentionLockTests
         (await Client.Runs.ListForJobAsync(job)).Items.Select(r => r.Id).Reverse().ToArray();
 
     /// <summary>Rows of several tables locked FOR UPDATE in one open transaction of a raw connection, until released.</summary>
-    private sealed class LockedRows : IAsyncDisposable
+    private sealed class LockedRows(NpgsqlConnection connection) : IAsyncDisposable
     {
-        private readonly NpgsqlConnection _connection;
-        private readonly NpgsqlTransaction _transaction;
-
-        private LockedRows(NpgsqlConnection connection, NpgsqlTransaction transaction)
-        {
-            _connection = connection;
-            _transaction = transaction;
-        }
+        // The open transaction; null once released.
+        private NpgsqlTransaction? _open;
 
         /// <summary>Locks each (table, id) row, in the order given.</summary>
         public static async Task<LockedRows> TakeAsync(string connectionString, params (string Table, long Id)[] rows)
         {
-            var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            var locked = new LockedRows(connection, await connection.BeginTransactionAsync());
-            foreach (var (table, id) in rows)
-            {
-                await using var command = new NpgsqlCommand($"SELECT id FROM {table} WHERE id = @id FOR UPDATE;", connection, locked._transaction);
-                command.Parameters.AddWithValue("id", id);
-                Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo(id), $"{table} {id} is locked");
-            }
-
+            var locked = new LockedRows(new NpgsqlConnection(connectionString));
+            await locked.LockAsync(rows);
             return locked;
         }
 
@@ -170,8 +156,8 @@ public sealed class PostgresRetentionLockTests
         public async Task WaitUntilSomeoneWaitsAsync()
         {
             await using var command = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_stat_activity WHERE @pid = ANY(pg_blocking_pids(pid));", _connection);
-            command.Parameters.AddWithValue("pid", _connection.ProcessID);
+                "SELECT count(*) FROM pg_stat_activity WHERE @pid = ANY(pg_blocking_pids(pid));", connection, _open);
+            command.Parameters.AddWithValue("pid", connection.ProcessID);
             for (var polls = 0; (long)(await command.ExecuteScalarAsync())! == 0; polls++)
             {
                 Assert.That(polls, Is.LessThan(500), "nobody came to wait for the held rows");
@@ -179,13 +165,32 @@ public sealed class PostgresRetentionLockTests
             }
         }
 
-        public Task ReleaseAsync() => _transaction.Connection is null ? Task.CompletedTask : _transaction.RollbackAsync();
+        /// <summary>Rolls the transaction back, releasing the rows (once; later calls do nothing).</summary>
+        public async Task ReleaseAsync()
+        {
+            if (Interlocked.Exchange(ref _open, null) is { } transaction)
+            {
+                await transaction.RollbackAsync();
+                await transaction.DisposeAsync();
+            }
+        }
 
         public async ValueTask DisposeAsync()
         {
             await ReleaseAsync();
-            await _transaction.DisposeAsync();
-            await _connection.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+
+        private async Task LockAsync((string Table, long Id)[] rows)
+        {
+            await connection.OpenAsync();
+            _open = await connection.BeginTransactionAsync();
+            foreach (var (table, id) in rows)
+            {
+                await using var command = new NpgsqlCommand($"SELECT id FROM {table} WHERE id = @id FOR UPDATE;", connection, _open);
+                command.Parameters.AddWithValue("id", id);
+                Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo(id), $"{table} {id} is locked");
+            }
         }
     }
 }
