@@ -42,6 +42,8 @@ internal static class EveryStoreCall
         ("RescueExpiredRuns", () => store.RescueExpiredRunsAsync(Now, RetryPolicy.Default, 10, CancellationToken.None)),
         ("EnqueueDueRuns", () => store.EnqueueDueRunsAsync(Now, Clients.All, 10, CancellationToken.None)),
         ("GetEarliestDueAt", () => store.GetEarliestDueAtAsync(Clients.All, CancellationToken.None)),
+        ("PruneRuns", () => store.PruneRunsAsync(Client, new PruneRequest(Now), null, CancellationToken.None)),
+        ("ListClients", () => store.ListClientsAsync(CancellationToken.None)),
     ];
 
     /// <summary>Asserts that every call throws <typeparamref name="T"/> (in one multiple-assert scope) and returns the errors.</summary>
