@@ -83,9 +83,12 @@ public abstract partial class RelationalOrderLibStore
             // (finished_at, id) order, the first @batchSize of them (a range of ix_job_runs_client_finished, the row
             // comparison included). Then each candidate job once: its latest run and its keep boundary, the id of its
             // @keep-th newest run (none when it has fewer runs: it keeps them all; not read when @keep is 0). A candidate
-            // goes when it is neither the latest run nor at or above the boundary. Nothing is locked.
-            Candidates = """
-                WITH c AS (
+            // goes when it is neither the latest run nor at or above the boundary. Nothing is locked. Both parts are
+            // MATERIALIZED, so the candidates are read once and each boundary once per job, not per candidate; the jobs are
+            // found by primary key (IndexedIn; they are the client's, as job_runs.client_id copies the job's), never by a
+            // scan of the client's jobs.
+            Candidates = $"""
+                WITH c AS MATERIALIZED (
                     SELECT r.id, r.job_id, r.status, r.finished_at FROM job_runs r
                     WHERE r.client_id = @client AND r.finished_at IS NOT NULL AND r.finished_at < @olderThan
                       AND (r.finished_at, r.id) > (@afterAt, @afterId)
@@ -93,11 +96,11 @@ public abstract partial class RelationalOrderLibStore
                     ORDER BY r.finished_at, r.id
                     LIMIT @batchSize
                 ),
-                b AS (
+                b AS MATERIALIZED (
                     SELECT j.id, j.name, j.latest_run_id,
                         CASE WHEN @keep = 0 THEN NULL
                              ELSE (SELECT k.id FROM job_runs k WHERE k.job_id = j.id ORDER BY k.id DESC LIMIT 1 OFFSET @keepOffset) END AS boundary
-                    FROM jobs j WHERE j.id IN (SELECT c.job_id FROM c) AND j.client_id = @client
+                    FROM jobs j WHERE {dialect.IndexedIn("j.id", "SELECT c.job_id FROM c")}
                 )
                 SELECT c.id AS RunId, c.job_id AS JobId, b.name AS JobName, c.status AS Status, c.finished_at AS FinishedAt,
                     CASE WHEN c.id <> b.latest_run_id AND (@keep = 0 OR c.id < b.boundary) THEN 1 ELSE 0 END AS Deletable
