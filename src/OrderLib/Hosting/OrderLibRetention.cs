@@ -82,14 +82,14 @@ public sealed class OrderLibRetention : BackgroundService
                 catch (OrderLibDatabaseUnavailableException unavailable) when (!stoppingToken.IsCancellationRequested)
                 {
                     // An outage, not a fault of the service: a warning with the driver's message, no stack trace.
-                    RetentionLog.StoreUnavailable(_logger, unavailable.InnerException?.Message ?? unavailable.Message, settings.Interval);
+                    RetentionLog.StoreUnavailable(_logger, unavailable.InnerException?.Message ?? unavailable.Message, UntilNextPass(settings, started));
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
-                    RetentionLog.PassFailed(_logger, exception, settings.Interval);
+                    RetentionLog.PassFailed(_logger, exception, UntilNextPass(settings, started));
                 }
 
-                var sleep = settings.Interval - _time.GetElapsedTime(started);
+                var sleep = UntilNextPass(settings, started);
                 if (sleep > TimeSpan.Zero)
                 {
                     RetentionLog.Sleeping(_logger, sleep);
@@ -103,6 +103,13 @@ public sealed class OrderLibRetention : BackgroundService
         }
 
         RetentionLog.Stopped(_logger);
+    }
+
+    /// <summary>The wait from now until the pass after the one that started at <paramref name="started"/> (a timestamp of the time provider); zero when it is due.</summary>
+    private TimeSpan UntilNextPass(RetentionSettings settings, long started)
+    {
+        var wait = settings.Interval - _time.GetElapsedTime(started);
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 
     /// <summary>Prunes every served client with the request of this pass, one after the other.</summary>
