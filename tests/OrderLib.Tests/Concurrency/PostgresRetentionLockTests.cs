@@ -20,31 +20,32 @@ public sealed class PostgresRetentionLockTests
     private ServiceProvider? _services;
     private IOrderLib? _client;
 
-    private IOrderLib Client => _client ?? throw new InvalidOperationException("No services yet.");
+    private IOrderLib Client => _client ?? throw new InvalidOperationException("No client yet.");
 
+    // One database and one set of services for the fixture; each test works as a client of its own.
     [OneTimeSetUp]
-    public Task CreateDatabase() => _database.CreateAsync();
-
-    [OneTimeTearDown]
-    public Task DropDatabase() => _database.DropAsync();
-
-    [SetUp]
-    public void BuildServices()
+    public async Task CreateDatabaseAndServices()
     {
+        await _database.CreateAsync();
         var services = new ServiceCollection();
         services.AddOrderLib(builder => builder.UsePostgres(_database.ConnectionString));
         _services = services.BuildServiceProvider();
-        _client = _services.GetRequiredService<IOrderLib>().ForClient(new ClientId("retention-lock-" + Guid.NewGuid().ToString("N")));
     }
 
-    [TearDown]
-    public async Task DisposeServices()
+    [OneTimeTearDown]
+    public async Task DisposeServicesAndDropDatabase()
     {
         if (_services is not null)
         {
             await _services.DisposeAsync();
         }
+
+        await _database.DropAsync();
     }
+
+    [SetUp]
+    public void UseANewClient() =>
+        _client = _services!.GetRequiredService<IOrderLib>().ForClient(new ClientId("retention-lock-" + Guid.NewGuid().ToString("N")));
 
     [Test]
     public async Task A_prune_does_not_wait_for_a_completion_holding_the_job_row_and_its_running_run()

@@ -182,6 +182,8 @@ public sealed class RetentionTests
 
     private static readonly (string Option, Action<OrderLibRetentionOptions> Break)[] InvalidOptions =
     [
+        ("Clients", o => o.Clients = []),
+        ("Clients", o => o.Clients = [" "]),
         ("Interval", o => o.Interval = TimeSpan.Zero),
         ("Interval", o => o.Interval = TimeSpan.FromDays(8)),
         ("MaxAge", o => o.MaxAge = TimeSpan.FromSeconds(-1)),
@@ -191,8 +193,6 @@ public sealed class RetentionTests
         ("BatchSize", o => o.BatchSize = PruneRequest.MaxBatchSize + 1),
         ("PauseBetweenBatches", o => o.PauseBetweenBatches = TimeSpan.FromMilliseconds(-1)),
         ("PauseBetweenBatches", o => o.PauseBetweenBatches = TimeSpan.FromHours(2)),
-        ("Clients", o => o.Clients = []),
-        ("Clients", o => o.Clients = [" "]),
     ];
 
     private static IEnumerable<TestCaseData> InvalidOptionCases() =>
