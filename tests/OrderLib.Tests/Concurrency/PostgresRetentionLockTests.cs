@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NUnit.Framework;
+using OrderLib.Ports;
 
 namespace OrderLib.Tests.Concurrency;
 
@@ -116,6 +117,39 @@ public sealed class PostgresRetentionLockTests
         }
     }
 
+    [Test]
+    public async Task Prunes_beside_a_worker_that_claims_and_completes_dependent_runs_all_complete_and_keep_only_the_latest_runs()
+    {
+        var jobs = new List<JobId>();
+        for (var i = 0; i < 4; i++)
+        {
+            var up = await CreateJobAsync($"up-{i}");
+            var down = await CreateJobAsync($"down-{i}");
+            await Client.Dependencies.AddAsync(down, up);
+            jobs.AddRange([up, down]);
+        }
+
+        var drain = DrainAsync(jobs, rounds: 15);
+        var prunes = 0;
+        while (!drain.IsCompleted)
+        {
+            await Client.History.PruneAsync(new PruneRequest(TimeProvider.System.GetUtcNow().AddHours(1)) { BatchSize = 3 }).WaitAsync(PruneTimeout);
+            prunes++;
+        }
+
+        await drain;
+        await PruneEverythingAsync();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(prunes, Is.GreaterThan(1), "the prunes ran while the worker did");
+            foreach (var job in jobs)
+            {
+                Assert.That(await RunIdsAsync(job), Has.Length.EqualTo(1), $"job {job}: its latest run only");
+                Assert.That((await Client.Runs.ListForJobAsync(job)).Items.Single().Status, Is.EqualTo(RunStatus.Succeeded));
+            }
+        }
+    }
+
     private async Task<JobId> CreateJobAsync(string name) => (await Client.Jobs.CreateAsync(new JobDefinition(name))).Id;
 
     // Runs the job `count` times to success; returns the runs, oldest first.
@@ -130,6 +164,30 @@ public sealed class PostgresRetentionLockTests
         }
 
         return runs;
+    }
+
+    // Enqueues every job (the dependents wait for their upstream job), then claims and reports every ready run Succeeded
+    // until none is left, `rounds` times.
+    private async Task DrainAsync(IReadOnlyList<JobId> jobs, int rounds)
+    {
+        var workers = _services!.GetRequiredService<WorkerRunService>();
+        var only = Clients.Only(Client.ClientId);
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var job in jobs)
+            {
+                await Client.Runs.EnqueueAsync(job);
+            }
+
+            IReadOnlyList<ClaimedRun> claimed;
+            while ((claimed = await workers.ClaimAsync(Worker, 10, only)).Count > 0)
+            {
+                foreach (var run in claimed)
+                {
+                    await workers.ReportSucceededAsync(run.Run.Id, Worker);
+                }
+            }
+        }
     }
 
     // Prunes every finished run the client has (keeping each job's latest), failing when it takes longer than PruneTimeout.
