@@ -56,6 +56,9 @@ namespace OrderLib.Adapters.Relational;
 /// <c>FOR UPDATE SKIP LOCKED</c> (earliest due first) and their upstream jobs <c>FOR SHARE SKIP LOCKED</c>, leaving a job
 /// whose rows are held elsewhere due for the next call; then, holding only those job rows, it takes its Pending-run locks
 /// (the dependents' runs it shifts) in one ascending pass, like any other operation.</item>
+/// <item>A prune batch (<see cref="PruneRunsAsync"/>) never waits for a lock either: it reads job rows without locking
+/// them, and locks only the terminal runs it deletes, <c>FOR UPDATE SKIP LOCKED</c> in the delete itself (a run a job
+/// delete or a run-row pass holds is left for a later prune); see RelationalOrderLibStore.Retention.cs.</item>
 /// </list>
 /// <para>
 /// Everything runs at READ COMMITTED: each statement of a batch sees what committed before it started, and a row
@@ -81,7 +84,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // The statements, written once for all databases and organised by area: each area's class sits in its file
     // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Graphs.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs,
-    // .Schedules.cs, .Batches.cs, .Search.cs, .Statistics.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
+    // .Schedules.cs, .Batches.cs, .Search.cs, .Statistics.cs, .Retention.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
     // RelationalOrderLibStore.Shared.cs. The only dialect-specific pieces are the row-lock clauses
     // (SqlDialect.ForUpdateOf, ForShareOf, SkipLocked), which are empty on SQLite, where the immediate write transaction
     // serialises writers already, and how lists (InList) and batches of rows (JsonRows) are passed. Statuses are
@@ -98,6 +101,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly BatchSql _batchSql;
     private readonly SearchSql _searchSql;
     private readonly StatisticsSql _statisticsSql;
+    private readonly RetentionSql _retentionSql;
 
     private readonly ExpectedSchema _schema;
 
@@ -120,6 +124,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _batchSql = new BatchSql(dialect, _sharedSql);
         _searchSql = new SearchSql(dialect);
         _statisticsSql = new StatisticsSql(dialect);
+        _retentionSql = new RetentionSql(dialect);
         Capabilities = capabilities;
     }
 

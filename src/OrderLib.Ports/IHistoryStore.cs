@@ -63,7 +63,8 @@ public interface IHistoryStore
     /// <see cref="PruneRequest.BatchSize"/> terminal runs that finished before <see cref="PruneRequest.OlderThan"/>, oldest
     /// finished first (then run id), strictly after <paramref name="after"/>, and deletes those that are neither among their
     /// job's <see cref="PruneRequest.KeepLatestPerJob"/> newest runs nor its latest run, in one short transaction that locks
-    /// only the deleted rows (so claims and completions do not wait on it).
+    /// only the deleted rows (so claims and completions do not wait on it). Where rows are locked (PostgreSQL), a candidate
+    /// another transaction holds at that moment is skipped, left for a later prune, rather than waited for.
     /// </summary>
     /// <returns>The runs deleted and where the next batch starts (null: nothing is left to look at).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="request"/> is null.</exception>

@@ -15,13 +15,16 @@ public sealed record PruneRequest(DateTimeOffset OlderThan, int KeepLatestPerJob
     /// <summary>The most runs deleted per transaction.</summary>
     public const int MaxBatchSize = 50_000;
 
+    /// <summary>The longest pause between batches.</summary>
+    public static TimeSpan MaxPauseBetweenBatches { get; } = TimeSpan.FromHours(1);
+
     /// <summary>Runs deleted per transaction (1 to <see cref="MaxBatchSize"/>): each batch is one short transaction, so claims and completions never wait long behind a prune.</summary>
     public int BatchSize { get; init; } = DefaultBatchSize;
 
-    /// <summary>A pause after each batch, leaving the database to other work; zero (the default) for none.</summary>
+    /// <summary>A pause after each batch, leaving the database to other work: zero (the default) for none, at most <see cref="MaxPauseBetweenBatches"/>.</summary>
     public TimeSpan PauseBetweenBatches { get; init; } = TimeSpan.Zero;
 
-    /// <summary>Checks the request: a keep count of 0 or more, a batch size in range, a pause not negative.</summary>
+    /// <summary>Checks the request: a keep count of 0 or more, a batch size in range, a pause in range.</summary>
     /// <returns>This request, for chaining.</returns>
     /// <exception cref="OrderLibValidationException">A rule is broken; the error names the property (camelCase), and nothing was deleted.</exception>
     public PruneRequest Validate()
@@ -33,6 +36,11 @@ public sealed record PruneRequest(DateTimeOffset OlderThan, int KeepLatestPerJob
         }
 
         HistoryRules.RequireNotNegative(PauseBetweenBatches, "pauseBetweenBatches", "The pause between batches");
+        if (PauseBetweenBatches > MaxPauseBetweenBatches)
+        {
+            throw new OrderLibValidationException("pauseBetweenBatches", $"The pause between batches must be at most {MaxPauseBetweenBatches}; got {PauseBetweenBatches}.");
+        }
+
         return this;
     }
 }

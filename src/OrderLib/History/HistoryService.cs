@@ -117,6 +117,7 @@ public sealed class HistoryService
                 await Task.Delay(request.PauseBetweenBatches, _context.TimeProvider, cancellationToken);
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             var batch = await _context.HistoryStore.PruneRunsAsync(_context.Client, request, position, cancellationToken);
             batches++;
             foreach (var run in batch.Deleted)

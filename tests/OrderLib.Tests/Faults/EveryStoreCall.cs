@@ -42,6 +42,13 @@ internal static class EveryStoreCall
         ("RescueExpiredRuns", () => store.RescueExpiredRunsAsync(Now, RetryPolicy.Default, 10, CancellationToken.None)),
         ("EnqueueDueRuns", () => store.EnqueueDueRunsAsync(Now, Clients.All, 10, CancellationToken.None)),
         ("GetEarliestDueAt", () => store.GetEarliestDueAtAsync(Clients.All, CancellationToken.None)),
+        ("SearchRuns", () => store.SearchRunsAsync(Client, new RunFilter(), RunTimestamp.Enqueued, SortDirection.NewestFirst, null, 10, CancellationToken.None)),
+        ("CountRuns", () => store.CountRunsAsync(Client, new RunFilter(), RunTimestamp.Enqueued, CancellationToken.None)),
+        ("SearchJobs", () => store.SearchJobsAsync(Client, new JobFilter(), null, 10, CancellationToken.None)),
+        ("CountJobs", () => store.CountJobsAsync(Client, new JobFilter(), CancellationToken.None)),
+        ("GetStatistics", () => store.GetStatisticsAsync(Client, new StatisticsQuery(Now, Now.AddDays(1)), Now, CancellationToken.None)),
+        ("PruneRuns", () => store.PruneRunsAsync(Client, new PruneRequest(Now), null, CancellationToken.None)),
+        ("ListClients", () => store.ListClientsAsync(CancellationToken.None)),
     ];
 
     /// <summary>Asserts that every call throws <typeparamref name="T"/> (in one multiple-assert scope) and returns the errors.</summary>
