@@ -86,6 +86,7 @@ internal sealed class BenchSettings
           --idle-seconds N    idle window of the idle scenario                   default: 10
           --idle-enqueues N   enqueues timed by the idle scenario                default: 50
           --query-calls N     timed calls of each query shape per round (queries)  default: 30
+          --prune-pause MS    the prune scenario's PruneRequest.PauseBetweenBatches, in ms   default: 0
           --fill MODE         how the queue template gets its ready runs: "sql" enqueues --api-sample runs
                               through Runs.EnqueueAsync (timed) and the rest with one set-based INSERT,
                               checked column by column against the API's rows; "api" enqueues them all
@@ -162,6 +163,8 @@ internal sealed class BenchSettings
     public int IdleEnqueues { get; private set; } = 50;
 
     public int QueryCalls { get; private set; } = 30;
+
+    public int PrunePauseMs { get; private set; }
 
     public bool Issue { get; private set; }
 
@@ -330,6 +333,9 @@ internal sealed class BenchSettings
                 case "--query-calls":
                     settings.QueryCalls = Number(Value(), name, minimum: 1);
                     break;
+                case "--prune-pause":
+                    settings.PrunePauseMs = Number(Value(), name, minimum: 0);
+                    break;
                 case "--help" or "-h":
                     settings.Help = true;
                     break;
@@ -422,7 +428,7 @@ internal sealed class BenchSettings
         $"drain-history={(DrainHistories is null ? "all" : string.Join(',', DrainHistories))} raw={string.Join(',', RawWorkers)}x{RawBatch} hosted={HostedSlots}x{HostedBatch}{(HostedReports is { } reports ? $"/{reports}reports" : "")} " +
         $"claim-calls={ClaimCalls} add-dep={AddDepLayers}x{AddDepWidth}:{AddDepCalls} pred={PredJobs}/{PredLayer}:seed{PredSeed}:{PredWorkers}x{PredBatch} " +
         $"define={DefineJobs}/{DefineEdges}/{DefineLayer} " +
-        $"idle={IdleSeconds}s/{IdleEnqueues} query-calls={QueryCalls}{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
+        $"idle={IdleSeconds}s/{IdleEnqueues} query-calls={QueryCalls} prune-pause={PrunePauseMs}ms{(Quick ? " (quick)" : string.Empty)}{(Issue ? " (issue)" : string.Empty)}");
 
     private static string[] Words(string value, string option, string[] allowed)
     {

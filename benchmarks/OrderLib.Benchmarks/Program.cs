@@ -369,7 +369,8 @@ namespace OrderLib.Benchmarks
                         var started = Stopwatch.GetTimestamp();
                         try
                         {
-                            return (await lib.History.PruneAsync(new PruneRequest(olderThan), ct), Stopwatch.GetElapsedTime(started));
+                            var request = new PruneRequest(olderThan) { PauseBetweenBatches = TimeSpan.FromMilliseconds(settings.PrunePauseMs) };
+                            return (await lib.History.PruneAsync(request, ct), Stopwatch.GetElapsedTime(started));
                         }
                         catch (NotImplementedException)
                         {
@@ -382,7 +383,7 @@ namespace OrderLib.Benchmarks
                 {
                     _report.Figures.Add(new FigureResult(database.Name, "prune: History.PruneAsync while the hosted drain runs", "s", [p.Time.TotalSeconds], string.Create(
                         CultureInfo.InvariantCulture,
-                        $"round {round}: {p.Report.RunsDeleted:N0} runs deleted (expected {expected:N0}) in {p.Report.Batches:N0} batches of {p.Report.Request.BatchSize}, {p.Report.RunsDeleted / p.Time.TotalSeconds:N0} runs/s; " +
+                        $"round {round}: {p.Report.RunsDeleted:N0} runs deleted (expected {expected:N0}) in {p.Report.Batches:N0} batches of {p.Report.Request.BatchSize} with {p.Report.Request.PauseBetweenBatches.TotalMilliseconds:0} ms pauses, {p.Report.RunsDeleted / p.Time.TotalSeconds:N0} runs/s; " +
                         $"the drain ({drain.Elapsed.TotalSeconds:0.0} s) {(outlived ? "ran entirely within the prune" : "OUTLASTED the prune")}")));
                     if (p.Report.RunsDeleted != expected)
                     {
@@ -398,7 +399,7 @@ namespace OrderLib.Benchmarks
             }
 
             var ratio = rates[true] / rates[false];
-            _report.Figures.Add(new FigureResult(database.Name, "prune: hosted drain during the prune / alone", "×", [ratio],
+            _report.Figures.Add(new FigureResult(database.Name, $"prune: hosted drain during the prune / alone (pause {settings.PrunePauseMs} ms)", "×", [ratio],
                 string.Create(CultureInfo.InvariantCulture, $"round {round}: alone {rates[false]:N0} runs/s, during the prune {rates[true]:N0} runs/s; target >= 0.8")));
             Log(string.Create(CultureInfo.InvariantCulture, $"{database.Name} prune round {round}: drain during the prune / alone = {ratio:0.00}×"));
         }
