@@ -141,6 +141,9 @@ public abstract partial class RelationalOrderLibStore
         // the rescue), written exactly as the predicate of ix_job_runs_client_unsuccessful so that both planners match it.
         private const string Unsuccessful = "r.status IN ('Failed','Cancelled')";
 
+        // Retries (every attempt after the first), written exactly as the predicate of ix_job_runs_client_retries.
+        private const string Retries = "r.attempt > 1";
+
         // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
         private const int FewJobsCount = 4;
 
@@ -265,7 +268,7 @@ public abstract partial class RelationalOrderLibStore
             _ => "enqueued_at",
         };
 
-        private static bool NamesJob(RunFilter filter) => filter.JobName is not null || filter.JobNamePrefix is not null;
+        private static bool NamesJob(RunFilter filter) => filter.JobName is not null;
 
         // Status literals in enum order (a fixed text per set), as an IN list the planners compare with partial indexes.
         private static string StatusIn(string column, IEnumerable<RunStatus> statuses) =>
@@ -318,23 +321,27 @@ public abstract partial class RelationalOrderLibStore
 
             if (NamesJob(filter))
             {
-                // Redundant with r.client_id, but lets the planners find the named jobs through ux_jobs_client_name.
+                // j.client_id is redundant with r.client_id, but lets the planners find the job through ux_jobs_client_name.
                 where.Add("j.client_id = @client");
-            }
-
-            if (filter.JobName is not null)
-            {
                 where.Add("j.name = @jobName");
             }
 
             if (filter.JobNamePrefix is not null)
             {
-                where.Add(StartsWith("j.name", "jobNamePrefix"));
+                // The jobs first (the client's, through ux_jobs_client_name): a set the planner hashes while walking the
+                // runs in order, or reads job by job when it is small, rather than a job look-up per run walked.
+                where.Add($"r.job_id IN (SELECT p.id FROM jobs p WHERE p.client_id = @client AND {StartsWith("p.name", "jobNamePrefix")})");
             }
 
             if (filter.WorkerId is not null)
             {
                 where.Add("r.worker_id = @workerId");
+            }
+
+            if (filter.MinAttempt > 1)
+            {
+                // Retries only: the predicate of ix_job_runs_client_retries, written as it is so that both planners match it.
+                where.Add(Retries);
             }
 
             AddInclusive(where, "r.attempt", filter.MinAttempt, filter.MaxAttempt, "Attempt");

@@ -61,6 +61,30 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
+    public async Task SearchRuns_ErrorContains_TakesWildcardsAndEscapesLiterally()
+    {
+        string[] errors = ["50% done", "50 percent done", "a_b", "axb", @"c:\temp", "c:temp"];
+        var runIds = new Dictionary<string, RunId>();
+        for (var i = 0; i < errors.Length; i++)
+        {
+            var job = await CreateJobAsync("literal-" + i);
+            var run = (await Runs.EnqueueRunAsync(Client, job.Id, At(i), None)).Run;
+            await Runs.StartRunAsync(Client, run.Id, new WorkerId("w"), At(i), At(i + 60), None);
+            await Runs.FinishRunAsync(Client, run.Id, RunStatus.Failed, errors[i], At(i + 1), NoDelay, None);
+            runIds[errors[i]] = run.Id;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (var (needle, expected) in new[] { ("0%", "50% done"), ("a_b", "a_b"), ("_", "a_b"), (@":\", @"c:\temp"), ("%", "50% done") })
+            {
+                var found = await History.SearchRunsAsync(Client, new RunFilter { ErrorContains = needle }, RunTimestamp.Enqueued, SortDirection.NewestFirst, null, 10, None);
+                Assert.That(found.Select(f => f.Run.Id), Is.EqualTo(new[] { runIds[expected] }), $"'{needle}' is looked for as it is");
+            }
+        }
+    }
+
+    [Test]
     public async Task SearchRuns_EachFilterAlone_MatchesExactlyItsRuns()
     {
         var world = await BuildSearchWorldAsync();

@@ -24,6 +24,7 @@ public abstract partial class MigrationTests
     protected static readonly string[] HistoryIndexes =
     [
         "ix_job_runs_client_enqueued", "ix_job_runs_client_started", "ix_job_runs_client_finished", "ix_job_runs_client_unsuccessful",
+        "ix_job_runs_client_unsuccessful_status", "ix_job_runs_client_retries",
     ];
 
     /// <summary>The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603, then the history's from 2026120601).</summary>
@@ -369,6 +370,8 @@ public abstract partial class MigrationTests
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_started"), Does.Contain("started_at").And.Contains("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_finished"), Does.Contain("finished_at").And.Contains("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_unsuccessful"), Does.Contain("Failed").And.Contains("Cancelled"));
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_unsuccessful_status"), Does.Contain("status").And.Contains("Cancelled"));
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_retries"), Does.Contain("attempt > 1"));
         }
     }
 

@@ -98,6 +98,20 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
     }
 
     [Test]
+    public async Task The_error_trigram_index_comes_with_pg_trgm_in_any_schema_and_goes_with_its_migration()
+    {
+        Migrator.MigrateUp();
+
+        Assert.That(await IndexDefinitionAsync("ix_job_runs_client_error_trgm"), Does.Contain("USING gin").And.Contains("gin_trgm_ops").And.Contains("COLLATE \"C\""));
+
+        Migrator.Rollback(1);
+        Assert.That(await IndexDefinitionAsync("ix_job_runs_client_error_trgm"), Is.Null);
+
+        Migrator.MigrateUp();
+        Assert.That(await IndexDefinitionAsync("ix_job_runs_client_error_trgm"), Is.Not.Null, "the extension left in place serves the index again");
+    }
+
+    [Test]
     public async Task Next_due_at_is_a_nullable_timestamptz_and_the_scheduler_queries_can_use_ix_jobs_next_due()
     {
         Migrator.MigrateUp();
