@@ -41,7 +41,7 @@ internal sealed class BenchSettings
                                 prune        History.PruneAsync of 90 % of the history while the hosted drain runs,
                                              next to the hosted drain alone, alternated each round
                                 index-cost   the queue drain (--hosted-slots workers x --hosted-batch) on the template as
-                                             migrated and on a copy without the four history indexes, alternated
+                                             migrated and on a copy without the history indexes (ix_job_runs_client_*), alternated
                                              each round; and the history migration's own time on the history template
           --issue             the throughput-issue set (docs/benchmarks.md): every scenario above, drains at
                               history 10000 only (claim at 10000 and 1000000), workers 16, batch 100,
