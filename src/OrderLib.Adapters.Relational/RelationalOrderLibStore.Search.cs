@@ -237,16 +237,19 @@ public abstract partial class RelationalOrderLibStore
         // its own indexes); null when the search walks the ordering's index instead.
         private string? CandidateQuery(RunFilter filter, RunTimestamp? narrowRange)
         {
-            if (filter.ErrorContains is null && narrowRange is null)
+            var textFirst = filter.ErrorContains is not null && dialect.GathersTextMatchesFirst;
+            if (!textFirst && narrowRange is null)
             {
                 return null;
             }
 
             var where = new List<string> { "r.client_id = @client" };
-            if (filter.ErrorContains is not null)
+            var table = "job_runs r";
+            if (textFirst)
             {
                 where.Add(Unsuccessful);
                 where.Add(dialect.ContainsFoldingAsciiCase("r.error", "@errorContains"));
+                table += dialect.ThroughIndex("ix_job_runs_client_unsuccessful");
             }
 
             foreach (var range in Ranges(filter))
@@ -257,7 +260,7 @@ public abstract partial class RelationalOrderLibStore
             return string.Join(
                 "\n    UNION ALL\n    ",
                 // The candidates have the narrow range's timestamp; an error text alone, like a finish time, excludes active runs.
-                LifeParts(filter, narrowRange ?? RunTimestamp.Finished).Select(part => $"SELECT r.id FROM job_runs r WHERE {Join(where)} AND {part}"));
+                LifeParts(filter, narrowRange ?? RunTimestamp.Finished).Select(part => $"SELECT r.id FROM {table} WHERE {Join(where)} AND {part}"));
         }
 
         // The filter's three time ranges, each with its bounds.
