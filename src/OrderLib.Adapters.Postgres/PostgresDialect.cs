@@ -58,6 +58,8 @@ internal sealed class PostgresDialect(NpgsqlDataSource dataSource, string schema
     // letter the locale knows); it reads an error text several times faster than translate() with the 26 letters. A LIKE
     // of the needle (its wildcards and escape character escaped) rather than strpos(), so that the trigram index
     // ix_job_runs_client_error_trgm on lower(error COLLATE "C") can serve it.
+    public override bool GathersTextMatchesFirst => false;
+
     public override string ContainsFoldingAsciiCase(string text, string needle) =>
         $"lower({text} COLLATE \"C\") LIKE '%' || replace(replace(replace({needle}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'";
 

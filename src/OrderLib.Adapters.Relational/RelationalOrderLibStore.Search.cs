@@ -144,30 +144,72 @@ public abstract partial class RelationalOrderLibStore
         // Retries (every attempt after the first), written exactly as the predicate of ix_job_runs_client_retries.
         private const string Retries = "r.attempt > 1";
 
+        // The finished runs, written exactly as the predicate of ix_job_runs_client_enqueued and ix_job_runs_client_started.
+        private const string Finished = "r.status IN ('Succeeded','Failed','Cancelled')";
+
+        // The active runs, written exactly as the predicate of ux_job_runs_one_active.
+        private const string Active = "r.status IN ('Pending','Running')";
+
         // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
         private const int FewJobsCount = 4;
 
         // The client's runs matching the filter in the order asked, after the position @afterAt, @afterId when there is
-        // one. The row-value comparison is a range of the index on (client_id, timestamp, id) on both databases. An error
-        // text to look for, or a narrow range of another timestamp (narrowRange), first gathers the candidates through
-        // their own index — the client's failed and cancelled runs, or that range — in a materialized set, which is then
-        // sorted: walking the ordering's index would pass every run that does not match (a rare error text: all of them).
+        // one. Each part of the runs' life the filter can match (LifeParts: the finished runs, which the history indexes
+        // hold, and the few active ones, found through ux_job_runs_one_active) gives its first @limit run ids in that
+        // order — for the finished part a range of the index on (client_id, timestamp, id), the row-value comparison
+        // included — and the page is the first @limit of their union. An error text to look for, or a narrow range of
+        // another timestamp (narrowRange), first gathers the candidates through their own index — the client's failed and
+        // cancelled runs, or that range — in a materialized set, which is then sorted: walking the ordering's index would
+        // pass every run that does not match (a rare error text: all of them).
         public string SearchRuns(RunFilter filter, RunTimestamp orderBy, SortDirection direction, bool after, RunTimestamp? narrowRange)
         {
             var at = TimestampColumn(orderBy);
             var (order, beyond) = direction == SortDirection.NewestFirst ? ("DESC", "<") : ("ASC", ">");
-            var keyset = after ? $"\n  AND ({at}, r.id) {beyond} (@afterAt, @afterId)" : "";
-            var candidates = CandidateConditions(filter, narrowRange);
+            var keyset = after ? $"\n      AND ({at}, r.id) {beyond} (@afterAt, @afterId)" : "";
+            var candidates = CandidateQuery(filter, narrowRange);
             var (with, from) = candidates is null
                 ? ("", "job_runs r")
-                : ($"WITH candidates AS MATERIALIZED (\n    SELECT c.id FROM job_runs c WHERE {candidates})\n", "candidates k JOIN job_runs r ON r.id = k.id");
+                : ($"WITH candidates AS MATERIALIZED (\n    {candidates})\n", "candidates c JOIN job_runs r ON r.id = c.id");
+            var parts = LifeParts(filter, orderBy).Select(part => $"""
+                SELECT * FROM (
+                    SELECT r.id FROM {from}
+                    WHERE {RunConditions(filter, orderBy)}
+                      AND {part}{keyset}
+                    ORDER BY {at} {order}, r.id {order}
+                    LIMIT @limit) AS part
+                """);
             return $"""
                 {with}SELECT {RunColumns("r.")}, j.id AS Id, j.name AS Name
-                FROM {from} JOIN jobs j ON j.id = r.job_id
-                WHERE {RunConditions(filter, orderBy)}{keyset}
+                FROM (
+                {string.Join("\nUNION ALL\n", parts)}
+                ) AS page JOIN job_runs r ON r.id = page.id JOIN jobs j ON j.id = r.job_id
                 ORDER BY {at} {order}, r.id {order}
                 LIMIT @limit;
                 """;
+        }
+
+        // The parts of the runs' life the filter can match, each as the status condition that selects it, written exactly
+        // as the predicates of the indexes that hold it: the finished runs (the history indexes on enqueue and start time
+        // hold only them, so claims and completions of active runs add no entries to them), and the active runs, at most
+        // one per job (ux_job_runs_one_active). Active runs have no finish time, duration or error text, and only the
+        // statuses Pending and Running.
+        private static IEnumerable<string> LifeParts(RunFilter filter, RunTimestamp orderBy)
+        {
+            var statuses = filter.Statuses is { Count: > 0 } set ? set : null;
+            if (statuses is null || statuses.Any(status => status.IsTerminal()))
+            {
+                yield return Finished;
+            }
+
+            var activeCanMatch = (statuses is null || statuses.Any(status => status.IsActive()))
+                && orderBy != RunTimestamp.Finished
+                && (filter.FinishedFrom ?? filter.FinishedTo) is null
+                && (filter.MinDuration ?? filter.MaxDuration) is null
+                && filter.ErrorContains is null;
+            if (activeCanMatch)
+            {
+                yield return Active;
+            }
         }
 
         // The range of a timestamp other than the ordering one that the filter bounds (enqueued, started, finished: the
@@ -182,36 +224,43 @@ public abstract partial class RelationalOrderLibStore
             return Ranges(filter).Where(range => range.Timestamp != orderBy && (range.From ?? range.To) is not null).Select(range => (RunTimestamp?)range.Timestamp).FirstOrDefault();
         }
 
-        // How many of the client's runs lie in the filter's range of the timestamp, counting no further than NarrowRange
-        // (an index-only read of that timestamp's index).
+        // How many of the client's finished runs lie in the filter's range of the timestamp, counting no further than
+        // NarrowRange (an index-only read of that timestamp's index; the active runs, one per job at most, are not counted).
         public static string CountInRange(RunFilter filter, RunTimestamp range) => $"""
             SELECT COUNT(*) FROM (
-                SELECT 1 FROM job_runs c WHERE c.client_id = @client AND {Join(RangeConditions(filter, range, "c."))}
+                SELECT 1 FROM job_runs r WHERE r.client_id = @client AND {Finished} AND {Join(RangeConditions(filter, range, "r."))}
                 LIMIT {NarrowRange}) AS in_range;
             """;
 
-        // The candidates' conditions (alias c) for SearchRuns: the error text among the failed and cancelled runs and/or the
-        // narrow range, with the filter's other ranges; null when the search walks the ordering's index instead.
-        private string? CandidateConditions(RunFilter filter, RunTimestamp? narrowRange)
+        // The candidates' query for SearchRuns (their run ids): the error text among the failed and cancelled runs and/or
+        // the narrow range, with the filter's other ranges, per part of the runs' life the filter can match (each through
+        // its own indexes); null when the search walks the ordering's index instead.
+        private string? CandidateQuery(RunFilter filter, RunTimestamp? narrowRange)
         {
-            if (filter.ErrorContains is null && narrowRange is null)
+            var textFirst = filter.ErrorContains is not null && dialect.GathersTextMatchesFirst;
+            if (!textFirst && narrowRange is null)
             {
                 return null;
             }
 
-            var where = new List<string> { "c.client_id = @client" };
-            if (filter.ErrorContains is not null)
+            var where = new List<string> { "r.client_id = @client" };
+            var table = "job_runs r";
+            if (textFirst)
             {
-                where.Add(Unsuccessful.Replace("r.", "c.", StringComparison.Ordinal));
-                where.Add(dialect.ContainsFoldingAsciiCase("c.error", "@errorContains"));
+                where.Add(Unsuccessful);
+                where.Add(dialect.ContainsFoldingAsciiCase("r.error", "@errorContains"));
+                table += dialect.ThroughIndex("ix_job_runs_client_unsuccessful");
             }
 
             foreach (var range in Ranges(filter))
             {
-                where.AddRange(RangeConditions(filter, range.Timestamp, "c."));
+                where.AddRange(RangeConditions(filter, range.Timestamp, "r."));
             }
 
-            return Join(where);
+            return string.Join(
+                "\n    UNION ALL\n    ",
+                // The candidates have the narrow range's timestamp; an error text alone, like a finish time, excludes active runs.
+                LifeParts(filter, narrowRange ?? RunTimestamp.Finished).Select(part => $"SELECT r.id FROM {table} WHERE {Join(where)} AND {part}"));
         }
 
         // The filter's three time ranges, each with its bounds.
@@ -235,12 +284,13 @@ public abstract partial class RelationalOrderLibStore
         // The runs of one job or a few named jobs are found through ix_job_runs_job and sorted.
         private static bool FewJobs(RunFilter filter) => filter.JobName is not null || filter.JobIds is { Count: > 0 and <= FewJobsCount };
 
-        // The jobs table is joined only when a job name is filtered on.
-        public string CountRuns(RunFilter filter, RunTimestamp orderBy) => $"""
-            SELECT COUNT(*)
-            FROM job_runs r{(NamesJob(filter) ? " JOIN jobs j ON j.id = r.job_id" : "")}
-            WHERE {RunConditions(filter, orderBy)};
-            """;
+        // The sum of one count per part of the runs' life the filter can match, each through that part's indexes.
+        public string CountRuns(RunFilter filter, RunTimestamp orderBy) =>
+            "SELECT " + string.Join(" + ", LifeParts(filter, orderBy).Select(part => $"""
+                (SELECT COUNT(*) FROM job_runs r
+                 WHERE {RunConditions(filter, orderBy)}
+                   AND {part})
+                """)) + ";";
 
         // The client's jobs matching the filter after @after in id order, each with its latest run read from the run
         // itself (jobs.latest_status is exact only about being 'Succeeded').
@@ -267,8 +317,6 @@ public abstract partial class RelationalOrderLibStore
             RunTimestamp.Finished => "finished_at",
             _ => "enqueued_at",
         };
-
-        private static bool NamesJob(RunFilter filter) => filter.JobName is not null;
 
         // Status literals in enum order (a fixed text per set), as an IN list the planners compare with partial indexes.
         private static string StatusIn(string column, IEnumerable<RunStatus> statuses) =>
@@ -319,11 +367,10 @@ public abstract partial class RelationalOrderLibStore
                 where.Add(dialect.InList("r.job_id", "@jobIds"));
             }
 
-            if (NamesJob(filter))
+            if (filter.JobName is not null)
             {
-                // j.client_id is redundant with r.client_id, but lets the planners find the job through ux_jobs_client_name.
-                where.Add("j.client_id = @client");
-                where.Add("j.name = @jobName");
+                // The job first, through ux_jobs_client_name, then its runs through ix_job_runs_job.
+                where.Add("r.job_id IN (SELECT n.id FROM jobs n WHERE n.client_id = @client AND n.name = @jobName)");
             }
 
             if (filter.JobNamePrefix is not null)

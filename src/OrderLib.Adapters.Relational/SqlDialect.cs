@@ -78,6 +78,20 @@ internal abstract class SqlDialect
     public virtual string NotThroughIndex(string expression) => expression;
 
     /// <summary>
+    /// The clause that, after a table in FROM, makes the planner read it through the index <paramref name="index"/>, for a
+    /// query the planner could not cost right without statistics; empty by default, for planners that choose from
+    /// statistics (PostgreSQL). SQLite writes <c>INDEXED BY index</c> (its planner then must use it).
+    /// </summary>
+    public virtual string ThroughIndex(string index) => "";
+
+    /// <summary>
+    /// True when a search for a text in error texts first gathers the matching failed and cancelled runs, then sorts them
+    /// (SQLite, which has no index on the texts); false where an index of the texts lets the planner choose between that
+    /// and walking the search's order (PostgreSQL with <c>ix_job_runs_client_error_trgm</c>, from its statistics).
+    /// </summary>
+    public virtual bool GathersTextMatchesFirst => true;
+
+    /// <summary>
     /// A condition that the text <paramref name="text"/> contains the text parameter <paramref name="needle"/>, the ASCII
     /// letters A–Z of <paramref name="text"/> folded to a–z and nothing else changed (the caller folds the needle with
     /// <see cref="TextRules.FoldAsciiCase"/>); false when <paramref name="text"/> is NULL.

@@ -112,6 +112,8 @@ internal sealed class SqliteDialect : SqlDialect
     // The unary + keeps the term from selecting an index (and changes no value of any type).
     public override string NotThroughIndex(string expression) => "+" + expression;
 
+    public override string ThroughIndex(string index) => " INDEXED BY " + index;
+
     // SQLite's lower() folds the ASCII letters only (no ICU extension is loaded); instr() compares exactly.
     public override string ContainsFoldingAsciiCase(string text, string needle) => $"instr(lower({text}), {needle}) > 0";
 

@@ -17,8 +17,10 @@ namespace OrderLib.Migrations.Versions;
 /// The indexes, raw SQL identical on both databases (timestamps on SQLite are fixed-width ISO-8601 UTC text, so text
 /// order is time order):
 /// <list type="bullet">
-/// <item><c>ix_job_runs_client_enqueued (client_id, enqueued_at, id)</c>: searches in enqueue order, enqueue-time ranges.</item>
-/// <item><c>ix_job_runs_client_started (client_id, started_at, id) WHERE started_at IS NOT NULL</c>: start order and ranges.</item>
+/// <item><c>ix_job_runs_client_enqueued (client_id, enqueued_at, id) WHERE status IN ('Succeeded','Failed','Cancelled')</c>:
+/// searches in enqueue order, enqueue-time ranges.</item>
+/// <item><c>ix_job_runs_client_started (client_id, started_at, id) WHERE status IN ('Succeeded','Failed','Cancelled')</c>:
+/// start order and ranges.</item>
 /// <item><c>ix_job_runs_client_finished (client_id, finished_at, id) WHERE finished_at IS NOT NULL</c>: finish order and
 /// ranges, statistics windows, the prune's candidates oldest first.</item>
 /// <item><c>ix_job_runs_client_unsuccessful (client_id, finished_at, id) WHERE status IN ('Failed','Cancelled')</c>: the
@@ -34,8 +36,11 @@ namespace OrderLib.Migrations.Versions;
 /// </list>
 /// The partial indexes on failed, cancelled and retried runs hold a few percent of the runs and get entries only when
 /// such a run is written, so they cost the claims and completions of a healthy queue next to nothing.
-/// Runs of one job are found through the existing <c>ix_job_runs_job (job_id, id)</c>, active runs through
-/// <c>ux_job_runs_one_active</c>.
+/// The indexes on enqueue and start time hold finished runs only: a run gets its entries once, when it ends, instead of
+/// at its insert, its claim and its end (every status change writes a new row version into every index whose predicate
+/// it meets), which keeps most of their cost off the claims and completions; searches read the few active runs, at most
+/// one per job, through <c>ux_job_runs_one_active</c> beside them. Runs of one job are found through the existing
+/// <c>ix_job_runs_job (job_id, id)</c>.
 /// </para>
 /// <para>
 /// <c>Down</c> drops the indexes first (SQLite refuses to drop a column an index uses), then the column. Rows are kept.
@@ -49,8 +54,8 @@ public sealed class RunHistorySearch : Migration
 
     private static readonly string[] Indexes =
     [
-        "ix_job_runs_client_enqueued ON job_runs (client_id, enqueued_at, id)",
-        "ix_job_runs_client_started ON job_runs (client_id, started_at, id) WHERE started_at IS NOT NULL",
+        "ix_job_runs_client_enqueued ON job_runs (client_id, enqueued_at, id) WHERE status IN ('Succeeded','Failed','Cancelled')",
+        "ix_job_runs_client_started ON job_runs (client_id, started_at, id) WHERE status IN ('Succeeded','Failed','Cancelled')",
         "ix_job_runs_client_finished ON job_runs (client_id, finished_at, id) WHERE finished_at IS NOT NULL",
         "ix_job_runs_client_unsuccessful ON job_runs (client_id, finished_at, id) WHERE status IN ('Failed','Cancelled')",
         "ix_job_runs_client_unsuccessful_status ON job_runs (client_id, status, enqueued_at, id) WHERE status IN ('Failed','Cancelled')",

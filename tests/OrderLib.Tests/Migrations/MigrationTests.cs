@@ -366,8 +366,8 @@ public abstract partial class MigrationTests
             Assert.That(await IndexDefinitionAsync("ix_job_runs_running_lease"), Does.Contain("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ux_jobs_client_name"), Does.Contain("UNIQUE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_jobs_next_due"), Does.Contain("next_due_at").And.Contains("WHERE").IgnoreCase);
-            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_enqueued"), Does.Contain("client_id").And.Contains("enqueued_at").And.Not.Contains("WHERE"));
-            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_started"), Does.Contain("started_at").And.Contains("WHERE").IgnoreCase);
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_enqueued"), Does.Contain("enqueued_at").And.Contains("Succeeded").And.Not.Contains("Pending"), "finished runs only");
+            Assert.That(await IndexDefinitionAsync("ix_job_runs_client_started"), Does.Contain("started_at").And.Contains("Succeeded").And.Not.Contains("Running"), "finished runs only");
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_finished"), Does.Contain("finished_at").And.Contains("WHERE").IgnoreCase);
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_unsuccessful"), Does.Contain("Failed").And.Contains("Cancelled"));
             Assert.That(await IndexDefinitionAsync("ix_job_runs_client_unsuccessful_status"), Does.Contain("status").And.Contains("Cancelled"));
