@@ -169,11 +169,13 @@ public abstract partial class RelationalOrderLibStore
             var candidates = CandidateQuery(filter, narrowRange);
             var (with, from) = candidates is null
                 ? ("", "job_runs r")
-                : ($"WITH candidates AS MATERIALIZED (\n    {candidates})\n", "candidates c JOIN job_runs r ON r.id = c.id");
+                // CROSS JOIN: SQLite keeps that join order, reading the candidates and then their runs by id, instead of
+                // walking the ordering's index and probing the candidates for every run of the client.
+                : ($"WITH candidates AS MATERIALIZED (\n    {candidates})\n", "candidates c CROSS JOIN job_runs r");
             var parts = LifeParts(filter, orderBy).Select(part => $"""
                 SELECT * FROM (
                     SELECT r.id FROM {from}
-                    WHERE {RunConditions(filter, orderBy)}
+                    WHERE {(candidates is null ? "" : "r.id = c.id AND ")}{RunConditions(filter, orderBy)}
                       AND {part}{keyset}
                     ORDER BY {at} {order}, r.id {order}
                     LIMIT @limit) AS part
