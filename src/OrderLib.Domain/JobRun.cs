@@ -28,6 +28,14 @@ public sealed record JobRun(
     /// <summary>True when someone asked to cancel this Running run; its worker learns it at its next heartbeat and stops.</summary>
     public bool CancelRequested { get; init; }
 
+    /// <summary>The run's enqueue, start or finish time, as <paramref name="timestamp"/> names it; null when it has not started or finished yet.</summary>
+    public DateTimeOffset? TimeOf(RunTimestamp timestamp) => timestamp switch
+    {
+        RunTimestamp.Started => StartedAt,
+        RunTimestamp.Finished => FinishedAt,
+        _ => EnqueuedAt,
+    };
+
     /// <summary>Builds a new pending run, available at once.</summary>
     public static JobRun CreatePending(RunId id, JobId jobId, int attempt, DateTimeOffset now) =>
         new(id, jobId, RunStatus.Pending, attempt, now, now, null, null, null, null, null);

@@ -51,9 +51,7 @@ public sealed partial class InMemoryOrderLibStore
 
     // True when the finished run comes strictly after the position in (finished time, run id) order (always without one).
     private static bool IsAfter(JobRun run, RunPosition? after) =>
-        after is not { } position
-        || run.FinishedAt > position.At
-        || (run.FinishedAt == position.At && run.Id.Value > position.RunId.Value);
+        after is not { } position || RunPosition.Of(run, RunTimestamp.Finished) > position;
 
     // True when the run is neither its job's latest run nor among its keep newest runs (by id).
     private bool MayPrune(JobRun run, int keep)

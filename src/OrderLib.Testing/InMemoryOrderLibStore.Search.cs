@@ -14,8 +14,8 @@ public sealed partial class InMemoryOrderLibStore
         lock (_lock)
         {
             var found = MatchingRuns(client, filter, orderBy)
-                .Select(run => (run, position: new RunPosition(At(run, orderBy)!.Value, run.Id)))
-                .Where(r => after is not { } a || (direction == SortDirection.NewestFirst ? Compare(r.position, a) < 0 : Compare(r.position, a) > 0));
+                .Select(run => (run, position: RunPosition.Of(run, orderBy)!.Value))
+                .Where(r => after is not { } a || (direction == SortDirection.NewestFirst ? r.position < a : r.position > a));
             var ordered = direction == SortDirection.NewestFirst
                 ? found.OrderByDescending(r => r.position.At).ThenByDescending(r => r.run.Id.Value)
                 : found.OrderBy(r => r.position.At).ThenBy(r => r.run.Id.Value);
@@ -62,16 +62,6 @@ public sealed partial class InMemoryOrderLibStore
         }
     }
 
-    private static DateTimeOffset? At(JobRun run, RunTimestamp orderBy) => orderBy switch
-    {
-        RunTimestamp.Started => run.StartedAt,
-        RunTimestamp.Finished => run.FinishedAt,
-        _ => run.EnqueuedAt,
-    };
-
-    private static int Compare(RunPosition x, RunPosition y) =>
-        x.At != y.At ? x.At.CompareTo(y.At) : x.RunId.Value.CompareTo(y.RunId.Value);
-
     // True when the bound is not set or holds; From included, To excluded. A missing value never matches a set bound.
     private static bool InRange(DateTimeOffset? value, DateTimeOffset? from, DateTimeOffset? to) =>
         (from is null || value >= from) && (to is null || value < to);
@@ -93,7 +83,7 @@ public sealed partial class InMemoryOrderLibStore
         {
             var job = _jobs[run.JobId.Value];
             return job.ClientId == client
-                && At(run, orderBy) is not null
+                && run.TimeOf(orderBy) is not null
                 && (statuses is null || statuses.Contains(run.Status))
                 && (jobIds is null || jobIds.Contains(job.Id.Value))
                 && (filter.JobName is null || string.Equals(job.Name, filter.JobName, StringComparison.Ordinal))

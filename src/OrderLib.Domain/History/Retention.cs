@@ -65,6 +65,15 @@ public sealed record PruneReport(PruneRequest Request, int Batches, IReadOnlyLis
 {
     /// <summary>Every run deleted.</summary>
     public long RunsDeleted => Jobs.Sum(job => job.Total);
+
+    /// <summary>The Succeeded runs deleted, of every job.</summary>
+    public long Succeeded => Jobs.Sum(job => job.Succeeded);
+
+    /// <summary>The Failed runs deleted, of every job.</summary>
+    public long Failed => Jobs.Sum(job => job.Failed);
+
+    /// <summary>The Cancelled runs deleted, of every job.</summary>
+    public long Cancelled => Jobs.Sum(job => job.Cancelled);
 }
 
 /// <summary>The runs of one job a prune deleted.</summary>

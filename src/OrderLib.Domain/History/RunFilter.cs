@@ -138,7 +138,31 @@ public enum SortDirection
 /// </summary>
 /// <param name="At">The last run's ordering timestamp (UTC).</param>
 /// <param name="RunId">The last run's id.</param>
-public readonly record struct RunPosition(DateTimeOffset At, RunId RunId);
+public readonly record struct RunPosition(DateTimeOffset At, RunId RunId) : IComparable<RunPosition>
+{
+    /// <summary>Where <paramref name="run"/> stands in an ordering by <paramref name="timestamp"/>, or null when it lacks that time.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="run"/> is null.</exception>
+    public static RunPosition? Of(JobRun run, RunTimestamp timestamp)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.TimeOf(timestamp) is { } at ? new RunPosition(at, run.Id) : null;
+    }
+
+    /// <summary>Orders positions oldest first: by timestamp, then by run id.</summary>
+    public int CompareTo(RunPosition other) => At != other.At ? At.CompareTo(other.At) : RunId.Value.CompareTo(other.RunId.Value);
+
+    /// <summary>True when <paramref name="left"/> comes before <paramref name="right"/>.</summary>
+    public static bool operator <(RunPosition left, RunPosition right) => left.CompareTo(right) < 0;
+
+    /// <summary>True when <paramref name="left"/> comes after <paramref name="right"/>.</summary>
+    public static bool operator >(RunPosition left, RunPosition right) => left.CompareTo(right) > 0;
+
+    /// <summary>True when <paramref name="left"/> comes before <paramref name="right"/> or is the same.</summary>
+    public static bool operator <=(RunPosition left, RunPosition right) => left.CompareTo(right) <= 0;
+
+    /// <summary>True when <paramref name="left"/> comes after <paramref name="right"/> or is the same.</summary>
+    public static bool operator >=(RunPosition left, RunPosition right) => left.CompareTo(right) >= 0;
+}
 
 /// <summary>A run found by a history search, with its job's name.</summary>
 /// <param name="Run">The run.</param>

@@ -119,14 +119,8 @@ public sealed record RunSearch : PagedSearch
 
     /// <summary>Where <paramref name="run"/> stands in an ordering by <paramref name="orderBy"/>.</summary>
     /// <exception cref="InvalidOperationException">The run lacks that timestamp (a store listed it against the contract).</exception>
-    internal static RunPosition PositionOf(JobRun run, RunTimestamp orderBy) => new(
-        orderBy switch
-        {
-            RunTimestamp.Started => run.StartedAt,
-            RunTimestamp.Finished => run.FinishedAt,
-            _ => run.EnqueuedAt,
-        } ?? throw new InvalidOperationException($"Run {run.Id} has no {orderBy} time but was listed in that order."),
-        run.Id);
+    internal static RunPosition PositionOf(JobRun run, RunTimestamp orderBy) =>
+        RunPosition.Of(run, orderBy) ?? throw new InvalidOperationException($"Run {run.Id} has no {orderBy} time but was listed in that order.");
 
     private static readonly string[] RunKeys =
     [

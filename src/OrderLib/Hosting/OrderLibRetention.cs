@@ -144,14 +144,6 @@ public sealed class OrderLibRetention : BackgroundService
             return;
         }
 
-        long succeeded = 0, failed = 0, cancelled = 0;
-        foreach (var job in report.Jobs)
-        {
-            succeeded += job.Succeeded;
-            failed += job.Failed;
-            cancelled += job.Cancelled;
-        }
-
-        RetentionLog.Pruned(_logger, client, report.RunsDeleted, succeeded, failed, cancelled, report.Jobs.Count, olderThan, report.Batches, duration);
+        RetentionLog.Pruned(_logger, client, report.RunsDeleted, report.Succeeded, report.Failed, report.Cancelled, report.Jobs.Count, olderThan, report.Batches, duration);
     }
 }
