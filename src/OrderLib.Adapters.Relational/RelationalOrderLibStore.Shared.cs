@@ -67,14 +67,19 @@ public abstract partial class RelationalOrderLibStore
         priority = r.Priority,
         waiting_on = r.WaitingOn,
         available_at = SqlDialect.JsonTimestamp(r.AvailableAt),
+        pipeline_run_id = r.PipelineRunId,
+        input = r.Input,
     }));
 
     // True when one of the new runs may be claimed at once (it waits on nothing and is available), so the transaction
     // notifies (NotifyRunsReadyAsync); a retry after a backoff becomes claimable later and is left to the workers' polls.
     private static bool AnyReadyNow(IEnumerable<NewRun> runs, DateTimeOffset now) => runs.Any(r => r.WaitingOn == 0 && r.AvailableAt <= now);
 
-    /// <summary>A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs, availability.</summary>
-    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt);
+    /// <summary>
+    /// A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs,
+    /// availability, the pipeline run that creates it (retries keep their run's) and its input JSON.
+    /// </summary>
+    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt, long? PipelineRunId = null, string? Input = null);
 
     // A status test on a row already found by its primary key, written so that no planner takes a partial index
     // (whose predicate tests the status) for a better path than the key: with statistics that think few runs are
@@ -86,14 +91,14 @@ public abstract partial class RelationalOrderLibStore
         $"{prefix}id AS Id, {prefix}client_id AS ClientId, {prefix}name AS Name, {prefix}description AS Description, " +
         $"{prefix}priority AS Priority, {prefix}max_attempts AS MaxAttempts, {prefix}schedule AS Schedule, " +
         $"{prefix}latest_run_id AS LatestRunId, {prefix}latest_status AS LatestStatus, " +
-        $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt, {prefix}next_due_at AS NextDueAt";
+        $"{prefix}created_at AS CreatedAt, {prefix}updated_at AS UpdatedAt, {prefix}next_due_at AS NextDueAt, {prefix}paused_at AS PausedAt";
 
     private static string RunColumns(string prefix) =>
         $"{prefix}id AS Id, {prefix}job_id AS JobId, {prefix}status AS Status, {prefix}attempt AS Attempt, " +
         $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
         $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +
         $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error, " +
-        $"{prefix}cancel_requested AS CancelRequested";
+        $"{prefix}cancel_requested AS CancelRequested, {prefix}pipeline_run_id AS PipelineRunId";
 
     /// <summary>The statements and statement builders used by several areas.</summary>
     private sealed class SharedSql
@@ -107,17 +112,17 @@ public abstract partial class RelationalOrderLibStore
         {
             _dialect = dialect;
 
-            // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at), of the
+            // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at, pipeline_run_id, input), of the
             // job's client, created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
             // the caller holds every job row involved. A new run is its job's one active run, so the jobs find it through
             // ux_job_runs_one_active in one join: a MAX(id) subquery per job was planned as a scan of job_runs per job
             // when the statistics thought the table small (a new database), quadratic in the number of runs.
             var newRuns = dialect.JsonRows(
-                "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz");
+                "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz", "pipeline_run_id bigint", "input text");
             var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
             InsertRuns = $"""
-                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
-                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, pipeline_run_id, input)
+                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at, t.pipeline_run_id, t.input
                 FROM {newRuns} JOIN jobs j ON j.id = t.job_id
                 ORDER BY t.ord
                 RETURNING {RunColumns("")};

@@ -36,6 +36,8 @@ internal sealed class JobRow
 
     public object? NextDueAt { get; set; }
 
+    public object? PausedAt { get; set; }
+
     public Job ToJob(SqlDialect dialect) => new(
         new JobId(Id),
         new ClientId(ClientId),
@@ -48,6 +50,7 @@ internal sealed class JobRow
         dialect.FromDb(UpdatedAt))
     {
         NextDueAt = NextDueAt is null ? null : dialect.FromDb(NextDueAt),
+        PausedAt = PausedAt is null ? null : dialect.FromDb(PausedAt),
     };
 }
 
@@ -86,6 +89,8 @@ internal sealed class RunRow
 
     public bool IsCancelRequested => Convert.ToBoolean(CancelRequested, CultureInfo.InvariantCulture);
 
+    public long? PipelineRunId { get; set; }
+
     public JobRun ToRun(SqlDialect dialect) => new(
         new RunId(Id),
         new JobId(JobId),
@@ -100,6 +105,7 @@ internal sealed class RunRow
         Error)
     {
         CancelRequested = IsCancelRequested,
+        PipelineRunId = PipelineRunId is { } pipelineRunId ? new PipelineRunId(pipelineRunId) : null,
     };
 }
 

@@ -435,3 +435,24 @@ public sealed class OrderLibDatabaseUnavailableException : OrderLibException
     /// <summary>The store's provider (<c>Postgres</c>, <c>Sqlite</c>).</summary>
     public string Provider { get; }
 }
+
+/// <summary>A run's input or output is larger than <see cref="RunPayload.MaxBytes"/>; nothing was written.</summary>
+public sealed class RunPayloadTooLargeException : OrderLibException
+{
+    /// <summary>Creates the error for the named input and its size.</summary>
+    public RunPayloadTooLargeException(string paramName, int sizeBytes)
+        : base($"The {paramName} is {sizeBytes:N0} bytes of UTF-8; the limit is {RunPayload.MaxBytes:N0} bytes (64 KiB).")
+    {
+        ParamName = paramName;
+        SizeBytes = sizeBytes;
+    }
+
+    /// <summary>The input that is too large.</summary>
+    public string ParamName { get; }
+
+    /// <summary>Its size in bytes of UTF-8.</summary>
+    public int SizeBytes { get; }
+
+    /// <summary>The limit in bytes: <see cref="RunPayload.MaxBytes"/>.</summary>
+    public int LimitBytes { get; } = RunPayload.MaxBytes;
+}

@@ -16,6 +16,14 @@ public readonly record struct RunId(long Value)
     public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
+/// <summary>Identifies a pipeline run: what one trigger (a caller's or a schedule's) started. Ids are assigned by the store and never reused.</summary>
+/// <param name="Value">The store-assigned number.</param>
+public readonly record struct PipelineRunId(long Value)
+{
+    /// <summary>Returns the number as text.</summary>
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>
 /// The tenant a job belongs to. Every operation runs for one client and never sees another client's jobs.
 /// Single-tenant hosts use <see cref="Default"/>.

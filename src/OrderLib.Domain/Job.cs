@@ -24,6 +24,12 @@ public sealed record Job(
     /// <summary>When the job's schedule next enqueues a run (UTC); null for a job without a schedule, or whose schedule has no further occurrence.</summary>
     public DateTimeOffset? NextDueAt { get; init; }
 
+    /// <summary>When the job was paused (UTC), or null when it is not: a paused job's runs are never claimed and its schedule enqueues nothing.</summary>
+    public DateTimeOffset? PausedAt { get; init; }
+
+    /// <summary>True when the job is paused (<see cref="PausedAt"/> is set).</summary>
+    public bool IsPaused => PausedAt is not null;
+
     /// <summary>Builds a new job from a validated definition.</summary>
     public static Job Create(JobId id, ClientId clientId, JobDefinition definition, DateTimeOffset now)
     {

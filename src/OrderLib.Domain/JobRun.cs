@@ -28,6 +28,9 @@ public sealed record JobRun(
     /// <summary>True when someone asked to cancel this Running run; its worker learns it at its next heartbeat and stops.</summary>
     public bool CancelRequested { get; init; }
 
+    /// <summary>The pipeline run that created this run (its retries keep it), or null for a run enqueued on its own.</summary>
+    public PipelineRunId? PipelineRunId { get; init; }
+
     /// <summary>The run's enqueue, start or finish time, as <paramref name="timestamp"/> names it; null when it has not started or finished yet.</summary>
     public DateTimeOffset? TimeOf(RunTimestamp timestamp) => timestamp switch
     {
