@@ -90,7 +90,7 @@ public abstract partial class MigrationTests
             () => ExecAsync($"INSERT INTO job_runs (job_id, client_id, status, attempt, priority, enqueued_at, available_at) VALUES ({job}, NULL, 'Succeeded', 9, 0, {T}, {T})"),
             "client_id");
 
-        Migrator.Rollback(1);
+        Migrator.MigrateDownTo(JobScheduleNextDueTimes.Version);
 
         await AssertNoRunClientsAsync();
         await AssertSnapshotAsync(before, "after rolling the upgrade back");
@@ -99,6 +99,68 @@ public abstract partial class MigrationTests
 
         await AssertSnapshotAsync(before, "after upgrading again");
         Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE client_id = 'c1'"), Is.EqualTo(6));
+    }
+
+    [Test]
+    public async Task Upgrading_a_2026120601_database_with_data_to_2026120701_keeps_every_row_and_reads_it_as_unpaused_runs_outside_pipeline_runs()
+    {
+        Migrator.MigrateUp();
+        Migrator.MigrateDownTo(JobScheduleNextDueTimes.Version);
+        var ids = await InsertVersion2602DataAsync();
+        Migrator.MigrateUp();
+        Migrator.MigrateDownTo(RunHistorySearch.Version);
+        await AssertNoPipelineRunsSchemaAsync();
+        var before = await SnapshotAsync();
+        Assert.That(before.Runs, Has.Count.EqualTo(8));
+
+        Migrator.MigrateUp();
+
+        Assert.That(Migrator.ListMigrations().Single(m => m.Version == PipelineRunsPayloadsAndPausing.Version).IsApplied, Is.True);
+        await AssertSnapshotAsync(before, "after the upgrade");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE pipeline_run_id IS NULL AND input IS NULL AND output IS NULL"), Is.EqualTo(8), "old runs have no pipeline run, input or output");
+            Assert.That(await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE paused_at IS NULL"), Is.EqualTo(ids.Length), "old jobs are not paused");
+            Assert.That(await ScalarAsync<long>("SELECT count(*) FROM pipeline_runs"), Is.Zero);
+            Assert.That(await ScalarAsync<long>("SELECT count(*) FROM pipeline_run_jobs"), Is.Zero);
+            foreach (var index in PipelineIndexes)
+            {
+                Assert.That(await IndexDefinitionAsync(index), Is.Not.Null, $"index {index}");
+            }
+        }
+
+        // The store reads the upgraded rows: nothing paused, no run in a pipeline run.
+        var store = CreateStore();
+        try
+        {
+            var client = new ClientId("c1");
+            var jobs = await store.ListJobsAsync(client, null, 100, default);
+            Assert.That(jobs.Select(j => j.PausedAt), Is.All.Null);
+            var runs = await ((IRunStore)store).ListRunsAsync(client, new JobId(ids[0]), null, 100, default);
+            Assert.That(runs, Has.Count.EqualTo(3));
+            Assert.That(runs.Select(r => r.PipelineRunId), Is.All.Null);
+        }
+        finally
+        {
+            await DisposeAsync(store);
+        }
+
+        // Data in the new columns and tables goes with a rollback; every other row stays.
+        await ExecAsync($"INSERT INTO pipeline_runs (client_id, trigger_kind, label, input, created_at) VALUES ('c1', 'Manual', 'nightly', '{{\"day\":1}}', {T})");
+        var pipelineRun = await ScalarAsync<long>("SELECT max(id) FROM pipeline_runs");
+        await ExecAsync($"INSERT INTO pipeline_run_jobs (pipeline_run_id, position, job_id, job_name, run_id, joined, is_root) VALUES ({pipelineRun}, 0, {ids[0]}, 'extract', 1, FALSE, TRUE)");
+        await ExecAsync($"UPDATE job_runs SET pipeline_run_id = {pipelineRun}, input = '{{}}', output = '[1]' WHERE job_id = {ids[0]}");
+        await ExecAsync($"UPDATE jobs SET paused_at = {T} WHERE id = {ids[1]}");
+
+        Migrator.MigrateDownTo(RunHistorySearch.Version);
+
+        await AssertNoPipelineRunsSchemaAsync();
+        await AssertSnapshotAsync(before, "after rolling the upgrade back");
+
+        Migrator.MigrateUp();
+
+        await AssertSnapshotAsync(before, "after upgrading again");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM pipeline_runs"), Is.Zero);
     }
 
     /// <summary>
@@ -142,15 +204,7 @@ public abstract partial class MigrationTests
         }
         finally
         {
-            switch (store)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await DisposeAsync(store);
         }
 
         static JobDefinition Definition(Job job) => new(job.Name)
@@ -226,6 +280,35 @@ public abstract partial class MigrationTests
     {
         await AssertRefusedAsync(() => ScalarAsync<object>("SELECT client_id FROM job_runs"), "client_id");
         foreach (var index in HistoryIndexes)
+        {
+            Assert.That(await IndexDefinitionAsync(index), Is.Null, $"index {index}");
+        }
+    }
+
+    private static async Task DisposeAsync(IJobStore store)
+    {
+        switch (store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    private async Task AssertNoPipelineRunsSchemaAsync()
+    {
+        Assert.That(await TableExistsAsync("pipeline_runs"), Is.False);
+        Assert.That(await TableExistsAsync("pipeline_run_jobs"), Is.False);
+        foreach (var column in new[] { "pipeline_run_id", "input", "output" })
+        {
+            await AssertRefusedAsync(() => ScalarAsync<object>($"SELECT {column} FROM job_runs"), column);
+        }
+
+        await AssertRefusedAsync(() => ScalarAsync<object>("SELECT paused_at FROM jobs"), "paused_at");
+        foreach (var index in PipelineIndexes)
         {
             Assert.That(await IndexDefinitionAsync(index), Is.Null, $"index {index}");
         }

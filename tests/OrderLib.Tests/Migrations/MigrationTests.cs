@@ -27,12 +27,18 @@ public abstract partial class MigrationTests
         "ix_job_runs_client_unsuccessful_status", "ix_job_runs_client_retries",
     ];
 
-    /// <summary>The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603, then the history's from 2026120601).</summary>
+    /// <summary>The indexes migration 2026120701 creates for pipeline runs.</summary>
+    protected static readonly string[] PipelineIndexes = ["ix_pipeline_runs_client", "ix_job_runs_pipeline"];
+
+    /// <summary>
+    /// The named indexes the migrations create (2026112601, then ix_jobs_next_due from 2026112603, the history's from
+    /// 2026120601, the pipeline runs' from 2026120701).
+    /// </summary>
     protected static readonly string[] Indexes =
     [
         "ux_jobs_client_name", "ix_job_dependencies_depends_on", "ix_job_runs_job",
         "ux_job_runs_one_active", "ix_job_runs_ready", "ix_job_runs_running_lease", "ix_jobs_next_due",
-        .. HistoryIndexes,
+        .. HistoryIndexes, .. PipelineIndexes,
     ];
 
     private const string VersionTable = "orderlib_version_info";

@@ -86,6 +86,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
         Assert.That(tables, Is.EquivalentTo(new[]
         {
             (schema, "jobs"), (schema, "job_dependencies"), (schema, "job_runs"), (schema, "orderlib_version_info"),
+            (schema, "pipeline_runs"), (schema, "pipeline_run_jobs"),
         }));
 
         await using var connection = new NpgsqlConnection(Database);
@@ -104,7 +105,7 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
 
         Assert.That(await IndexDefinitionAsync("ix_job_runs_client_error_trgm"), Does.Contain("USING gin").And.Contains("gin_trgm_ops").And.Contains("COLLATE \"C\""));
 
-        Migrator.Rollback(1);
+        Migrator.MigrateDownTo(OrderLib.Migrations.Versions.JobScheduleNextDueTimes.Version);
         Assert.That(await IndexDefinitionAsync("ix_job_runs_client_error_trgm"), Is.Null);
 
         Migrator.MigrateUp();
