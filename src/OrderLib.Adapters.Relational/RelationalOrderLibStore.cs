@@ -92,6 +92,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly SharedSql _sharedSql;
     private readonly JobSql _jobSql;
     private readonly DependencySql _dependencySql;
+    private readonly GraphReadSql _graphReadSql;
     private readonly GraphSql _graphSql;
     private readonly RunSql _runSql;
     private readonly QueueSql _queueSql;
@@ -115,6 +116,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _sharedSql = new SharedSql(dialect);
         _jobSql = new JobSql(dialect, _sharedSql);
         _dependencySql = new DependencySql(dialect);
+        _graphReadSql = new GraphReadSql(dialect);
         _graphSql = new GraphSql(dialect);
         _runSql = new RunSql(dialect, _sharedSql);
         _queueSql = new QueueSql(dialect);

@@ -230,3 +230,25 @@ internal static class StatusText
         _ => throw new InvalidOperationException($"Unknown run status '{text}' in the database."),
     };
 }
+
+/// <summary>A job of a graph picture: id, name, its latest run's status and id, when it was paused.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class GraphNodeRow
+{
+    public long JobId { get; set; }
+
+    public string Name { get; set; } = "";
+
+    public string? Status { get; set; }
+
+    public long? RunId { get; set; }
+
+    public object? PausedAt { get; set; }
+
+    public JobGraphNode ToNode() => new(
+        new JobId(JobId),
+        Name,
+        Status is null ? null : StatusText.Parse(Status),
+        RunId is { } runId ? new RunId(runId) : null,
+        PausedAt is not null);
+}

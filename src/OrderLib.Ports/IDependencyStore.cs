@@ -51,6 +51,14 @@ public interface IDependencyStore
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<IReadOnlyList<Job>> ListUpstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The jobs <paramref name="selection"/> picks, each with its latest run's status and whether it is paused, and every
+    /// dependency among them, read in one statement batch. A set of ids keeps only the jobs the client has.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="selection"/> is null.</exception>
+    /// <exception cref="JobNotFoundException">The selection is around a job the client does not have.</exception>
+    Task<JobGraph> ReadGraphAsync(ClientId client, GraphSelection selection, CancellationToken cancellationToken);
+
     /// <summary>The jobs that depend directly on <paramref name="jobId"/>, in id order.</summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<IReadOnlyList<Job>> ListDownstreamAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);

@@ -691,15 +691,18 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     // Every job that depends on the job, directly or transitively (not the job itself).
-    private HashSet<long> Descendants(long jobId)
+    private HashSet<long> Descendants(long jobId) => Reachable(jobId, _downstream);
+
+    // The jobs reached from jobId through the adjacency (upstream or downstream), directly or transitively.
+    private static HashSet<long> Reachable(long jobId, Dictionary<long, SortedSet<long>> adjacency)
     {
         var seen = new HashSet<long>();
-        var stack = new Stack<long>(_downstream[jobId]);
+        var stack = new Stack<long>(adjacency[jobId]);
         while (stack.TryPop(out var id))
         {
             if (seen.Add(id))
             {
-                foreach (var next in _downstream[id])
+                foreach (var next in adjacency[id])
                 {
                     stack.Push(next);
                 }

@@ -31,4 +31,13 @@ public sealed class DependencyService
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<IReadOnlyList<Job>> ListDownstreamAsync(JobId jobId, CancellationToken cancellationToken = default) =>
         _context.DependencyStore.ListDownstreamAsync(_context.Client, jobId, cancellationToken);
+
+    /// <summary>
+    /// Part of the client's graph ready to draw: the client's whole graph when <paramref name="selection"/> is null, or
+    /// one job with everything upstream and downstream of it (<see cref="GraphSelection.Around"/>), or a set of jobs; each
+    /// job with its latest run's status. Write it with <see cref="JobGraph.ToMermaid"/> or <see cref="JobGraph.ToDot"/>.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The selection is around a job the client does not have.</exception>
+    public Task<JobGraph> GetGraphAsync(GraphSelection? selection = null, CancellationToken cancellationToken = default) =>
+        _context.DependencyStore.ReadGraphAsync(_context.Client, selection ?? GraphSelection.All, cancellationToken);
 }

@@ -26,6 +26,7 @@ internal static class EveryStoreCall
         ("RemoveDependency", () => store.RemoveDependencyAsync(Client, SomeJob, new JobId(2), CancellationToken.None)),
         ("ListUpstream", () => store.ListUpstreamAsync(Client, SomeJob, CancellationToken.None)),
         ("ListDownstream", () => store.ListDownstreamAsync(Client, SomeJob, CancellationToken.None)),
+        ("ReadGraph", () => store.ReadGraphAsync(Client, GraphSelection.All, CancellationToken.None)),
         ("EnqueueRun", () => store.EnqueueRunAsync(Client, SomeJob, Now, CancellationToken.None)),
         ("StartRun", () => store.StartRunAsync(Client, SomeRun, Worker, Now, Now.AddMinutes(1), CancellationToken.None)),
         ("FinishRun", () => store.FinishRunAsync(Client, SomeRun, RunStatus.Succeeded, null, Now, RetryPolicy.Default, CancellationToken.None)),

@@ -158,6 +158,7 @@ public abstract partial class TenantIsolationTests
         ["Dependencies.Remove (an edge of A)"] = Job((b, t, _) => b.Dependencies.RemoveAsync(t.SecondJob, t.Job), t => [t.SecondJob, t.Job]),
         ["Dependencies.ListUpstream"] = Job((b, t, _) => b.Dependencies.ListUpstreamAsync(t.SecondJob), t => t.SecondJob),
         ["Dependencies.ListDownstream"] = Job((b, t, _) => b.Dependencies.ListDownstreamAsync(t.Job), t => t.Job),
+        ["Dependencies.GetGraph (around a foreign job)"] = Job((b, t, _) => b.Dependencies.GetGraphAsync(GraphSelection.Around(t.SecondJob)), t => t.SecondJob),
         ["Runs.Enqueue (job with an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.Job), t => t.Job),
         ["Runs.Enqueue (job without an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.IdleJob), t => t.IdleJob),
         ["Runs.Trigger"] = Job((b, t, _) => b.Runs.TriggerAsync(t.Job), t => t.Job),
