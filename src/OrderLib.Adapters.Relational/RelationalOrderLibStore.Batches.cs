@@ -130,6 +130,7 @@ public abstract partial class RelationalOrderLibStore
                 run_id = outcomes[i].RunId.Value,
                 status = StatusText.Of(outcomes[i].Status),
                 error = RunEnding.ErrorOf(outcomes[i].Status, outcomes[i].Error),
+                output = outcomes[i].Output?.Json,
             })),
             runs = NewRunsJson(retries),
             succeeded = JsonSerializer.Serialize(succeededJobs),
@@ -167,7 +168,7 @@ public abstract partial class RelationalOrderLibStore
         public BatchSql(SqlDialect dialect, SharedSql shared)
         {
             var outcomes = dialect.JsonRows("@outcomes", "o", "ord integer", "run_id bigint", "status text");
-            var held = dialect.JsonRows("@held", "o", "run_id bigint", "status text", "error text");
+            var held = dialect.JsonRows("@held", "o", "run_id bigint", "status text", "error text", "output text");
             var succeeded = dialect.JsonRows("@succeeded", "s", "job_id bigint");
             var ended = dialect.JsonRows("@ended", "e", "job_id bigint");
 
@@ -198,7 +199,7 @@ public abstract partial class RelationalOrderLibStore
                 SELECT src AS Source, id AS JobId FROM down;
                 """;
 
-            // Ends the held runs with their outcomes (re-checking that each is still Running). First, in the batch's ONE
+            // Ends the held runs with their outcomes and the successes' outputs (re-checking that each is still Running). First, in the batch's ONE
             // run-row pass (SharedSql.LockedRuns), the held runs are locked in ascending id order together with every pending
             // run the batch changes afterwards: the successes' dependents' runs (ShiftSucceeded) and the cascades' targets'
             // runs (CancelTargetsAfterPass), so that no run is locked alone before the others. The pass is a materialized CTE that
@@ -213,7 +214,7 @@ public abstract partial class RelationalOrderLibStore
                     SELECT tj.latest_run_id FROM {targets} JOIN jobs tj ON tj.id = t.job_id
                     """,
                     $"SELECT o.run_id FROM {held}")})
-                UPDATE job_runs SET status = o.status, error = o.error, finished_at = @now, lease_expires_at = NULL
+                UPDATE job_runs SET status = o.status, error = o.error, output = o.output, finished_at = @now, lease_expires_at = NULL
                 FROM {held}
                 WHERE o.run_id = job_runs.id AND {StatusIs("job_runs.status", "Running")}
                   AND job_runs.id IN (SELECT l.id FROM locked l)

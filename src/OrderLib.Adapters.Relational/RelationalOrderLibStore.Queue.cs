@@ -42,7 +42,7 @@ public abstract partial class RelationalOrderLibStore
                 return rows
                     .OrderByDescending(x => x.Run.Priority)
                     .ThenBy(x => x.Run.Id)
-                    .Select(x => new ClaimedRun(x.Run.ToRun(_dialect), new ClientId(x.Job.ClientId), x.Job.JobName, x.Job.MaxAttempts))
+                    .Select(x => new ClaimedRun(x.Run.ToRun(_dialect), new ClientId(x.Job.ClientId), x.Job.JobName, x.Job.MaxAttempts, StoredPayload.Of(x.Job.Input)))
                     .ToArray();
             },
             cancellationToken);
@@ -69,7 +69,7 @@ public abstract partial class RelationalOrderLibStore
 
     /// <inheritdoc />
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
@@ -77,7 +77,8 @@ public abstract partial class RelationalOrderLibStore
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A worker completes a run as Succeeded, Failed or Cancelled.");
         }
 
-        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, null, workerId), cancellationToken);
+        RunOutcome.CheckOutput(runId, outcome, output, nameof(output));
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), output, now.ToUniversalTime(), retryPolicy, null, workerId), cancellationToken);
     }
 
     // Why a fenced call changed nothing: the run is gone, or it is not (any more) Running under this worker.
@@ -106,6 +107,7 @@ public abstract partial class RelationalOrderLibStore
             // candidates are locked FOR UPDATE SKIP LOCKED in a materialised CTE, so concurrent claims pass each other
             // instead of queueing; on SQLite the immediate transaction serialises them. The claim locks no job row
             // and leaves jobs.latest_status at 'Pending' (see StartRun): it may then never wait while holding run rows.
+            // The run's input comes back with it (its own column: no join, no second read).
             string Claim(bool filtered) => $"""
                 WITH picked AS MATERIALIZED (
                     SELECT r.id FROM job_runs r{(filtered ? " CROSS JOIN jobs j" : "")}
@@ -119,7 +121,8 @@ public abstract partial class RelationalOrderLibStore
                 RETURNING {RunColumns("")},
                     (SELECT cj.client_id FROM jobs cj WHERE cj.id = job_runs.job_id) AS ClientId,
                     (SELECT cj.name FROM jobs cj WHERE cj.id = job_runs.job_id) AS JobName,
-                    (SELECT cj.max_attempts FROM jobs cj WHERE cj.id = job_runs.job_id) AS MaxAttempts;
+                    (SELECT cj.max_attempts FROM jobs cj WHERE cj.id = job_runs.job_id) AS MaxAttempts,
+                    input AS Input;
                 """;
             ClaimRuns = Claim(filtered: false);
             ClaimClientRuns = Claim(filtered: true);

@@ -14,7 +14,7 @@ public abstract partial class RelationalOrderLibStore
     /// <inheritdoc />
     /// <remarks>The new run's <c>waiting_on</c> counts the upstream jobs whose latest run has not succeeded; their rows are share-locked on PostgreSQL.</remarks>
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
-    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };
         return await RetryOnChangeAsync(
@@ -22,7 +22,7 @@ public abstract partial class RelationalOrderLibStore
             {
                 try
                 {
-                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, now, cancellationToken), cancellationToken);
+                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, input, now, cancellationToken), cancellationToken);
                 }
                 catch (DbException ex) when (_dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
                 {
@@ -87,7 +87,7 @@ public abstract partial class RelationalOrderLibStore
 
     /// <inheritdoc />
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
-    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
@@ -95,7 +95,8 @@ public abstract partial class RelationalOrderLibStore
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
         }
 
-        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
+        RunOutcome.CheckOutput(runId, outcome, output, nameof(output));
+        return EndRunAsync(new RunEnd(runId, outcome, RunEnding.ErrorOf(outcome, errorText), output, now.ToUniversalTime(), retryPolicy, client, null), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -155,6 +156,36 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <inheritdoc />
+    public async Task<RunPayloads?> GetRunPayloadsAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        var row = await ConnectAsync(
+            connection => connection.QuerySingleOrDefaultAsync<PayloadsRow>(Command(
+                _runSql.GetRunPayloads, new { client = client.Value, runId = runId.Value }, null, cancellationToken)),
+            cancellationToken);
+        return row?.ToPayloads();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One statement: the job, left-joined to its upstream jobs and each one's latest Succeeded run (found backwards through <c>ix_job_runs_job</c>).</remarks>
+    public async Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        var rows = (await ConnectAsync(
+            connection => connection.QueryAsync<UpstreamOutputRow>(Command(
+                _runSql.GetUpstreamOutputs, new { client = client.Value, jobId = jobId.Value }, null, cancellationToken)),
+            cancellationToken)).ToArray();
+        if (rows.Length == 0)
+        {
+            throw new JobNotFoundException(jobId);
+        }
+
+        return rows
+            .Where(r => r.JobId is not null)
+            .Select(r => r.ToUpstreamOutput())
+            .OrderBy(u => u.JobName, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -203,7 +234,7 @@ public abstract partial class RelationalOrderLibStore
     }
 
     // Null when an edge was added between locking the upstream jobs and reading them (the caller tries again).
-    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
     {
         JobRow job;
         RunRow? active;
@@ -241,6 +272,7 @@ public abstract partial class RelationalOrderLibStore
             priority = job.Priority,
             waitingOn = upstream.Count(u => !u.Succeeded),
             now = _dialect.ToDb(now),
+            input = input?.Json,
         };
         RunRow run;
         await using (var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
@@ -290,6 +322,7 @@ public abstract partial class RelationalOrderLibStore
             workerId = end.WorkerId?.Value,
             outcome = StatusText.Of(end.Outcome),
             error = end.Error,
+            output = end.Output?.Json,
             now = _dialect.ToDb(end.Now),
         };
 
@@ -395,8 +428,8 @@ public abstract partial class RelationalOrderLibStore
             : new IllegalRunTransitionException(runId, from, outcome);
     }
 
-    /// <summary>How one run is ended: client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
-    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, WorkerId? WorkerId);
+    /// <summary>How one run is ended (with the output a success records): client-scoped (<see cref="Client"/>) or fenced on the worker (<see cref="WorkerId"/>).</summary>
+    private sealed record RunEnd(RunId RunId, RunStatus Outcome, string? Error, RunPayload? Output, DateTimeOffset Now, RetryPolicy RetryPolicy, ClientId? Client, WorkerId? WorkerId);
 
     /// <summary>The statements of enqueueing, starting, ending, cancelling and reading runs, beside the code that reads their results.</summary>
     private sealed class RunSql
@@ -441,8 +474,8 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             var insertRun = $"""
-                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at)
-                VALUES (@jobId, @client, 'Pending', 1, @priority, @waitingOn, @now, @now)
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, input)
+                VALUES (@jobId, @client, 'Pending', 1, @priority, @waitingOn, @now, @now, @input)
                 RETURNING {RunColumns("")};
                 UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = @jobId), latest_status = 'Pending'
                 WHERE id = @jobId;
@@ -518,7 +551,7 @@ public abstract partial class RelationalOrderLibStore
             // and the cascade's runs after it, deadlocks against a shift that holds one of them (below the run) and waits on
             // the run; the cascade (EndForGood) then finds them held.
             string EndRunning(bool clientScoped, bool locksCascade) => $"""
-                UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error
+                UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error, output = @output
                 WHERE id = @runId AND {StatusIs("status", "Running")} AND {Fence(clientScoped, "job_runs")}{(locksCascade ? $"""
 
                   AND id IN ({shared.LockedRuns($"""
@@ -626,6 +659,25 @@ public abstract partial class RelationalOrderLibStore
                 WHERE r.id = @runId AND j.client_id = @client;
                 """;
 
+            GetRunPayloads = """
+                SELECT r.input AS Input, r.output AS Output FROM job_runs r JOIN jobs j ON j.id = r.job_id
+                WHERE r.id = @runId AND j.client_id = @client;
+                """;
+
+            // The job (no row when the client has no such job), with one row per upstream job (one row of nulls when it has
+            // none), each with its latest Succeeded run: the job's runs are walked newest first through ix_job_runs_job
+            // (job_id, id), which usually stops at the first (a downstream run starts after its upstream's latest success).
+            GetUpstreamOutputs = """
+                SELECT u.id AS JobId, u.name AS JobName, s.id AS RunId, s.output AS Output
+                FROM jobs t
+                LEFT JOIN job_dependencies d ON d.job_id = t.id
+                LEFT JOIN jobs u ON u.id = d.depends_on_job_id AND u.client_id = @client
+                LEFT JOIN job_runs s ON s.id = (
+                    SELECT l.id FROM job_runs l WHERE l.job_id = u.id AND l.status = 'Succeeded'
+                    ORDER BY l.id DESC LIMIT 1)
+                WHERE t.id = @jobId AND t.client_id = @client;
+                """;
+
             ListRuns = SharedSql.CountJob + $"""
                 SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
                 WHERE r.job_id = @jobId AND j.client_id = @client AND r.id < @before
@@ -681,6 +733,10 @@ public abstract partial class RelationalOrderLibStore
         public string EndForGood { get; }
 
         public string GetRun { get; }
+
+        public string GetRunPayloads { get; }
+
+        public string GetUpstreamOutputs { get; }
 
         public string ListRuns { get; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;
 
@@ -109,7 +110,7 @@ internal sealed class RunRow
     };
 }
 
-/// <summary>What a claim returns besides the run: the job's client, name and max attempts.</summary>
+/// <summary>What a claim returns besides the run: the job's client, name and max attempts, and the run's input.</summary>
 [SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
 internal sealed class ClaimJobRow
 {
@@ -118,6 +119,41 @@ internal sealed class ClaimJobRow
     public string JobName { get; set; } = "";
 
     public int MaxAttempts { get; set; }
+
+    public string? Input { get; set; }
+}
+
+/// <summary>A run's <c>input</c> and <c>output</c> columns.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class PayloadsRow
+{
+    public string? Input { get; set; }
+
+    public string? Output { get; set; }
+
+    public RunPayloads ToPayloads() => new(StoredPayload.Of(Input), StoredPayload.Of(Output));
+}
+
+/// <summary>An upstream job with its latest Succeeded run and that run's output; all null on the row of a job without upstream jobs.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class UpstreamOutputRow
+{
+    public long? JobId { get; set; }
+
+    public string? JobName { get; set; }
+
+    public long? RunId { get; set; }
+
+    public string? Output { get; set; }
+
+    public UpstreamOutput ToUpstreamOutput() =>
+        new(new JobId(JobId!.Value), JobName!, RunId is { } runId ? new RunId(runId) : null, StoredPayload.Of(Output));
+}
+
+/// <summary>Payload columns as read back: the library wrote them through <see cref="RunPayload"/>, so they parse.</summary>
+internal static class StoredPayload
+{
+    public static RunPayload? Of(string? json) => json is null ? null : RunPayload.Parse(json, "stored payload");
 }
 
 /// <summary>A run's status and holder, to explain a refused heartbeat or completion.</summary>

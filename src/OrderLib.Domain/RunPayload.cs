@@ -24,7 +24,7 @@ public sealed class RunPayload : IEquatable<RunPayload>
     /// <param name="paramName">The input named in an error, e.g. <c>input</c> or <c>output</c>.</param>
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is null.</exception>
     /// <exception cref="RunPayloadTooLargeException">The text is longer than <see cref="MaxBytes"/> bytes of UTF-8.</exception>
-    /// <exception cref="OrderLibValidationException">The text is not one well-formed JSON value; the message says where it breaks.</exception>
+    /// <exception cref="OrderLibValidationException">The text is not one well-formed JSON value (the message says where it breaks), or holds a lone surrogate.</exception>
     public static RunPayload Parse(string json, string paramName = "payload")
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -41,6 +41,11 @@ public sealed class RunPayload : IEquatable<RunPayload>
         catch (JsonException ex)
         {
             throw new OrderLibValidationException(paramName, $"The {paramName} is not valid JSON: {ex.Message}");
+        }
+        catch (ArgumentException ex)
+        {
+            // A lone surrogate: the text cannot become UTF-8 (nor be stored).
+            throw new OrderLibValidationException(paramName, $"The {paramName} is not valid UTF-16 text: {ex.Message}");
         }
 
         return new RunPayload(json);

@@ -38,15 +38,16 @@ public interface IRunQueueStore
     Task<HeartbeatResult> HeartbeatAsync(RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Ends the worker's run as <paramref name="outcome"/> (Succeeded, Failed with <paramref name="errorText"/>, or Cancelled
-    /// when the worker stopped on request), then retries or cascades as described on the interface. The error text is
-    /// kept for Failed and Cancelled, not for Succeeded; the lease is cleared.
+    /// Ends the worker's run as <paramref name="outcome"/> (Succeeded with <paramref name="output"/> when given, Failed with
+    /// <paramref name="errorText"/>, or Cancelled when the worker stopped on request), then retries or cascades as
+    /// described on the interface. The error text is kept for Failed and Cancelled, not for Succeeded; the lease is cleared.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is Pending or Running.</exception>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is given with an outcome other than Succeeded (<see cref="RunOutcome.CheckOutput"/>).</exception>
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
-    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed.</exception>
-    Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
+    /// <exception cref="LeaseLostException">The run is not Running, or another worker holds it; nothing changed (the output is not written).</exception>
+    Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records many outcomes in one transaction with a constant number of statements, whatever their number: each run ends
@@ -59,7 +60,7 @@ public interface IRunQueueStore
     /// </summary>
     /// <returns>One result per outcome, in the order given.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> or <paramref name="retryPolicy"/> is null.</exception>
-    /// <exception cref="ArgumentException">Two outcomes name the same run, or an outcome's status is Pending or Running; nothing changed.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, an outcome's status is Pending or Running, or an output comes with a status other than Succeeded; nothing changed.</exception>
     Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
@@ -91,7 +92,8 @@ public sealed record ClaimRequest(WorkerId WorkerId, Clients Clients, int Limit,
 /// <param name="ClientId">The client of the run's job.</param>
 /// <param name="JobName">The job's name, which picks the handler.</param>
 /// <param name="MaxAttempts">The job's max attempts, so the worker knows whether this is the last one.</param>
-public sealed record ClaimedRun(JobRun Run, ClientId ClientId, string JobName, int MaxAttempts);
+/// <param name="Input">The input the run was created with, or null.</param>
+public sealed record ClaimedRun(JobRun Run, ClientId ClientId, string JobName, int MaxAttempts, RunPayload? Input = null);
 
 /// <summary>The outcome of a heartbeat.</summary>
 /// <param name="Run">The run with its extended lease.</param>
@@ -109,11 +111,12 @@ public sealed record RunCompletion(JobRun Run, JobRun? Retry, IReadOnlyList<RunI
 /// <param name="WorkerId">The worker that holds it.</param>
 /// <param name="Status">Succeeded, Failed, or Cancelled (the worker stopped on request).</param>
 /// <param name="Error">The error text of a failure or the reason of a cancellation; ignored for a success.</param>
-public sealed record RunOutcome(RunId RunId, WorkerId WorkerId, RunStatus Status, string? Error)
+/// <param name="Output">The output recorded with a success; only a Succeeded outcome may carry one.</param>
+public sealed record RunOutcome(RunId RunId, WorkerId WorkerId, RunStatus Status, string? Error, RunPayload? Output = null)
 {
-    /// <summary>Checks a batch for <see cref="IRunQueueStore.CompleteRunsAsync"/>: every status an outcome, no run twice.</summary>
+    /// <summary>Checks a batch for <see cref="IRunQueueStore.CompleteRunsAsync"/>: every status an outcome, no run twice, outputs only with successes.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> or one of its items is null.</exception>
-    /// <exception cref="ArgumentException">Two outcomes name the same run, or a status is Pending or Running.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, a status is Pending or Running, or an output comes with a status other than Succeeded.</exception>
     public static void CheckBatch(IReadOnlyList<RunOutcome> outcomes)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
@@ -126,10 +129,25 @@ public sealed record RunOutcome(RunId RunId, WorkerId WorkerId, RunStatus Status
                 throw new ArgumentException($"Run {outcome.RunId}: a worker reports Succeeded, Failed or Cancelled, not {outcome.Status}.", nameof(outcomes));
             }
 
+            CheckOutput(outcome.RunId, outcome.Status, outcome.Output, nameof(outcomes));
             if (!seen.Add(outcome.RunId))
             {
                 throw new ArgumentException($"Run {outcome.RunId} has two outcomes in one batch.", nameof(outcomes));
             }
+        }
+    }
+
+    /// <summary>Checks that an output comes only with a success: a run records an output when, and only when, it succeeds.</summary>
+    /// <param name="runId">The run, named in the error.</param>
+    /// <param name="status">How the run ends.</param>
+    /// <param name="output">The output to record, or null.</param>
+    /// <param name="paramName">The argument named in the error.</param>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is given and <paramref name="status"/> is not Succeeded.</exception>
+    public static void CheckOutput(RunId runId, RunStatus status, RunPayload? output, string paramName)
+    {
+        if (output is not null && status != RunStatus.Succeeded)
+        {
+            throw new ArgumentException($"Run {runId}: only a success records an output, not a {status} outcome.", paramName);
         }
     }
 }

@@ -19,9 +19,12 @@ namespace OrderLib.Ports;
 /// </remarks>
 public interface IRunStore
 {
-    /// <summary>Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job, or returns its existing active run unchanged.</summary>
+    /// <summary>
+    /// Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job with <paramref name="input"/>, or
+    /// returns its existing active run unchanged (its own input kept; <paramref name="input"/> is not written).
+    /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
@@ -31,17 +34,18 @@ public interface IRunStore
     Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Finishes the running run as <paramref name="outcome"/> (Succeeded or Failed, with <paramref name="errorText"/> for a failure),
-    /// whichever worker holds it (an operator's override; workers use <see cref="IRunQueueStore.CompleteRunAsync"/>).
-    /// The error text is kept only for a failure, and the lease is cleared.
+    /// Finishes the running run as <paramref name="outcome"/> (Succeeded, with <paramref name="output"/> when given, or
+    /// Failed, with <paramref name="errorText"/>), whichever worker holds it (an operator's override; workers use
+    /// <see cref="IRunQueueStore.CompleteRunAsync"/>). The error text is kept only for a failure, and the lease is cleared.
     /// A success makes the job's pending dependents one step closer to ready; a failure retries or cascades exactly as
     /// described on <see cref="IRunQueueStore"/>.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="retryPolicy"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="outcome"/> is not Succeeded or Failed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is given with a failure (<see cref="RunOutcome.CheckOutput"/>).</exception>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
-    /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
-    Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
+    /// <exception cref="IllegalRunTransitionException">The run is not Running; nothing changed.</exception>
+    Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken);
 
     /// <summary>
     /// Cancels the run: a Pending run becomes Cancelled at once (reason as its error text) and the pending runs of its
@@ -70,6 +74,16 @@ public interface IRunStore
 
     /// <summary>Returns the run, or null when the client has no run with that id.</summary>
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>Returns the run's input and output, or null when the client has no run with that id.</summary>
+    Task<RunPayloads?> GetRunPayloadsAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every job the job depends on directly, ordered by name (ordinal), each with its latest Succeeded run and the output
+    /// that run recorded (a later failed or pending run does not hide it). One read.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
 
     /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>

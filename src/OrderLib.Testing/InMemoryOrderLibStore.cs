@@ -27,6 +27,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     private readonly SortedDictionary<long, Job> _jobs = [];
     private readonly Dictionary<long, JobRun> _runs = [];
 
+    // The input and output of the runs that have either, by run id (JobRun carries neither).
+    private readonly Dictionary<long, RunPayloads> _payloads = [];
+
     // Run ids of each job, oldest first (ids only ever grow, so the last one is the job's most recent run).
     private readonly Dictionary<long, List<long>> _runsByJob = [];
 
@@ -152,6 +155,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             foreach (var runId in _runsByJob[id])
             {
                 _runs.Remove(runId);
+                _payloads.Remove(runId);
             }
 
             _runsByJob.Remove(id);
@@ -235,13 +239,13 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // ---------------------------------------------------------------- runs
 
     /// <inheritdoc />
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             RequireJob(client, jobId);
-            return Task.FromResult(EnqueueLocked(jobId, Utc(now)));
+            return Task.FromResult(EnqueueLocked(jobId, Utc(now), input));
         }
     }
 
@@ -272,7 +276,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
-    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> FinishRunAsync(ClientId client, RunId runId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed))
@@ -280,12 +284,13 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A run finishes as Succeeded or Failed.");
         }
 
+        RunOutcome.CheckOutput(runId, outcome, output, nameof(output));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             var run = RequireRun(client, runId);
             now = Utc(now);
-            return Task.FromResult(End(Ended(run, outcome, errorText, now), now, retryPolicy));
+            return Task.FromResult(EndWithOutput(Ended(run, outcome, errorText, now), output, now, retryPolicy));
         }
     }
 
@@ -336,6 +341,35 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         lock (_lock)
         {
             return Task.FromResult(FindRun(client, runId));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<RunPayloads?> GetRunPayloadsAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(FindRun(client, runId) is null ? null : PayloadsOf(runId.Value));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            RequireJob(client, jobId);
+            IReadOnlyList<UpstreamOutput> outputs = _upstream[jobId.Value]
+                .Select(upstreamId =>
+                {
+                    var succeeded = Enumerable.Reverse(_runsByJob[upstreamId]).Select(id => _runs[id]).FirstOrDefault(run => run.Status == RunStatus.Succeeded);
+                    return new UpstreamOutput(new JobId(upstreamId), _jobs[upstreamId].Name, succeeded?.Id, succeeded is null ? null : PayloadsOf(succeeded.Id.Value).Output);
+                })
+                .OrderBy(upstream => upstream.JobName, StringComparer.Ordinal)
+                .ToArray();
+            return Task.FromResult(outputs);
         }
     }
 
@@ -424,7 +458,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             {
                 var started = Started(run!, request.WorkerId, now, lease);
                 _runs[started.Id.Value] = started;
-                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts));
+                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts, PayloadsOf(started.Id.Value).Input));
             }
 
             return Task.FromResult<IReadOnlyList<ClaimedRun>>(claimed);
@@ -445,7 +479,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retryPolicy);
         if (outcome is not (RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled))
@@ -453,12 +487,13 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "A worker completes a run as Succeeded, Failed or Cancelled.");
         }
 
+        RunOutcome.CheckOutput(runId, outcome, output, nameof(output));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             var run = RequireHeldRun(runId, workerId);
             now = Utc(now);
-            return Task.FromResult(End(Ended(run, outcome, errorText, now), now, retryPolicy));
+            return Task.FromResult(EndWithOutput(Ended(run, outcome, errorText, now), output, now, retryPolicy));
         }
     }
 
@@ -485,7 +520,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
                 }
                 else
                 {
-                    results.Add(new OutcomeResult(outcome, End(Ended(run, outcome.Status, outcome.Error, now), now, retryPolicy), null));
+                    results.Add(new OutcomeResult(outcome, EndWithOutput(Ended(run, outcome.Status, outcome.Error, now), outcome.Output, now, retryPolicy), null));
                 }
             }
 
@@ -623,16 +658,25 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         return run;
     }
 
-    // The job's active run, or a new pending first attempt.
-    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now)
+    // The job's active run (its own input kept), or a new pending first attempt with the input.
+    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, RunPayload? input = null)
     {
         if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
         {
             return new EnqueueResult(latest, Created: false);
         }
 
-        return new EnqueueResult(AddRun(JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now)), Created: true);
+        var run = AddRun(JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now));
+        if (input is not null)
+        {
+            _payloads[run.Id.Value] = new RunPayloads(input, null);
+        }
+
+        return new EnqueueResult(run, Created: true);
     }
+
+    // The run's input and output (nulls when it has neither).
+    private RunPayloads PayloadsOf(long runId) => _payloads.GetValueOrDefault(runId) ?? new RunPayloads(null, null);
 
     private JobRun AddRun(JobRun run)
     {
@@ -654,6 +698,17 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     {
         RunTransitions.Ensure(run.Id, run.Status, status);
         return run with { Status = status, FinishedAt = now, LeaseExpiresAt = null, Error = RunEnding.ErrorOf(status, error) };
+    }
+
+    // End, keeping the output a success recorded (RunOutcome.CheckOutput let an output through only with Succeeded).
+    private RunCompletion EndWithOutput(JobRun ended, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy)
+    {
+        if (output is not null)
+        {
+            _payloads[ended.Id.Value] = PayloadsOf(ended.Id.Value) with { Output = output };
+        }
+
+        return End(ended, now, retryPolicy);
     }
 
     // Stores a run that just reached a terminal state, then does what RunEnding decides: retries it (a failure with

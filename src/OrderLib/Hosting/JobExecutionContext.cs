@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Ports;
 
 namespace OrderLib;
@@ -50,6 +52,41 @@ public sealed class JobExecutionContext
 
     /// <summary>The services of the DI scope created for this run; disposed when the handler ends.</summary>
     public IServiceProvider Services { get; }
+
+    /// <summary>The input the run was enqueued with (<see cref="RunService.EnqueueAsync(JobId, RunPayload?, CancellationToken)"/>), or null.</summary>
+    public RunPayload? Input => ClaimedRun.Input;
+
+    /// <summary>The output the handler set (<see cref="SetOutput(RunPayload)"/>), or null; the worker records it when the handler returns.</summary>
+    public RunPayload? Output { get; private set; }
+
+    /// <summary>Deserializes <see cref="Input"/> (System.Text.Json, web defaults unless <paramref name="options"/> are given); default when there is none.</summary>
+    /// <exception cref="JsonException">The input does not fit <typeparamref name="T"/>.</exception>
+    public T? GetInput<T>(JsonSerializerOptions? options = null) => Input is { } input ? input.Deserialize<T>(options) : default;
+
+    /// <summary>
+    /// Sets the output to record with the run's success (a later call replaces it). It is written only if the handler
+    /// then returns and the worker still holds the run; a handler that throws afterwards records none.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="output"/> is null.</exception>
+    public void SetOutput(RunPayload output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Output = output;
+    }
+
+    /// <summary>Serializes <paramref name="value"/> (System.Text.Json, web defaults unless <paramref name="options"/> are given) and sets it as the output, see <see cref="SetOutput(RunPayload)"/>.</summary>
+    /// <exception cref="RunPayloadTooLargeException">The JSON is longer than <see cref="RunPayload.MaxBytes"/> bytes of UTF-8; the output is unchanged.</exception>
+    /// <exception cref="NotSupportedException">The value's type cannot be serialized; the output is unchanged.</exception>
+    public void SetOutput<T>(T value, JsonSerializerOptions? options = null) => SetOutput(RunPayload.From(value, options));
+
+    /// <summary>
+    /// The jobs this run's job depends on directly, ordered by name (ordinal), each with the output of its latest Succeeded
+    /// run (null when it recorded none). Reads the store through the <see cref="IOrderLib"/> in <see cref="Services"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><see cref="Services"/> has no <see cref="IOrderLib"/> (register OrderLib with <c>AddOrderLib</c>).</exception>
+    /// <exception cref="JobNotFoundException">The job was deleted meanwhile.</exception>
+    public Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(CancellationToken cancellationToken = default) =>
+        Services.GetRequiredService<IOrderLib>().ForClient(ClientId).Runs.GetUpstreamOutputsAsync(JobId, cancellationToken);
 
     /// <summary>
     /// Fires when the worker begins a graceful shutdown. The handler may finish its work (the worker waits up to

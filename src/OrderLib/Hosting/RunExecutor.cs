@@ -35,7 +35,7 @@ internal sealed class RunExecutor : IDisposable
     public ClaimedRun Claimed { get; }
 
     /// <summary>
-    /// Runs the handler while heart-beating, and returns the outcome to record: Succeeded when it returned, Failed when
+    /// Runs the handler while heart-beating, and returns the outcome to record: Succeeded (with the output the handler set) when it returned, Failed when
     /// it threw (or the job has no handler), Cancelled when a cancel request stopped it; null when nothing is to be
     /// recorded (the lease was lost, or the run was abandoned). Never throws.
     /// </summary>
@@ -102,9 +102,8 @@ internal sealed class RunExecutor : IDisposable
             {
                 var context = new JobExecutionContext(Claimed, _worker.Settings.WorkerId, scope.ServiceProvider, _workerStopping);
                 await _handler.InvokeAsync(scope.ServiceProvider, context, token).ConfigureAwait(false);
+                return Ended(RunStatus.Succeeded, null) with { Output = context.Output };
             }
-
-            return Ended(RunStatus.Succeeded, null);
         }
         catch (Exception) when (token.IsCancellationRequested)
         {

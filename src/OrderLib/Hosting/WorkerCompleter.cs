@@ -111,7 +111,8 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
             RunStatus.Failed => run.Error ?? "failed",
             RunStatus.Cancelled => "cancelled on request",
             _ => null,
-        });
+        },
+        run.Output);
 
     // The last moment an outcome is tried: its lease's end less a margin (a tenth of the lease, at most 5 s), so that it is
     // never recorded by this worker after a rescue could have handed the run on (fencing would refuse it then anyway).

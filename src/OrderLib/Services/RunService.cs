@@ -15,7 +15,19 @@ public sealed class RunService
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<EnqueueResult> EnqueueAsync(JobId jobId, CancellationToken cancellationToken = default) =>
-        _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, _context.Now(), cancellationToken), enqueue => !enqueue.Created);
+        EnqueueAsync(jobId, null, cancellationToken);
+
+    /// <summary>
+    /// Asks for a run of the job with <paramref name="input"/>, which its handler reads (<see cref="JobExecutionContext.Input"/>):
+    /// creates a pending run carrying it, or returns the job's active (Pending or Running) run unchanged, with
+    /// <see cref="EnqueueResult.Created"/> false and its own input kept: this <paramref name="input"/> is then not written.
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="input">The run's input (checked JSON of at most <see cref="RunPayload.MaxBytes"/> bytes, see <see cref="RunPayload.Parse"/>), or null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<EnqueueResult> EnqueueAsync(JobId jobId, RunPayload? input, CancellationToken cancellationToken = default) =>
+        _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, input, _context.Now(), cancellationToken), enqueue => !enqueue.Created);
 
     /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
@@ -58,12 +70,24 @@ public sealed class RunService
 
     /// <summary>
     /// An operator's override: marks the running run Succeeded, whichever worker holds it (its worker's own later report is
-    /// then refused). Workers report their runs through <see cref="WorkerRunService.ReportSucceededAsync"/> instead.
+    /// then refused). Workers report their runs through <see cref="WorkerRunService.ReportSucceededAsync(RunId, WorkerId, RunPayload?, CancellationToken)"/> instead.
     /// </summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Running.</exception>
     public Task<RunCompletion> MarkSucceededAsync(RunId runId, CancellationToken cancellationToken = default) =>
-        _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
+        MarkSucceededAsync(runId, null, cancellationToken);
+
+    /// <summary>
+    /// An operator's override: marks the running run Succeeded with <paramref name="output"/>, whichever worker holds it
+    /// (see <see cref="MarkSucceededAsync(RunId, CancellationToken)"/>). The output is written only when the run ends here.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="output">What the run produced, read by its dependents' handlers and by <see cref="GetPayloadsAsync"/>; null for none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="IllegalRunTransitionException">The run is not Running; nothing was written.</exception>
+    public Task<RunCompletion> MarkSucceededAsync(RunId runId, RunPayload? output, CancellationToken cancellationToken = default) =>
+        _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Succeeded, null, output, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
 
     /// <summary>
     /// An operator's override: marks the running run Failed with <paramref name="errorText"/>, whichever worker holds it. With attempts left
@@ -79,7 +103,7 @@ public sealed class RunService
     {
         ArgumentNullException.ThrowIfNull(errorText);
         var stored = TextRules.CapReport(errorText, nameof(errorText), "An error text");
-        return _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, stored, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
+        return _context.Ready.RaiseAfter(_context.RunStore.FinishRunAsync(_context.Client, runId, RunStatus.Failed, stored, null, _context.Now(), _context.Options.RetryPolicy, cancellationToken));
     }
 
     /// <summary>
@@ -101,6 +125,20 @@ public sealed class RunService
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     public async Task<JobRun> GetAsync(RunId runId, CancellationToken cancellationToken = default) =>
         await _context.RunStore.GetRunAsync(_context.Client, runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+
+    /// <summary>Returns the run's input (given when it was enqueued) and output (recorded with its success); either may be null.</summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    public async Task<RunPayloads> GetPayloadsAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        await _context.RunStore.GetRunPayloadsAsync(_context.Client, runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+
+    /// <summary>
+    /// The jobs <paramref name="jobId"/> depends on directly, ordered by name (ordinal), each with its latest Succeeded run
+    /// and that run's output (null when it never succeeded, or succeeded without an output). What a handler reads through
+    /// <see cref="JobExecutionContext.GetUpstreamOutputsAsync"/>.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.RunStore.GetUpstreamOutputsAsync(_context.Client, jobId, cancellationToken);
 
     /// <summary>Lists the job's runs, newest first, one page at a time.</summary>
     /// <param name="jobId">The job.</param>

@@ -63,7 +63,17 @@ public sealed class WorkerRunService
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
     public Task<RunCompletion> ReportSucceededAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default) =>
-        Report(runId, workerId, RunStatus.Succeeded, null, cancellationToken);
+        ReportSucceededAsync(runId, workerId, null, cancellationToken);
+
+    /// <summary>The worker reports its run Succeeded with <paramref name="output"/>, which is written only when the worker still holds the run.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="workerId">The worker that holds it.</param>
+    /// <param name="output">What the run produced, read by its dependents' handlers and through <see cref="RunService.GetPayloadsAsync"/>; null for none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="RunNotFoundException">No run has that id.</exception>
+    /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed (the output is not written).</exception>
+    public Task<RunCompletion> ReportSucceededAsync(RunId runId, WorkerId workerId, RunPayload? output, CancellationToken cancellationToken = default) =>
+        Report(runId, workerId, RunStatus.Succeeded, null, output, cancellationToken);
 
     /// <summary>
     /// The worker reports its run Failed; it is retried after a backoff while attempts remain. The error text is checked
@@ -77,7 +87,7 @@ public sealed class WorkerRunService
     public Task<RunCompletion> ReportFailedAsync(RunId runId, WorkerId workerId, string errorText, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(errorText);
-        return Report(runId, workerId, RunStatus.Failed, TextRules.CapReport(errorText, nameof(errorText), "An error text"), cancellationToken);
+        return Report(runId, workerId, RunStatus.Failed, TextRules.CapReport(errorText, nameof(errorText), "An error text"), null, cancellationToken);
     }
 
     /// <summary>
@@ -88,7 +98,7 @@ public sealed class WorkerRunService
     /// <exception cref="RunNotFoundException">No run has that id.</exception>
     /// <exception cref="LeaseLostException">The worker no longer holds the run; nothing changed.</exception>
     public Task<RunCompletion> ReportCancelledAsync(RunId runId, WorkerId workerId, string? reason = null, CancellationToken cancellationToken = default) =>
-        Report(runId, workerId, RunStatus.Cancelled, TextRules.CapReport(reason, nameof(reason), "A cancel reason") ?? "cancelled on request", cancellationToken);
+        Report(runId, workerId, RunStatus.Cancelled, TextRules.CapReport(reason, nameof(reason), "A cancel reason") ?? "cancelled on request", null, cancellationToken);
 
     /// <summary>
     /// Records many outcomes, of one worker or several, in one transaction and a constant number of statements: each run
@@ -98,7 +108,7 @@ public sealed class WorkerRunService
     /// </summary>
     /// <returns>One result per outcome, in the order given.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="outcomes"/> is null.</exception>
-    /// <exception cref="ArgumentException">Two outcomes name the same run, or a status is not Succeeded, Failed or Cancelled; nothing changed.</exception>
+    /// <exception cref="ArgumentException">Two outcomes name the same run, a status is not Succeeded, Failed or Cancelled, or an output comes with a status other than Succeeded; nothing changed.</exception>
     /// <exception cref="OrderLibValidationException">More than 1000 outcomes, or an error text or reason holds a NUL or a lone surrogate (texts longer than <see cref="TextRules.MaxReportLength"/> are stored capped).</exception>
     public Task<IReadOnlyList<OutcomeResult>> ReportOutcomesAsync(IReadOnlyList<RunOutcome> outcomes, CancellationToken cancellationToken = default)
     {
@@ -119,6 +129,6 @@ public sealed class WorkerRunService
     public Task<IReadOnlyList<RunCompletion>> RescueExpiredAsync(int limit = 100, CancellationToken cancellationToken = default) =>
         Ready.RaiseAfter(_store.RescueExpiredRunsAsync(OrderLibClock.Now(_timeProvider), _options.RetryPolicy, Paging.CheckLimit(limit), cancellationToken), rescued => rescued.Count == 0);
 
-    private Task<RunCompletion> Report(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, CancellationToken cancellationToken) =>
-        Ready.RaiseAfter(_store.CompleteRunAsync(runId, workerId, outcome, errorText, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken));
+    private Task<RunCompletion> Report(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, RunPayload? output, CancellationToken cancellationToken) =>
+        Ready.RaiseAfter(_store.CompleteRunAsync(runId, workerId, outcome, errorText, output, OrderLibClock.Now(_timeProvider), _options.RetryPolicy, cancellationToken));
 }

@@ -226,7 +226,7 @@ public abstract partial class StoreContractTests
             {
                 foreach (var outcome in outcomes)
                 {
-                    await Queue.CompleteRunAsync(outcome.RunId, outcome.WorkerId, outcome.Status, outcome.Error, At(4), NoDelay, None);
+                    await Queue.CompleteRunAsync(outcome.RunId, outcome.WorkerId, outcome.Status, outcome.Error, null, At(4), NoDelay, None);
                 }
             }
 

@@ -34,10 +34,10 @@ public abstract partial class StoreContractTests
         var bRun = await EnqueueAsync(b, at: 7);
         var aRunning = await ClaimOnlyAsync(await EnqueueAsync(a, at: 8), at: 9);
         var xRun = await EnqueueAsync(x, at: 10);
-        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(10), None)).Run;
+        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(10), None)).Run;
 
         var failed = byOperator
-            ? await Runs.FinishRunAsync(Client, aRunning.Id, RunStatus.Failed, "boom", At(20), NoDelay, None)
+            ? await Runs.FinishRunAsync(Client, aRunning.Id, RunStatus.Failed, "boom", null, At(20), NoDelay, None)
             : await CompleteAsync(aRunning, RunStatus.Failed, at: 20, error: "boom");
 
         AssertCompletion(failed, aRunning with { Status = RunStatus.Failed, FinishedAt = At(20), LeaseExpiresAt = null, Error = "boom" }, null, cRun.Id, bRun.Id);

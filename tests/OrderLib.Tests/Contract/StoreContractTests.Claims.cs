@@ -153,8 +153,8 @@ public abstract partial class StoreContractTests
         var theirs = await CreateJobAsync("shared-name", priority: 100, client: OtherClient);
         var third = await CreateJobAsync("shared-name", priority: 200, client: thirdClient);
         var myRun = await EnqueueAsync(mine, at: 1);
-        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
-        var thirdRun = (await Runs.EnqueueRunAsync(thirdClient, third.Id, At(1), None)).Run;
+        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None)).Run;
+        var thirdRun = (await Runs.EnqueueRunAsync(thirdClient, third.Id, null, At(1), None)).Run;
 
         var forOther = await ClaimAsync(at: 2, clients: Clients.Only(OtherClient));
         var forMe = await ClaimAsync(at: 3, clients: Clients.Only(Client));
@@ -162,7 +162,7 @@ public abstract partial class StoreContractTests
         var mine2 = await CreateJobAsync("mine-2");
         var theirs2 = await CreateJobAsync("theirs-2", priority: 100, client: OtherClient);
         var myRun2 = await EnqueueAsync(mine2, at: 4);
-        var theirRun2 = (await Runs.EnqueueRunAsync(OtherClient, theirs2.Id, At(4), None)).Run;
+        var theirRun2 = (await Runs.EnqueueRunAsync(OtherClient, theirs2.Id, null, At(4), None)).Run;
         var forBoth = await ClaimAsync(at: 5, clients: Clients.Only(Client, OtherClient));
 
         using (Assert.EnterMultipleScope())
@@ -197,7 +197,7 @@ public abstract partial class StoreContractTests
         var mine = await CreateJobAsync("mine", priority: int.MaxValue);
         var theirs = await CreateJobAsync("theirs", priority: int.MaxValue, client: OtherClient);
         var myRun = await EnqueueAsync(mine, at: 1);
-        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
+        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None)).Run;
 
         var claimed = await Queue.ClaimRunsAsync(new ClaimRequest(new WorkerId("w-all"), Clients.All, 2, ClockAt(2), TimeSpan.FromSeconds(60)), None);
 

@@ -37,7 +37,7 @@ public abstract partial class StoreContractTests
 
             var outcomes = await RaceAsync(Racers, async i =>
             {
-                var result = await Runs.EnqueueRunAsync(Client, job.Id, At(1), None);
+                var result = await Runs.EnqueueRunAsync(Client, job.Id, null, At(1), None);
                 results[i] = result.Run.Id;
                 created[i] = result.Created;
             });

@@ -9,7 +9,7 @@ public abstract partial class StoreContractTests
     {
         var (a, b, c, d, e) = await GraphForPicturesAsync();
         var other = await CreateJobAsync("other", client: OtherClient);
-        await Runs.EnqueueRunAsync(OtherClient, other.Id, At(5), None);
+        await Runs.EnqueueRunAsync(OtherClient, other.Id, null, At(5), None);
 
         var graph = await Deps.ReadGraphAsync(Client, GraphSelection.All, None);
 

@@ -285,7 +285,7 @@ public abstract partial class StoreContractTests
     public async Task DeleteJob_UnknownIdOrAnotherClientsJob_ThrowsJobNotFoundAndDeletesNothing()
     {
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
-        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
+        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None)).Run;
 
         Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, new JobId(long.MaxValue), JobDeletion.RemoveDependencies, None));
         var ex = Assert.ThrowsAsync<JobNotFoundException>(() => Jobs.DeleteJobAsync(Client, theirs.Id, JobDeletion.RemoveDependencies, None));

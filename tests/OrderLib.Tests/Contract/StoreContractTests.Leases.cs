@@ -179,7 +179,7 @@ public abstract partial class StoreContractTests
         var unknown = new RunId(long.MaxValue);
 
         var beat = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.HeartbeatAsync(unknown, new WorkerId("w"), At(1), At(61), None));
-        var complete = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.CompleteRunAsync(unknown, new WorkerId("w"), RunStatus.Succeeded, null, At(1), NoDelay, None));
+        var complete = Assert.ThrowsAsync<RunNotFoundException>(() => Queue.CompleteRunAsync(unknown, new WorkerId("w"), RunStatus.Succeeded, null, null, At(1), NoDelay, None));
 
         using (Assert.EnterMultipleScope())
         {

@@ -277,7 +277,7 @@ public abstract partial class StoreContractTests
     public async Task ListReadyRuns_ShowsOnlyThisClientsRuns()
     {
         var theirs = await CreateJobAsync("shared-name", priority: 100, client: OtherClient);
-        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
+        var theirRun = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None)).Run;
         var mine = await CreateJobAsync("shared-name");
         var myRun = await EnqueueAsync(mine, at: 2);
 

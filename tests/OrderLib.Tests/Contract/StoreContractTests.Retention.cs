@@ -133,7 +133,7 @@ public abstract partial class StoreContractTests
         var theirRuns = new List<RunId>();
         for (var i = 0; i < 2; i++)
         {
-            var run = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(i), None)).Run;
+            var run = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(i), None)).Run;
             theirRuns.Add((await Runs.CancelRunAsync(OtherClient, run.Id, "stopped", At(i), None)).Id);
         }
 

@@ -15,7 +15,7 @@ public abstract partial class StoreContractTests
         var fail1 = await CompleteAsync(run1, RunStatus.Failed, at: 100, error: "e1", policy: policy);
 
         AssertCompletion(fail1, run1 with { Status = RunStatus.Failed, FinishedAt = At(100), LeaseExpiresAt = null, Error = "e1" }, ExpectedRetry(fail1, at: 100, availableAt: 110));
-        var enqueueAgain = await Runs.EnqueueRunAsync(Client, job.Id, At(105), None);
+        var enqueueAgain = await Runs.EnqueueRunAsync(Client, job.Id, null, At(105), None);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(fail1.Retry!.Id.Value, Is.GreaterThan(run1.Id.Value));
@@ -130,13 +130,13 @@ public abstract partial class StoreContractTests
         var claimed = await ClaimOnlyAsync(await EnqueueAsync(extract, at: 1), at: 1, worker: "w1");
         var waiting = await EnqueueAsync(load, at: 2);
 
-        var first = await Runs.FinishRunAsync(Client, claimed.Id, RunStatus.Failed, "operator: broken", At(10), policy, None);
+        var first = await Runs.FinishRunAsync(Client, claimed.Id, RunStatus.Failed, "operator: broken", null, At(10), policy, None);
 
         AssertCompletion(first, claimed with { Status = RunStatus.Failed, FinishedAt = At(10), LeaseExpiresAt = null, Error = "operator: broken" }, ExpectedRetry(first, at: 10, availableAt: 20));
         Assert.That(await GetRunAsync(waiting), Is.EqualTo(waiting));
 
         var second = await ClaimOnlyAsync(first.Retry!, at: 20, worker: "w2");
-        var last = await Runs.FinishRunAsync(Client, second.Id, RunStatus.Failed, "operator: still broken", At(30), policy, None);
+        var last = await Runs.FinishRunAsync(Client, second.Id, RunStatus.Failed, "operator: still broken", null, At(30), policy, None);
 
         AssertCompletion(last, second with { Status = RunStatus.Failed, FinishedAt = At(30), LeaseExpiresAt = null, Error = "operator: still broken" }, null, waiting.Id);
         using (Assert.EnterMultipleScope())

@@ -10,7 +10,7 @@ public abstract partial class StoreContractTests
     {
         var job = await CreateJobAsync("extract");
 
-        var result = await Runs.EnqueueRunAsync(Client, job.Id, At(3), None);
+        var result = await Runs.EnqueueRunAsync(Client, job.Id, null, At(3), None);
 
         var run = result.Run;
         using (Assert.EnterMultipleScope())
@@ -38,7 +38,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var active = await RunInStatusAsync(job, activeStatus, at: 1);
 
-        var again = await Runs.EnqueueRunAsync(Client, job.Id, At(9), None);
+        var again = await Runs.EnqueueRunAsync(Client, job.Id, null, At(9), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -56,7 +56,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var ended = await RunInStatusAsync(job, endedStatus, at: 1);
 
-        var next = await Runs.EnqueueRunAsync(Client, job.Id, At(5), None);
+        var next = await Runs.EnqueueRunAsync(Client, job.Id, null, At(5), None);
 
         using (Assert.EnterMultipleScope())
         {
@@ -74,8 +74,8 @@ public abstract partial class StoreContractTests
     {
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
 
-        var unknownEx = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.EnqueueRunAsync(Client, new JobId(long.MaxValue), At(1), None));
-        var theirsEx = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.EnqueueRunAsync(Client, theirs.Id, At(1), None));
+        var unknownEx = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.EnqueueRunAsync(Client, new JobId(long.MaxValue), null, At(1), None));
+        var theirsEx = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.EnqueueRunAsync(Client, theirs.Id, null, At(1), None));
 
         using (Assert.EnterMultipleScope())
         {
@@ -108,7 +108,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await StartAsync(await EnqueueAsync(job, at: 1), at: 2, worker: "w1");
 
-        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Succeeded, "ignored for a success", At(8), NoDelay, None);
+        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Succeeded, "ignored for a success", null, At(8), NoDelay, None);
 
         var expected = running with { Status = RunStatus.Succeeded, FinishedAt = At(8), LeaseExpiresAt = null, Error = null };
         using (Assert.EnterMultipleScope())
@@ -128,7 +128,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await StartAsync(await EnqueueAsync(job, at: 1), at: 2);
 
-        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Failed, "disk full: /data (ünïcode ✓)", At(8), NoDelay, None);
+        var finished = await Runs.FinishRunAsync(Client, running.Id, RunStatus.Failed, "disk full: /data (ünïcode ✓)", null, At(8), NoDelay, None);
 
         var expected = running with { Status = RunStatus.Failed, FinishedAt = At(8), LeaseExpiresAt = null, Error = "disk full: /data (ünïcode ✓)" };
         using (Assert.EnterMultipleScope())
@@ -148,7 +148,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("extract");
         var running = await RunInStatusAsync(job, RunStatus.Running, at: 1);
 
-        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Runs.FinishRunAsync(Client, running.Id, outcome, "x", At(2), NoDelay, None));
+        Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Runs.FinishRunAsync(Client, running.Id, outcome, "x", null, At(2), NoDelay, None));
 
         Assert.That(await GetRunAsync(running), Is.EqualTo(running));
     }
@@ -274,18 +274,18 @@ public abstract partial class StoreContractTests
     public async Task RunMethods_UnknownRunOrAnotherClientsRun_ThrowRunNotFoundAndChangeNothing()
     {
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
-        var theirPending = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None)).Run;
-        var theirRunning = await Runs.StartRunAsync(OtherClient, (await Runs.EnqueueRunAsync(OtherClient, (await CreateJobAsync("theirs-2", client: OtherClient)).Id, At(1), None)).Run.Id, new WorkerId("w"), At(2), At(60), None);
+        var theirPending = (await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None)).Run;
+        var theirRunning = await Runs.StartRunAsync(OtherClient, (await Runs.EnqueueRunAsync(OtherClient, (await CreateJobAsync("theirs-2", client: OtherClient)).Id, null, At(1), None)).Run.Id, new WorkerId("w"), At(2), At(60), None);
         var unknown = new RunId(long.MaxValue);
 
         var errors = new[]
         {
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, unknown, new WorkerId("w"), At(3), At(60), None)),
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, unknown, RunStatus.Succeeded, null, At(3), NoDelay, None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, unknown, RunStatus.Succeeded, null, null, At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, unknown, "x", At(3), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.StartRunAsync(Client, theirPending.Id, new WorkerId("w"), At(3), At(60), None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirPending.Id, "x", At(3), None)),
-            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, theirRunning.Id, RunStatus.Failed, "x", At(3), NoDelay, None)),
+            Assert.ThrowsAsync<RunNotFoundException>(() => Runs.FinishRunAsync(Client, theirRunning.Id, RunStatus.Failed, "x", null, At(3), NoDelay, None)),
             Assert.ThrowsAsync<RunNotFoundException>(() => Runs.CancelRunAsync(Client, theirRunning.Id, "x", At(3), None)),
         };
 
@@ -342,7 +342,7 @@ public abstract partial class StoreContractTests
     public async Task ListRuns_UnknownJobOrAnotherClientsJob_ThrowsJobNotFound()
     {
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
-        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None);
+        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None);
 
         Assert.ThrowsAsync<JobNotFoundException>(() => Runs.ListRunsAsync(Client, new JobId(long.MaxValue), null, 10, None));
         Assert.ThrowsAsync<JobNotFoundException>(() => Runs.ListRunsAsync(Client, theirs.Id, null, 10, None));
@@ -355,7 +355,7 @@ public abstract partial class StoreContractTests
         var twice = await CreateJobAsync("ran-twice");
         var once = await CreateJobAsync("ran-once");
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
-        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(1), None);
+        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(1), None);
         await RunToEndAsync(twice, RunStatus.Failed, at: 1);
         var twiceLatest = await EnqueueAsync(twice, at: 2);
         var onceLatest = await RunInStatusAsync(once, RunStatus.Running, at: 3);

@@ -68,9 +68,9 @@ public abstract partial class StoreContractTests
         for (var i = 0; i < errors.Length; i++)
         {
             var job = await CreateJobAsync("literal-" + i);
-            var run = (await Runs.EnqueueRunAsync(Client, job.Id, At(i), None)).Run;
+            var run = (await Runs.EnqueueRunAsync(Client, job.Id, null, At(i), None)).Run;
             await Runs.StartRunAsync(Client, run.Id, new WorkerId("w"), At(i), At(i + 60), None);
-            await Runs.FinishRunAsync(Client, run.Id, RunStatus.Failed, errors[i], At(i + 1), NoDelay, None);
+            await Runs.FinishRunAsync(Client, run.Id, RunStatus.Failed, errors[i], null, At(i + 1), NoDelay, None);
             runIds[errors[i]] = run.Id;
         }
 
@@ -470,7 +470,7 @@ public abstract partial class StoreContractTests
         await FinishAsync(a1, RunStatus.Succeeded, at: 15);
         var r1 = await EnqueueAsync(report, at: 16);
         await StartAsync(r1, at: 17, worker: "w2");
-        var b2 = (await Runs.FinishRunAsync(Client, b1.Id, RunStatus.Failed, "Disk FULL on /data", At(20), NoDelay, None)).Retry
+        var b2 = (await Runs.FinishRunAsync(Client, b1.Id, RunStatus.Failed, "Disk FULL on /data", null, At(20), NoDelay, None)).Retry
                  ?? throw new InvalidOperationException("extract-b has two attempts: its first failure is retried.");
         await FinishAsync(r1, RunStatus.Succeeded, at: 20);
         await StartAsync(b2, at: 21, worker: "w1");
@@ -487,12 +487,12 @@ public abstract partial class StoreContractTests
         var theirRuns = new List<RunId>();
         foreach (var (job, at) in new[] { (theirExtract, 10), (theirOnly, 12), (theirExtract, 27) })
         {
-            var run = (await Runs.EnqueueRunAsync(OtherClient, job.Id, At(at), None)).Run;
+            var run = (await Runs.EnqueueRunAsync(OtherClient, job.Id, null, At(at), None)).Run;
             theirRuns.Add(run.Id);
             if (at < 27)
             {
                 await Runs.StartRunAsync(OtherClient, run.Id, new WorkerId("w1"), At(at + 1), At(at + 61), None);
-                await Runs.FinishRunAsync(OtherClient, run.Id, RunStatus.Failed, "disk full", At(at + 5), NoDelay, None);
+                await Runs.FinishRunAsync(OtherClient, run.Id, RunStatus.Failed, "disk full", null, At(at + 5), NoDelay, None);
             }
         }
 

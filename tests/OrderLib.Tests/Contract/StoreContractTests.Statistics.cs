@@ -152,7 +152,7 @@ public abstract partial class StoreContractTests
         await RunBetweenAsync(l, At(940), At(950), RunStatus.Failed, Backoff(100, 1000));
         await EnqueueAsync(r2, at: 950);
         var theirs = await CreateJobAsync("r1", client: OtherClient);
-        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(100), None);
+        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(100), None);
 
         var window = new StatisticsQuery(At(0), At(1000));
         var now = await History.GetStatisticsAsync(Client, window, At(1000), None);
@@ -202,7 +202,7 @@ public abstract partial class StoreContractTests
         var job = await CreateJobAsync("quiet");
         await RunBetweenAsync(job, At(100), At(200), RunStatus.Succeeded);
         var theirs = await CreateJobAsync("quiet", client: OtherClient);
-        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, At(100), None);
+        await Runs.EnqueueRunAsync(OtherClient, theirs.Id, null, At(100), None);
         // 02:46:40 to 03:46:40: the 02:00 and 03:00 hour buckets.
         var empty = new StatisticsQuery(At(10_000), At(13_600));
         var notTheirs = new StatisticsQuery(At(0), At(1000)) { JobIds = [theirs.Id] };
@@ -273,13 +273,13 @@ public abstract partial class StoreContractTests
     private async Task<RunCompletion> RunBetweenAsync(Job job, DateTimeOffset start, DateTimeOffset finish, RunStatus outcome, RetryPolicy? policy = null, ClientId? client = null)
     {
         var owner = client ?? Client;
-        var run = (await Runs.EnqueueRunAsync(owner, job.Id, start, None)).Run;
+        var run = (await Runs.EnqueueRunAsync(owner, job.Id, null, start, None)).Run;
         return await StartAndFinishAsync(run, start, finish, outcome, policy ?? NoDelay, owner);
     }
 
     private async Task<RunCompletion> StartAndFinishAsync(JobRun pending, DateTimeOffset start, DateTimeOffset finish, RunStatus outcome, RetryPolicy policy, ClientId client)
     {
         await Runs.StartRunAsync(client, pending.Id, new WorkerId("worker-1"), start, finish.AddMinutes(1), None);
-        return await Runs.FinishRunAsync(client, pending.Id, outcome, outcome == RunStatus.Failed ? "boom" : null, finish, policy, None);
+        return await Runs.FinishRunAsync(client, pending.Id, outcome, outcome == RunStatus.Failed ? "boom" : null, null, finish, policy, None);
     }
 }

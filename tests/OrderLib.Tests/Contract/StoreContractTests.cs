@@ -134,13 +134,13 @@ public abstract partial class StoreContractTests
         Deps.AddDependencyAsync(Client, job.Id, dependsOn.Id, At(at), None);
 
     private async Task<JobRun> EnqueueAsync(Job job, int at = 0) =>
-        (await Runs.EnqueueRunAsync(Client, job.Id, At(at), None)).Run;
+        (await Runs.EnqueueRunAsync(Client, job.Id, null, At(at), None)).Run;
 
     private Task<JobRun> StartAsync(JobRun run, int at = 0, string worker = "worker-1") =>
         Runs.StartRunAsync(Client, run.Id, new WorkerId(worker), At(at), At(at + 60), None);
 
     private async Task<JobRun> FinishAsync(JobRun run, RunStatus outcome, int at = 0, string? error = null) =>
-        (await Runs.FinishRunAsync(Client, run.Id, outcome, error, At(at), NoDelay, None)).Run;
+        (await Runs.FinishRunAsync(Client, run.Id, outcome, error, null, At(at), NoDelay, None)).Run;
 
     private Task<JobRun?> GetRunAsync(JobRun run) => Runs.GetRunAsync(Client, run.Id, None);
 
@@ -196,7 +196,7 @@ public abstract partial class StoreContractTests
     }
 
     private Task<RunCompletion> CompleteAsync(JobRun run, RunStatus outcome, int at, string worker = "worker-1", string? error = null, RetryPolicy? policy = null) =>
-        Queue.CompleteRunAsync(run.Id, new WorkerId(worker), outcome, error, At(at), policy ?? NoDelay, None);
+        Queue.CompleteRunAsync(run.Id, new WorkerId(worker), outcome, error, null, At(at), policy ?? NoDelay, None);
 
     private Task<HeartbeatResult> HeartbeatAsync(JobRun run, int at, int lease = 60, string worker = "worker-1") =>
         Queue.HeartbeatAsync(run.Id, new WorkerId(worker), At(at), At(at + lease), None);

@@ -195,10 +195,10 @@ internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueS
         return inner.HeartbeatAsync(runId, workerId, now, leaseExpiresAt, cancellationToken);
     }
 
-    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
+    public Task<RunCompletion> CompleteRunAsync(RunId runId, WorkerId workerId, RunStatus outcome, string? errorText, RunPayload? output, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)
     {
         FailIfUnreachable();
-        return inner.CompleteRunAsync(runId, workerId, outcome, errorText, now, retryPolicy, cancellationToken);
+        return inner.CompleteRunAsync(runId, workerId, outcome, errorText, output, now, retryPolicy, cancellationToken);
     }
 
     public async Task<IReadOnlyList<OutcomeResult>> CompleteRunsAsync(IReadOnlyList<RunOutcome> outcomes, DateTimeOffset now, RetryPolicy retryPolicy, CancellationToken cancellationToken)

@@ -81,9 +81,9 @@ public abstract partial class TenantIsolationTests
         var solo = await A.Jobs.CreateAsync(new JobDefinition("solo"));
         await A.Jobs.CreateAsync(new JobDefinition("report") { Schedule = "every 10m" });
 
-        var finished = await A.Runs.EnqueueAsync(load.Id);
+        var finished = await A.Runs.EnqueueAsync(load.Id, RunPayload.Parse("""{"a":"input"}"""));
         await A.Runs.StartAsync(finished.Run.Id, new WorkerId("a-worker"));
-        await A.Runs.MarkSucceededAsync(finished.Run.Id);
+        await A.Runs.MarkSucceededAsync(finished.Run.Id, RunPayload.Parse("""{"a":"output"}"""));
         await A.Dependencies.AddAsync(transform.Id, extract.Id);
         await A.Dependencies.AddAsync(load.Id, transform.Id);
         var running = await A.Runs.StartAsync((await A.Runs.EnqueueAsync(extract.Id)).Run.Id, new WorkerId("a-worker"));
@@ -161,6 +161,8 @@ public abstract partial class TenantIsolationTests
         ["Dependencies.GetGraph (around a foreign job)"] = Job((b, t, _) => b.Dependencies.GetGraphAsync(GraphSelection.Around(t.SecondJob)), t => t.SecondJob),
         ["Runs.Enqueue (job with an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.Job), t => t.Job),
         ["Runs.Enqueue (job without an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.IdleJob), t => t.IdleJob),
+        ["Runs.Enqueue with an input (job without an active run)"] = Job((b, t, _) => b.Runs.EnqueueAsync(t.IdleJob, RunPayload.Parse("\"b's input\"")), t => t.IdleJob),
+        ["Runs.GetUpstreamOutputs"] = Job((b, t, _) => b.Runs.GetUpstreamOutputsAsync(t.SecondJob), t => t.SecondJob),
         ["Runs.Trigger"] = Job((b, t, _) => b.Runs.TriggerAsync(t.Job), t => t.Job),
         ["Runs.ListForJob"] = Job((b, t, _) => b.Runs.ListForJobAsync(t.Job), t => t.Job),
         ["Runs.Start (ready run)"] = Run((b, t, _) => b.Runs.StartAsync(t.ReadyRun, new WorkerId("b-worker")), t => t.ReadyRun),
@@ -168,12 +170,15 @@ public abstract partial class TenantIsolationTests
         ["Runs.Start (running run)"] = Run((b, t, _) => b.Runs.StartAsync(t.RunningRun, new WorkerId("b-worker")), t => t.RunningRun),
         ["Runs.Succeed (running run)"] = Run((b, t, _) => b.Runs.MarkSucceededAsync(t.RunningRun), t => t.RunningRun),
         ["Runs.Succeed (finished run)"] = Run((b, t, _) => b.Runs.MarkSucceededAsync(t.FinishedRun), t => t.FinishedRun),
+        ["Runs.Succeed with an output (running run)"] = Run((b, t, _) => b.Runs.MarkSucceededAsync(t.RunningRun, RunPayload.Parse("\"b's output\"")), t => t.RunningRun),
         ["Runs.Fail (running run)"] = Run((b, t, _) => b.Runs.MarkFailedAsync(t.RunningRun, "sabotage"), t => t.RunningRun),
         ["Runs.Cancel (ready run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.ReadyRun, "sabotage"), t => t.ReadyRun),
         ["Runs.Cancel (running run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.RunningRun, "sabotage"), t => t.RunningRun),
         ["Runs.Cancel (finished run)"] = Run((b, t, _) => b.Runs.CancelAsync(t.FinishedRun, "sabotage"), t => t.FinishedRun),
         ["Runs.Get (running run)"] = Run((b, t, _) => b.Runs.GetAsync(t.RunningRun), t => t.RunningRun),
         ["Runs.Get (finished run)"] = Run((b, t, _) => b.Runs.GetAsync(t.FinishedRun), t => t.FinishedRun),
+        ["Runs.GetPayloads (running run)"] = Run((b, t, _) => b.Runs.GetPayloadsAsync(t.RunningRun), t => t.RunningRun),
+        ["Runs.GetPayloads (finished run)"] = Run((b, t, _) => b.Runs.GetPayloadsAsync(t.FinishedRun), t => t.FinishedRun),
     };
 
     // ---------------------------------------------------------------- lists, names, claims, schedules
@@ -258,6 +263,21 @@ public abstract partial class TenantIsolationTests
             Assert.That(await SnapshotAsync(A), Is.EqualTo(before), "changing and deleting B's 'extract' leaves A's alone");
             Assert.That(await B.Jobs.FindByNameAsync("extract"), Is.Null);
             Assert.That(await A.Jobs.GetByNameAsync("extract"), Is.EqualTo(aExtract));
+        }
+    }
+
+    [Test]
+    public async Task UpstreamOutputs_NeverCrossClients_EvenBetweenJobsOfTheSameName()
+    {
+        // A's extract succeeds with an output; B's own load depends on B's extract (same name, never ran).
+        await A.Runs.MarkSucceededAsync(Foreign.RunningRun, RunPayload.Parse("""{"from":"a"}"""));
+        var bLoad = await B.Jobs.CreateAsync(new JobDefinition("load"));
+        await B.Dependencies.AddAsync(bLoad.Id, _bExtract!.Id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(await B.Runs.GetUpstreamOutputsAsync(bLoad.Id), Is.EqualTo(new[] { new UpstreamOutput(_bExtract.Id, "extract", null, null) }), "B sees its own extract, which never succeeded");
+            Assert.That(await A.Runs.GetUpstreamOutputsAsync(Foreign.SecondJob), Is.EqualTo(new[] { new UpstreamOutput(Foreign.Job, "extract", Foreign.RunningRun, RunPayload.Parse("""{"from":"a"}""")) }), "A's transform sees A's extract, for comparison");
         }
     }
 
@@ -361,6 +381,7 @@ public abstract partial class TenantIsolationTests
             foreach (var run in (await client.Runs.ListForJobAsync(job.Id, limit: 1000)).Items)
             {
                 text.AppendLine("  " + run);
+                text.AppendLine("    payloads: " + await client.Runs.GetPayloadsAsync(run.Id));
             }
         }
 
