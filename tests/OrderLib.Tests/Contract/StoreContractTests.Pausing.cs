@@ -199,6 +199,28 @@ public abstract partial class StoreContractTests
     }
 
     [Test]
+    public async Task PausedJob_GraphChangesWhileItIsPaused_KeepItsRunHeld_AndTheResumeReleasesIt()
+    {
+        var upstream = await CreateJobAsync("extract");
+        var deleted = await CreateJobAsync("fetch");
+        var job = await CreateJobAsync("load");
+        await DependAsync(job, deleted);
+        var run = await EnqueueAsync(job, at: 1);
+        await Jobs.PauseJobAsync(Client, job.Id, At(2), None);
+
+        await DependAsync(job, upstream, at: 3);
+        await Deps.RemoveDependencyAsync(Client, job.Id, upstream.Id, None);
+        await Jobs.DeleteJobAsync(Client, deleted.Id, JobDeletion.RemoveDependencies, None);
+        await Deps.DefineGraphAsync(Client, new GraphDefinition([new JobDefinition("load") { Priority = 2 }], [new GraphDependency("load", "extract")]), At(4), None);
+        await RunToEndAsync(upstream, RunStatus.Succeeded, at: 5);
+
+        Assert.That(await ReadyRunIdsAsync(at: 6), Is.Empty, "every wait it had is gone but the pause");
+
+        await Jobs.ResumeJobAsync(Client, job.Id, None);
+        Assert.That(await ReadyRunIdsAsync(at: 7), Is.EqualTo(new[] { run.Id }));
+    }
+
+    [Test]
     public async Task PausedJob_ItsRunningRunFinishesNormally_AndASuccessStillReleasesItsDependents()
     {
         var job = await CreateJobAsync("extract");
@@ -315,6 +337,37 @@ public abstract partial class StoreContractTests
             Assert.That(afterResume.Select(e => (e.JobId, e.DueAt, e.NextDueAt, e.Enqueue.Created)), Is.EqualTo(new[] { (paused.Id, At(TenMinutes), (DateTimeOffset?)At(4 * TenMinutes), true) }), "one run for the missed occurrences");
             Assert.That(await EnqueueDueAsync(at: (3 * TenMinutes) + 6), Is.Empty, "the missed occurrences collapsed into that one");
             Assert.That(await Runs.ListRunsAsync(Client, paused.Id, null, 10, None), Has.Count.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Concurrency_PausesResumesAndEnqueuesAtOnce_LeaveTheRunHeldExactlyWhileTheJobIsPaused()
+    {
+        for (var round = 0; round < Rounds; round++)
+        {
+            var job = await CreateJobAsync($"extract-{round}");
+
+            var outcomes = await RaceAsync(Racers, i => (i % 3) switch
+            {
+                0 => (Task)Jobs.PauseJobAsync(Client, job.Id, At(1), None),
+                1 => Jobs.ResumeJobAsync(Client, job.Id, None),
+                _ => Runs.EnqueueRunAsync(Client, job.Id, At(1), None),
+            });
+
+            var run = (await Runs.ListRunsAsync(Client, job.Id, null, 10, None)).Single();
+            var paused = (await Jobs.GetJobAsync(Client, job.Id, None))!.IsPaused;
+            var readyAsItIs = (await ReadyRunIdsAsync(at: 2)).Contains(run.Id);
+            await Jobs.PauseJobAsync(Client, job.Id, At(3), None);
+            var readyPaused = (await ReadyRunIdsAsync(at: 4)).Contains(run.Id);
+            await Jobs.ResumeJobAsync(Client, job.Id, None);
+            var readyResumed = (await ReadyRunIdsAsync(at: 5)).Contains(run.Id);
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(outcomes, Is.All.Null, $"round {round}: {Describe(outcomes)}");
+                Assert.That(readyAsItIs, Is.EqualTo(!paused), $"round {round}: held exactly while paused (paused: {paused})");
+                Assert.That(readyPaused, Is.False, $"round {round}: paused again");
+                Assert.That(readyResumed, Is.True, $"round {round}: resumed");
+            }
         }
     }
 
