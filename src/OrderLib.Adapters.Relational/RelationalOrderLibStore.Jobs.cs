@@ -256,19 +256,16 @@ public abstract partial class RelationalOrderLibStore
             var lockJob = $"""
                 SELECT j.id FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
                 """;
-            string ShiftPendingRun(string delta, string pausedNow) => $"""
+            string ShiftPendingRun(string delta, string pausedNow, string returning) => $"""
                 UPDATE job_runs SET waiting_on = waiting_on {delta}
                 WHERE id = (SELECT pj.latest_run_id FROM jobs pj WHERE pj.id = @jobId AND pj.client_id = @client AND pj.paused_at IS {pausedNow})
-                  AND {StatusIs("status", "Pending")}
+                  AND {StatusIs("status", "Pending")}{returning};
                 """;
             var readJob = $"SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client;";
-            PauseJob = lockJob + ShiftPendingRun("+ 1", "NULL") + $"""
-                ;
+            PauseJob = lockJob + ShiftPendingRun("+ 1", "NULL", "") + """
                 UPDATE jobs SET paused_at = @now WHERE id = @jobId AND client_id = @client AND paused_at IS NULL;
                 """ + readJob;
-            ResumeJob = lockJob + ShiftPendingRun("- 1", "NOT NULL") + $"""
-
-                RETURNING waiting_on;
+            ResumeJob = lockJob + ShiftPendingRun("- 1", "NOT NULL", " RETURNING waiting_on") + """
                 UPDATE jobs SET paused_at = NULL WHERE id = @jobId AND client_id = @client AND paused_at IS NOT NULL;
                 """ + readJob;
 
