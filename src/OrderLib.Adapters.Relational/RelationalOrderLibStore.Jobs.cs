@@ -114,6 +114,60 @@ public abstract partial class RelationalOrderLibStore
 
     /// <inheritdoc />
     /// <remarks>
+    /// One batch: the job row locked, then its pending run, if any, made to wait for one thing more (the pause: see
+    /// RelationalOrderLibStore), then <c>paused_at</c> set. Every transaction that creates a run of the job locks its row
+    /// first, so a run created concurrently either exists already (and is counted here) or sees the pause.
+    /// </remarks>
+    public Task<Job> PauseJobAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                // Result sets: the locked job id; the job as it is now.
+                await using var grid = await connection.QueryMultipleAsync(Command(
+                    _jobSql.PauseJob, new { client = client.Value, jobId = jobId.Value, now = _dialect.ToDb(now.ToUniversalTime()) }, transaction, cancellationToken));
+                _ = await grid.ReadAsync<long>();
+                var row = await grid.ReadSingleOrDefaultAsync<JobRow>() ?? throw new JobNotFoundException(jobId);
+                return row.ToJob(_dialect);
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One batch like <see cref="PauseJobAsync"/>, undoing it; a pending run it leaves waiting on nothing is announced to
+    /// other processes' workers (a second statement, only then).
+    /// </remarks>
+    public Task<Job> ResumeJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken) =>
+        WriteAsync(
+            async (connection, transaction) =>
+            {
+                JobRow? row;
+                int[] stillWaitingOn;
+                // Result sets: the locked job id; the released pending run's count (none when the job was not paused or has no
+                // pending run); the job as it is now.
+                await using (var grid = await connection.QueryMultipleAsync(Command(
+                                 _jobSql.ResumeJob, new { client = client.Value, jobId = jobId.Value }, transaction, cancellationToken)))
+                {
+                    _ = await grid.ReadAsync<long>();
+                    stillWaitingOn = (await grid.ReadAsync<int>()).ToArray();
+                    row = await grid.ReadSingleOrDefaultAsync<JobRow>();
+                }
+
+                if (row is null)
+                {
+                    throw new JobNotFoundException(jobId);
+                }
+
+                if (stillWaitingOn is [0])
+                {
+                    await NotifyRunsReadyAsync(connection, transaction, client, cancellationToken);
+                }
+
+                return row.ToJob(_dialect);
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
     /// Takes the client's graph lock first (PostgreSQL: a transaction-scoped advisory lock), then locks the job row, which
     /// keeps a new run from being created meanwhile; the active run read with it can only be claimed, still active.
     /// </remarks>
@@ -196,6 +250,25 @@ public abstract partial class RelationalOrderLibStore
                   AND status IN ('Pending', 'Running');
                 """;
 
+            // Pausing and resuming: the job row locked first (job rows before run rows), then its pending run (its latest run,
+            // when Pending) counted one more or one less, only when the job's state changes, then paused_at; the job is
+            // read back as it is now.
+            var lockJob = $"""
+                SELECT j.id FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
+                """;
+            string ShiftPendingRun(string delta, string pausedNow, string returning) => $"""
+                UPDATE job_runs SET waiting_on = waiting_on {delta}
+                WHERE id = (SELECT pj.latest_run_id FROM jobs pj WHERE pj.id = @jobId AND pj.client_id = @client AND pj.paused_at IS {pausedNow})
+                  AND {StatusIs("status", "Pending")}{returning};
+                """;
+            var readJob = $"SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client;";
+            PauseJob = lockJob + ShiftPendingRun("+ 1", "NULL", "") + """
+                UPDATE jobs SET paused_at = @now WHERE id = @jobId AND client_id = @client AND paused_at IS NULL;
+                """ + readJob;
+            ResumeJob = lockJob + ShiftPendingRun("- 1", "NOT NULL", " RETURNING waiting_on") + """
+                UPDATE jobs SET paused_at = NULL WHERE id = @jobId AND client_id = @client AND paused_at IS NOT NULL;
+                """ + readJob;
+
             LockJobForDelete = $"""
                 SELECT {jobColumns} FROM jobs j WHERE j.id = @jobId AND j.client_id = @client{dialect.ForUpdateOf("j")};
                 SELECT j.name FROM job_dependencies d JOIN jobs j ON j.id = d.job_id
@@ -231,6 +304,10 @@ public abstract partial class RelationalOrderLibStore
         public string InsertJob { get; }
 
         public string UpdateJob { get; }
+
+        public string PauseJob { get; }
+
+        public string ResumeJob { get; }
 
         public string LockJobForDelete { get; }
 

@@ -12,7 +12,10 @@ public abstract partial class RelationalOrderLibStore
     private const string OneActiveRun = "ux_job_runs_one_active";
 
     /// <inheritdoc />
-    /// <remarks>The new run's <c>waiting_on</c> counts the upstream jobs whose latest run has not succeeded; their rows are share-locked on PostgreSQL.</remarks>
+    /// <remarks>
+    /// The new run's <c>waiting_on</c> counts the upstream jobs whose latest run has not succeeded, plus one when the job is
+    /// paused; the upstream rows are share-locked on PostgreSQL, the job's row (which a pause locks too) locked for update.
+    /// </remarks>
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -39,7 +42,7 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Starts the run only when its <c>waiting_on</c> count is zero; a refused start is diagnosed by a second query.</remarks>
+    /// <remarks>Starts the run only when its <c>waiting_on</c> count is zero; a refused start is diagnosed by a second query (the run's facts, <see cref="RunFacts.EnsureStartable"/>).</remarks>
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public async Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken)
     {
@@ -63,22 +66,8 @@ public abstract partial class RelationalOrderLibStore
                     return run;
                 }
 
-                // Result sets: the run; its unsatisfied upstream jobs.
-                await using var grid = await connection.QueryMultipleAsync(Command(_runSql.DiagnoseStart, param, transaction, cancellationToken));
-                var current = await grid.ReadSingleOrDefaultAsync<RunRow>() ?? throw new RunNotFoundException(runId);
-                var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
-                var found = current.ToRun(_dialect);
-                RunTransitions.Ensure(runId, found.Status, RunStatus.Running);
-                if (found.AvailableAt > now)
-                {
-                    throw new RunNotAvailableException(runId, found.AvailableAt);
-                }
-
-                if (unsatisfied.Length > 0)
-                {
-                    throw new DependenciesNotSatisfiedException(runId, unsatisfied);
-                }
-
+                var facts = await ReadRunFactsAsync(connection, transaction, client, runId, cancellationToken) ?? throw new RunNotFoundException(runId);
+                facts.EnsureStartable(now);
                 return null;
             },
             $"Run {runId} could not be started: it is pending and available, but the jobs it depends on kept changing between its start and the check of its dependencies.",
@@ -186,6 +175,24 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <inheritdoc />
+    /// <remarks>One batch of three statements, without a transaction: each reads what committed before it started.</remarks>
+    public async Task<RunFacts> GetRunFactsAsync(ClientId client, RunId runId, CancellationToken cancellationToken) =>
+        await ConnectAsync(connection => ReadRunFactsAsync(connection, null, client, runId, cancellationToken), cancellationToken)
+        ?? throw new RunNotFoundException(runId);
+
+    // The run's facts (RunSql.RunFacts), or null when the client has no such run.
+    private async Task<RunFacts?> ReadRunFactsAsync(DbConnection connection, DbTransaction? transaction, ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        // Result sets: the run; its job; its unsatisfied upstream jobs.
+        await using var grid = await connection.QueryMultipleAsync(Command(
+            _runSql.RunFacts, new { client = client.Value, runId = runId.Value }, transaction, cancellationToken));
+        var run = await grid.ReadSingleOrDefaultAsync<RunRow>();
+        var job = await grid.ReadSingleOrDefaultAsync<JobRow>();
+        var unsatisfied = (await grid.ReadAsync<UpstreamRow>()).Select(u => u.ToUnsatisfied()).ToArray();
+        return run is null || job is null ? null : new RunFacts(run.ToRun(_dialect), job.ToJob(_dialect), unsatisfied);
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -270,7 +277,8 @@ public abstract partial class RelationalOrderLibStore
             client = client.Value,
             jobId = jobId.Value,
             priority = job.Priority,
-            waitingOn = upstream.Count(u => !u.Succeeded),
+            // A paused job's run waits for the resume too (the job row, read under its lock, is as a pause left it).
+            waitingOn = upstream.Count(u => !u.Succeeded) + (job.PausedAt is null ? 0 : 1),
             now = _dialect.ToDb(now),
             input = input?.Json,
         };
@@ -498,11 +506,14 @@ public abstract partial class RelationalOrderLibStore
                 RETURNING {RunColumns("")};
                 """;
 
-            // Why a start was refused: the run, and the upstream jobs whose latest run has not succeeded, each with the
-            // status of that run (read from the run: jobs.latest_status is exact only about being 'Succeeded').
-            DiagnoseStart = $"""
+            // What decides whether the run may start (why a start was refused, or an explanation): the run, its job, and the
+            // upstream jobs whose latest run has not succeeded, each with the status of that run (read from the run:
+            // jobs.latest_status is exact only about being 'Succeeded').
+            RunFacts = $"""
                 SELECT {runColumns} FROM job_runs r JOIN jobs j ON j.id = r.job_id
                 WHERE r.id = @runId AND j.client_id = @client;
+                SELECT {jobColumns} FROM jobs j
+                WHERE j.id = (SELECT s.job_id FROM job_runs s WHERE s.id = @runId) AND j.client_id = @client;
                 SELECT j.id AS Id, j.name AS Name, lr.status AS LatestStatus
                 FROM job_dependencies d JOIN jobs j ON j.id = d.depends_on_job_id
                 LEFT JOIN job_runs lr ON lr.id = j.latest_run_id
@@ -712,7 +723,7 @@ public abstract partial class RelationalOrderLibStore
 
         public string StartRun { get; }
 
-        public string DiagnoseStart { get; }
+        public string RunFacts { get; }
 
         public string FinishSucceeded { get; }
 

@@ -129,14 +129,15 @@ public abstract partial class RelationalOrderLibStore
         {
             var jobColumns = JobColumns("j.");
 
-            // Up to @limit jobs due at @now (of the clients, or of all), earliest due first, then id, through the partial
-            // index ix_jobs_next_due, locked for update. PostgreSQL skips the ones another transaction holds — another
+            // Up to @limit jobs due at @now (of the clients, or of all) that are not paused, earliest due first, then id, through
+            // the partial index ix_jobs_next_due, locked for update (a pause in progress holds the row: skipped; one that
+            // committed is seen when the locked row is re-checked). PostgreSQL skips the ones another transaction holds — another
             // scheduler's, or an enqueue, update or delete in progress — so concurrent schedulers share the due jobs
             // instead of queueing, and never wait here: that is why this lock, not in ascending id order, cannot deadlock.
             // A row another scheduler advanced just before the lock is re-checked against the WHERE clause and dropped.
             string LockDue(bool filtered) => $"""
                 SELECT {jobColumns} FROM jobs j
-                WHERE j.next_due_at <= @now{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+                WHERE j.next_due_at <= @now AND j.paused_at IS NULL{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
                 ORDER BY j.next_due_at, j.id
                 LIMIT @limit{dialect.ForUpdateOf("j")}{dialect.SkipLocked};
                 """;
@@ -166,10 +167,12 @@ public abstract partial class RelationalOrderLibStore
                 WHERE id IN (SELECT t.id FROM {advanceIds});
                 """;
 
-            // The earliest due time, read through ix_jobs_next_due (in order, stopping at the first row of a served client).
+            // The earliest due time of a job that is not paused, read through ix_jobs_next_due (in order, stopping at the first
+            // row of a served client that is not paused): a paused job's due time, left in the past, must not make the
+            // scheduler pass again at once.
             string EarliestDue(bool filtered) => $"""
                 SELECT j.next_due_at FROM jobs j
-                WHERE j.next_due_at IS NOT NULL{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
+                WHERE j.next_due_at IS NOT NULL AND j.paused_at IS NULL{(filtered ? " AND " + dialect.InList("j.client_id", "@clients") : "")}
                 ORDER BY j.next_due_at, j.id
                 LIMIT 1;
                 """;

@@ -500,6 +500,11 @@ public abstract partial class RelationalOrderLibStore
                 where.Add($"{(hasDependents ? "" : "NOT ")}EXISTS (SELECT 1 FROM job_dependencies d WHERE d.depends_on_job_id = j.id)");
             }
 
+            if (filter.Paused is { } paused)
+            {
+                where.Add(paused ? "j.paused_at IS NOT NULL" : "j.paused_at IS NULL");
+            }
+
             AddInclusive(where, "j.priority", filter.MinPriority, filter.MaxPriority, "Priority");
 
             return Join(where);

@@ -73,6 +73,7 @@ public abstract partial class RelationalOrderLibStore
 
     // True when one of the new runs may be claimed at once (it waits on nothing and is available), so the transaction
     // notifies (NotifyRunsReadyAsync); a retry after a backoff becomes claimable later and is left to the workers' polls.
+    // (A paused job's run, held by InsertRuns, may make this say yes: the workers' claim then finds nothing, harmlessly.)
     private static bool AnyReadyNow(IEnumerable<NewRun> runs, DateTimeOffset now) => runs.Any(r => r.WaitingOn == 0 && r.AvailableAt <= now);
 
     /// <summary>
@@ -113,8 +114,9 @@ public abstract partial class RelationalOrderLibStore
             _dialect = dialect;
 
             // New pending runs, one per element of @runs (ord, job_id, attempt, priority, waiting_on, available_at, pipeline_run_id, input), of the
-            // job's client, created in ord order, each becoming its job's latest run. Used for retries and for triggering a pipeline;
-            // the caller holds every job row involved. A new run is its job's one active run, so the jobs find it through
+            // job's client, created in ord order, each becoming its job's latest run; a paused job's run waits for one more
+            // thing, the resume, on top of the given waiting_on. Used for retries and for triggering a pipeline; the caller holds
+            // every job row involved (locked for update, as a pause locks it, so paused_at is read as it is). A new run is its job's one active run, so the jobs find it through
             // ux_job_runs_one_active in one join: a MAX(id) subquery per job was planned as a scan of job_runs per job
             // when the statistics thought the table small (a new database), quadratic in the number of runs.
             var newRuns = dialect.JsonRows(
@@ -122,7 +124,7 @@ public abstract partial class RelationalOrderLibStore
             var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
             InsertRuns = $"""
                 INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, pipeline_run_id, input)
-                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on, @now, t.available_at, t.pipeline_run_id, t.input
+                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on + CASE WHEN j.paused_at IS NULL THEN 0 ELSE 1 END, @now, t.available_at, t.pipeline_run_id, t.input
                 FROM {newRuns} JOIN jobs j ON j.id = t.job_id
                 ORDER BY t.ord
                 RETURNING {RunColumns("")};

@@ -83,7 +83,8 @@ public abstract partial class RelationalOrderLibStore
 
             var windowColumns = $"r.job_id, r.status, r.attempt, r.finished_at, {dialect.MicrosecondsBetween("r.started_at", "r.finished_at")} AS duration";
 
-            // A pending run a worker may take now (waiting_on counts the upstream jobs whose latest run has not succeeded).
+            // A pending run a worker may take now (waiting_on counts the upstream jobs whose latest run has not succeeded, plus
+            // one while its job is paused).
             const string ready = "r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at <= @now";
 
             foreach (var someJobs in new[] { false, true })
@@ -146,7 +147,8 @@ public abstract partial class RelationalOrderLibStore
                 // The active runs of the client's jobs (of @jobIds), each job's through ux_job_runs_one_active.
                 var queue = $"""
                     SELECT COUNT(CASE WHEN {ready} THEN 1 END) AS Ready,
-                           COUNT(CASE WHEN r.status = 'Pending' AND r.waiting_on > 0 THEN 1 END) AS WaitingOnUpstream,
+                           COUNT(CASE WHEN r.status = 'Pending' AND r.waiting_on > 0 AND j.paused_at IS NULL THEN 1 END) AS WaitingOnUpstream,
+                           COUNT(CASE WHEN r.status = 'Pending' AND j.paused_at IS NOT NULL THEN 1 END) AS Paused,
                            COUNT(CASE WHEN r.status = 'Pending' AND r.waiting_on = 0 AND r.available_at > @now THEN 1 END) AS ScheduledLater,
                            COUNT(CASE WHEN r.status = 'Running' THEN 1 END) AS Running,
                            MIN(CASE WHEN {ready} THEN r.available_at END) AS OldestReadySince
@@ -233,6 +235,8 @@ public abstract partial class RelationalOrderLibStore
 
         public long WaitingOnUpstream { get; set; }
 
+        public long Paused { get; set; }
+
         public long ScheduledLater { get; set; }
 
         public long Running { get; set; }
@@ -240,6 +244,6 @@ public abstract partial class RelationalOrderLibStore
         public object? OldestReadySince { get; set; }
 
         public QueueDepth ToQueueDepth(SqlDialect dialect) =>
-            new(Ready, WaitingOnUpstream, ScheduledLater, Running, OldestReadySince is null ? null : dialect.FromDb(OldestReadySince));
+            new(Ready, WaitingOnUpstream, Paused, ScheduledLater, Running, OldestReadySince is null ? null : dialect.FromDb(OldestReadySince));
     }
 }

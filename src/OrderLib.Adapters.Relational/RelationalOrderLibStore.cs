@@ -15,10 +15,13 @@ namespace OrderLib.Adapters.Relational;
 /// Readiness is kept incrementally: <c>jobs.latest_run_id</c> is a job's newest run, <c>jobs.latest_status</c> says
 /// exactly whether that run Succeeded (creating a run writes 'Pending', ending one through its job writes the final
 /// status; a claim or start and the upstream-failure cascade leave 'Pending' — they lock no job row), and a pending
-/// run's <c>waiting_on</c> counts the jobs it depends on whose latest run has not succeeded. The count changes when an
-/// upstream job's latest run starts or stops being a success (enqueue after a success, success) and when edges come
-/// and go, so claiming or listing ready runs reads a small partial index and never the graph. Statuses shown to
-/// callers are read from the runs.
+/// run's <c>waiting_on</c> counts the jobs it depends on whose latest run has not succeeded, PLUS ONE while its own job is
+/// paused (<c>jobs.paused_at</c> set). The count changes when an upstream job's latest run starts or stops being a success
+/// (enqueue after a success, success), when edges come and go, and when the job is paused or resumed (which adds or
+/// removes the one for the job's pending run; every statement that creates a pending run adds it for a paused job), so
+/// claiming or listing ready runs reads a small partial index and never the graph or the pause. Whoever reads the count
+/// to say why a run waits (a refused start, the statistics' queue depth) tells the pause from the upstream jobs by
+/// <c>paused_at</c>. Statuses shown to callers are read from the runs.
 /// </para>
 /// <para>
 /// Lock discipline on PostgreSQL (READ COMMITTED; SQLite serialises writers with <c>BEGIN IMMEDIATE</c> instead),
@@ -31,7 +34,9 @@ namespace OrderLib.Adapters.Relational;
 /// exactly one wins) and a trigger's sub-graph cannot change under it.</item>
 /// <item>Job rows come next, and every transaction that locks more than one takes them in one pass in ascending
 /// id order. An operation that creates a job's run or ends one through its job (enqueue, start, finish, complete,
-/// cancel, trigger, rescue) locks that job's row <c>FOR UPDATE</c> (so do updating and deleting a job); one that
+/// cancel, trigger, rescue) locks that job's row <c>FOR UPDATE</c> (so do updating, deleting, pausing and resuming a job:
+/// a pause or resume therefore never interleaves with the creation of the job's run, which reads <c>paused_at</c> under
+/// that lock; the scheduler, which skips locked due jobs, re-checks <c>paused_at</c> on the row it locked); one that
 /// reads upstream jobs' <c>latest_status</c> to count <c>waiting_on</c> (enqueue; a failure that may create the next
 /// attempt; add or remove a dependency, which share-lock both of its jobs) locks those rows <c>FOR SHARE</c>, so the
 /// statuses it counted cannot change before it commits, and a concurrent status change waits and then sees its edge

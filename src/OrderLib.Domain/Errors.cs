@@ -299,7 +299,7 @@ public sealed class DependenciesNotSatisfiedException : OrderLibException
 {
     /// <summary>Creates the error naming each unsatisfied dependency and its latest status.</summary>
     public DependenciesNotSatisfiedException(RunId runId, IReadOnlyList<UnsatisfiedDependency> unsatisfied)
-        : base($"Run {runId} cannot start: it waits for {string.Join(", ", unsatisfied)}.")
+        : base($"Run {runId} cannot start: {new WaitingOnUpstreamReason(unsatisfied)}.")
     {
         RunId = runId;
         Unsatisfied = unsatisfied;
@@ -310,6 +310,32 @@ public sealed class DependenciesNotSatisfiedException : OrderLibException
 
     /// <summary>Every upstream job whose latest run has not succeeded.</summary>
     public IReadOnlyList<UnsatisfiedDependency> Unsatisfied { get; }
+}
+
+/// <summary>A run cannot start because its job is paused (see <c>JobService.PauseAsync</c>); it stays pending until the job is resumed.</summary>
+public sealed class JobPausedException : OrderLibException
+{
+    /// <summary>Creates the error naming the job and since when it is paused, in the words of <see cref="JobPausedReason"/>.</summary>
+    public JobPausedException(RunId runId, JobId jobId, string jobName, DateTimeOffset pausedAt)
+        : base($"Run {runId} cannot start: {new JobPausedReason(jobId, jobName, pausedAt)}.")
+    {
+        RunId = runId;
+        JobId = jobId;
+        JobName = jobName;
+        PausedAt = pausedAt;
+    }
+
+    /// <summary>The run.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>Its job.</summary>
+    public JobId JobId { get; }
+
+    /// <summary>The job's name.</summary>
+    public string JobName { get; }
+
+    /// <summary>When the job was paused (UTC).</summary>
+    public DateTimeOffset PausedAt { get; }
 }
 
 /// <summary>A pending run is not available yet (it waits for a retry backoff).</summary>

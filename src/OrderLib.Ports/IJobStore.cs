@@ -45,6 +45,26 @@ public interface IJobStore
     Task<Job> UpdateJobAsync(ClientId client, JobId jobId, JobDefinition definition, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Pauses the job at <paramref name="now"/>: from then on its runs are never claimed, listed as ready or started, and its
+    /// schedule enqueues nothing; a run already Running finishes normally, and a pending run (the one it has, or one created
+    /// later by an enqueue, a trigger or a retry) is held until <see cref="ResumeJobAsync"/>. Pausing a paused job changes
+    /// nothing (it keeps its first <see cref="Job.PausedAt"/>). Nothing else of the job changes, <see cref="Job.UpdatedAt"/>
+    /// included.
+    /// </summary>
+    /// <returns>The job as it is now.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<Job> PauseJobAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Resumes a paused job: its pending run may be claimed again as soon as nothing else holds it, and a due time that passed
+    /// while it was paused makes the scheduler enqueue it once, as after downtime. Resuming a job that is not paused changes
+    /// nothing.
+    /// </summary>
+    /// <returns>The job as it is now.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<Job> ResumeJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Deletes the job, its runs and its own dependencies. Refused, writing nothing, when other jobs depend on it unless
     /// <paramref name="deletion"/> has <see cref="JobDeletion.RemoveDependencies"/> (then those dependencies go too and the
     /// dependents' pending runs stop waiting for it), and then when it has an active run unless it has

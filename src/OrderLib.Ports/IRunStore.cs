@@ -6,9 +6,11 @@ namespace OrderLib.Ports;
 /// in tests/ is their definition):
 /// <list type="bullet">
 /// <item>A job has at most one active (Pending or Running) run; the database enforces it with a partial unique index.</item>
-/// <item>A pending run is ready when it is available and the most recent run of every job it depends on Succeeded.</item>
-/// <item>Readiness is kept incrementally (a count of unsatisfied upstream jobs on the pending run, changed when an upstream
-/// job's latest run starts or stops being a success), so reading ready runs never re-checks the graph.</item>
+/// <item>A pending run is ready when it is available, its job is not paused (<see cref="Job.PausedAt"/>) and the most recent
+/// run of every job it depends on Succeeded.</item>
+/// <item>Readiness is kept incrementally (a count on the pending run of the unsatisfied upstream jobs, plus one while its job
+/// is paused, changed when an upstream job's latest run starts or stops being a success and when the job is paused or
+/// resumed), so reading ready runs never re-checks the graph.</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -26,9 +28,13 @@ public interface IRunStore
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>.</summary>
+    /// <summary>
+    /// Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>. A refusal is
+    /// the first of <see cref="RunFacts.EnsureStartable"/>'s, in its order.
+    /// </summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="JobPausedException">Its job is paused.</exception>
     /// <exception cref="RunNotAvailableException">The run is not available yet.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">Some job it depends on has no successful latest run; the error names each, in job id order.</exception>
     Task<JobRun> StartRunAsync(ClientId client, RunId runId, WorkerId workerId, DateTimeOffset now, DateTimeOffset leaseExpiresAt, CancellationToken cancellationToken);
@@ -84,6 +90,13 @@ public interface IRunStore
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(ClientId client, JobId jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns, read together (one round trip in the database stores), what decides whether the run may start: the run, its
+    /// job and its unsatisfied upstream jobs with their latest statuses, for <see cref="RunExplanation.Of"/>.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    Task<RunFacts> GetRunFactsAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
 
     /// <summary>The job's runs newest first, at most <paramref name="limit"/>, older than run <paramref name="before"/> when given.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative.</exception>

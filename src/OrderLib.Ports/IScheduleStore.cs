@@ -5,7 +5,8 @@ namespace OrderLib.Ports;
 /// Driven port: scheduled jobs. A job with a schedule keeps its next due time (<see cref="Job.NextDueAt"/>): set from
 /// <see cref="JobSchedules.NextDueAt"/> when the job is created, recomputed from "now" when an update changes the schedule
 /// text (kept when the text is unchanged, cleared when the schedule is removed), and advanced by
-/// <see cref="EnqueueDueRunsAsync"/>. Like <see cref="IRunQueueStore"/>, it is not scoped to one client: a scheduler
+/// <see cref="EnqueueDueRunsAsync"/> (not while the job is paused: a due time that passed meanwhile is consumed once after
+/// it is resumed, so the occurrences missed while paused collapse into one run, as after downtime). Like <see cref="IRunQueueStore"/>, it is not scoped to one client: a scheduler
 /// serves every client or the set it is given.
 /// </summary>
 /// <remarks>
@@ -18,7 +19,7 @@ public interface IScheduleStore
 {
     /// <summary>
     /// For up to <paramref name="limit"/> scheduled jobs due at or before <paramref name="now"/> (earliest due first, then job
-    /// id), enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync"/> does (a job with an active run keeps it: the
+    /// id) that are not paused, enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync"/> does (a job with an active run keeps it: the
     /// occurrence is consumed without a second run) and moves the job's next due time to its first occurrence after
     /// <paramref name="now"/>, so occurrences missed during downtime collapse into one run; the job's other fields,
     /// <see cref="Job.UpdatedAt"/> included, do not change. A schedule that can no longer be read (a time zone this
@@ -35,7 +36,10 @@ public interface IScheduleStore
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is less than 1.</exception>
     Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueRunsAsync(DateTimeOffset now, Clients clients, int limit, CancellationToken cancellationToken);
 
-    /// <summary>The earliest next due time among the scheduled jobs of the clients, or null when none is scheduled.</summary>
+    /// <summary>
+    /// The earliest next due time among the scheduled jobs of the clients that are not paused, or null when none is scheduled:
+    /// a paused job's due time, which stays where it was until the job is resumed, never counts.
+    /// </summary>
     Task<DateTimeOffset?> GetEarliestDueAtAsync(Clients clients, CancellationToken cancellationToken);
 }
 

@@ -117,6 +117,7 @@ public sealed partial class InMemoryOrderLibStore
                     && (filter.HasRuns is not { } hasRuns || (latest is not null) == hasRuns)
                     && (filter.HasDependencies is not { } hasDependencies || (_upstream[id].Count > 0) == hasDependencies)
                     && (filter.HasDependents is not { } hasDependents || (_downstream[id].Count > 0) == hasDependents)
+                    && (filter.Paused is not { } paused || job.IsPaused == paused)
                     && InBounds<int>(job.Priority, filter.MinPriority, filter.MaxPriority);
             });
     }

@@ -50,10 +50,10 @@ public sealed partial class InMemoryOrderLibStore
             durations.Length == 0 ? null : new DurationStatistics(durations.Length, durations[0], AtPercent(50), AtPercent(95), durations[^1]));
     }
 
-    // The jobs' active runs (each job's latest run, when active) by kind.
+    // The jobs' active runs (each job's latest run, when active) by kind; a paused job's pending run is Paused only.
     private QueueDepth QueueDepthOf(IEnumerable<Job> jobs, DateTimeOffset now)
     {
-        long waiting = 0, later = 0, running = 0;
+        long waiting = 0, paused = 0, later = 0, running = 0;
         var ready = new List<DateTimeOffset>();
         foreach (var job in jobs)
         {
@@ -61,6 +61,9 @@ public sealed partial class InMemoryOrderLibStore
             {
                 case { Status: RunStatus.Running }:
                     running++;
+                    break;
+                case { Status: RunStatus.Pending } when job.IsPaused:
+                    paused++;
                     break;
                 case { Status: RunStatus.Pending } when UnsatisfiedDependencies(job.Id.Value).Count > 0:
                     waiting++;
@@ -74,6 +77,6 @@ public sealed partial class InMemoryOrderLibStore
             }
         }
 
-        return new QueueDepth(ready.Count, waiting, later, running, ready.Count == 0 ? null : ready.Min());
+        return new QueueDepth(ready.Count, waiting, paused, later, running, ready.Count == 0 ? null : ready.Min());
     }
 }

@@ -11,8 +11,8 @@ namespace OrderLib.Testing;
 /// <remarks>
 /// One lock guards all state, so every method is atomic, and every refusal is decided before anything changes,
 /// so a method that throws has written nothing. Unlike the SQL adapters, which keep readiness incrementally, this
-/// store decides it from scratch each time it is asked: a pending run of job J is ready when it is available and,
-/// for every job D that J depends on, D's most recent run (the one with the highest run id) has Succeeded.
+/// store decides it from scratch each time it is asked: a pending run of job J is ready when it is available, J is not
+/// paused and, for every job D that J depends on, D's most recent run (the one with the highest run id) has Succeeded.
 /// Claims, heartbeats, completions and rescues take the same lock, so two workers never get the same run and a
 /// completion is fenced on the run being Running and carrying the worker's id. Enqueueing due scheduled jobs takes
 /// the same lock too, so each occurrence is consumed once however many schedulers call at once. Retry jitter comes from
@@ -118,6 +118,36 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             var updated = job.Redefined(definition, Utc(now));
             _jobs[jobId.Value] = updated;
             return Task.FromResult(updated);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Job> PauseJobAsync(ClientId client, JobId jobId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var job = RequireJob(client, jobId);
+            if (job.IsPaused)
+            {
+                return Task.FromResult(job);
+            }
+
+            var paused = job with { PausedAt = Utc(now) };
+            _jobs[jobId.Value] = paused;
+            return Task.FromResult(paused);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Job> ResumeJobAsync(ClientId client, JobId jobId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var resumed = RequireJob(client, jobId) with { PausedAt = null };
+            _jobs[jobId.Value] = resumed;
+            return Task.FromResult(resumed);
         }
     }
 
@@ -256,19 +286,8 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         lock (_lock)
         {
             var run = RequireRun(client, runId);
-            RunTransitions.Ensure(runId, run.Status, RunStatus.Running);
             now = Utc(now);
-            if (run.AvailableAt > now)
-            {
-                throw new RunNotAvailableException(runId, run.AvailableAt);
-            }
-
-            var unsatisfied = UnsatisfiedDependencies(run.JobId.Value);
-            if (unsatisfied.Count > 0)
-            {
-                throw new DependenciesNotSatisfiedException(runId, unsatisfied);
-            }
-
+            FactsOf(run).EnsureStartable(now);
             var started = Started(run, workerId, now, Utc(leaseExpiresAt));
             _runs[runId.Value] = started;
             return Task.FromResult(started);
@@ -374,6 +393,16 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
+    public Task<RunFacts> GetRunFactsAsync(ClientId client, RunId runId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult(FactsOf(RequireRun(client, runId)));
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<JobRun>> ListRunsAsync(ClientId client, JobId jobId, RunId? before, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -415,7 +444,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         {
             now = Utc(now);
             IReadOnlyList<JobRun> ready = _jobs.Values
-                .Where(job => job.ClientId == client)
+                .Where(job => job.ClientId == client && !job.IsPaused)
                 .Select(job => (job, run: LatestRun(job.Id.Value)))
                 .Where(x => x.run is { Status: RunStatus.Pending } run
                     && run.AvailableAt <= now
@@ -443,7 +472,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             var now = OrderLibClock.Now(request.Clock);
             var lease = OrderLibClock.LeaseEnd(now, request.LeaseDuration);
             var ready = _jobs.Values
-                .Where(job => request.Clients.Contains(job.ClientId))
+                .Where(job => request.Clients.Contains(job.ClientId) && !job.IsPaused)
                 .Select(job => (job, run: LatestRun(job.Id.Value)))
                 .Where(x => x.run is { Status: RunStatus.Pending } run
                     && run.AvailableAt <= now
@@ -565,7 +594,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         {
             now = Utc(now);
             var due = _jobs.Values
-                .Where(job => job.NextDueAt is { } dueAt && dueAt <= now && clients.Contains(job.ClientId))
+                .Where(job => job.NextDueAt is { } dueAt && dueAt <= now && !job.IsPaused && clients.Contains(job.ClientId))
                 .OrderBy(job => job.NextDueAt)
                 .ThenBy(job => job.Id.Value)
                 .Take(limit)
@@ -591,7 +620,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         lock (_lock)
         {
             var earliest = _jobs.Values
-                .Where(job => job.NextDueAt is not null && clients.Contains(job.ClientId))
+                .Where(job => job.NextDueAt is not null && !job.IsPaused && clients.Contains(job.ClientId))
                 .Min(job => job.NextDueAt);
             return Task.FromResult(earliest);
         }
@@ -780,6 +809,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         var edges = members.SelectMany(id => _upstream[id].Select(upstream => (new JobId(id), new JobId(upstream))));
         return [.. DependencyGraph.TopologicalOrder(members.Select(id => new JobId(id)).ToHashSet(), edges).Select(id => id.Value)];
     }
+
+    // What decides whether the run may start: the run, its job and the job's unsatisfied upstream jobs.
+    private RunFacts FactsOf(JobRun run) => new(run, _jobs[run.JobId.Value], UnsatisfiedDependencies(run.JobId.Value));
 
     // Every job the given job depends on whose most recent run has not succeeded, in upstream job id order.
     private List<UnsatisfiedDependency> UnsatisfiedDependencies(long jobId)

@@ -37,6 +37,9 @@ public sealed record JobFilter
     /// <summary>True: jobs at least one job depends on; false: jobs nothing depends on.</summary>
     public bool? HasDependents { get; init; }
 
+    /// <summary>True: paused jobs (<see cref="Job.IsPaused"/>); false: jobs that are not paused.</summary>
+    public bool? Paused { get; init; }
+
     /// <summary>Jobs whose priority is at least this.</summary>
     public int? MinPriority { get; init; }
 

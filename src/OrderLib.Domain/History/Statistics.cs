@@ -92,13 +92,14 @@ public sealed record DurationStatistics(long Count, TimeSpan Min, TimeSpan P50, 
 /// <param name="Runs">How its runs that finished in the window went.</param>
 public sealed record JobStatistics(JobId JobId, string JobName, RunStatistics Runs);
 
-/// <summary>The active runs now.</summary>
-/// <param name="Ready">Pending, available and waiting on no upstream job: a worker may take them now.</param>
-/// <param name="WaitingOnUpstream">Pending and waiting for an upstream job's success.</param>
-/// <param name="ScheduledLater">Pending, waiting on nothing, but available only later (a retry's backoff).</param>
-/// <param name="Running">Held by a worker.</param>
+/// <summary>The active runs now, each counted once: a pending run of a paused job under <see cref="Paused"/> only, whatever else holds it.</summary>
+/// <param name="Ready">Pending, available, of a job that is not paused and waiting on no upstream job: a worker may take them now.</param>
+/// <param name="WaitingOnUpstream">Pending, of a job that is not paused, and waiting for an upstream job's success.</param>
+/// <param name="Paused">Pending runs of paused jobs: held until their job is resumed.</param>
+/// <param name="ScheduledLater">Pending, of a job that is not paused, waiting on nothing, but available only later (a retry's backoff).</param>
+/// <param name="Running">Held by a worker (a paused job's runs that were already running included).</param>
 /// <param name="OldestReadySince">The earliest available time among the ready runs (since when the oldest has been free to start), or null when none is ready.</param>
-public sealed record QueueDepth(long Ready, long WaitingOnUpstream, long ScheduledLater, long Running, DateTimeOffset? OldestReadySince);
+public sealed record QueueDepth(long Ready, long WaitingOnUpstream, long Paused, long ScheduledLater, long Running, DateTimeOffset? OldestReadySince);
 
 /// <summary>The runs that finished in one bucket of the timeline.</summary>
 /// <param name="Start">The bucket's start (UTC, inclusive); it ends where the next starts.</param>

@@ -35,6 +35,7 @@ public sealed record JobSearch : PagedSearch
                 HasRuns = reader.Bool("hasRuns"),
                 HasDependencies = reader.Bool("hasDependencies"),
                 HasDependents = reader.Bool("hasDependents"),
+                Paused = reader.Bool("paused"),
                 MinPriority = reader.Int("minPriority"),
                 MaxPriority = reader.Int("maxPriority"),
             },
@@ -56,6 +57,7 @@ public sealed record JobSearch : PagedSearch
         fields.Bool("hasRuns", Filter.HasRuns);
         fields.Bool("hasDependencies", Filter.HasDependencies);
         fields.Bool("hasDependents", Filter.HasDependents);
+        fields.Bool("paused", Filter.Paused);
         fields.Int("minPriority", Filter.MinPriority);
         fields.Int("maxPriority", Filter.MaxPriority);
         WritePaging(fields);
@@ -101,6 +103,6 @@ public sealed record JobSearch : PagedSearch
     private static readonly string[] JobKeys =
     [
         "nameEquals", "namePrefix", "nameContains", "hasSchedule", "nextDueFrom", "nextDueTo", "latestStatuses", "hasRuns",
-        "hasDependencies", "hasDependents", "minPriority", "maxPriority", .. PagingKeys,
+        "hasDependencies", "hasDependents", "paused", "minPriority", "maxPriority", .. PagingKeys,
     ];
 }

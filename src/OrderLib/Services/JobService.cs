@@ -96,6 +96,27 @@ public sealed class JobService
     }
 
     /// <summary>
+    /// Pauses the job: its runs are no longer claimed or started (<see cref="RunService.StartAsync"/> refuses them with
+    /// <see cref="JobPausedException"/>) and its schedule enqueues nothing. A run already Running finishes normally (a
+    /// failure's retry is created, and held); enqueues and triggers still create the job's pending run, held until
+    /// <see cref="ResumeAsync"/>. Pausing a paused job changes nothing: it keeps the time it was first paused at.
+    /// </summary>
+    /// <returns>The job, with <see cref="Job.PausedAt"/> set.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<Job> PauseAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.JobStore.PauseJobAsync(_context.Client, jobId, _context.Now(), cancellationToken);
+
+    /// <summary>
+    /// Resumes a paused job: its pending run may be claimed again once nothing else holds it, and if its schedule came due
+    /// while it was paused, the scheduler enqueues it once at its next pass (missed occurrences collapse into one run, as after
+    /// downtime). Resuming a job that is not paused changes nothing.
+    /// </summary>
+    /// <returns>The job, with <see cref="Job.PausedAt"/> null.</returns>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    public Task<Job> ResumeAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+        _context.Ready.RaiseAfter(_context.JobStore.ResumeJobAsync(_context.Client, jobId, cancellationToken));
+
+    /// <summary>
     /// Deletes the job with its runs and dependencies. A job that others depend on is refused unless
     /// <paramref name="deletion"/> has <see cref="JobDeletion.RemoveDependencies"/>, which also removes their dependencies
     /// on it; a job whose run is Pending or Running is refused unless it has <see cref="JobDeletion.CancelActiveRun"/>,

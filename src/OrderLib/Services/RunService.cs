@@ -32,6 +32,7 @@ public sealed class RunService
     /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     /// <exception cref="IllegalRunTransitionException">The run is not Pending.</exception>
+    /// <exception cref="JobPausedException">Its job is paused (<see cref="JobService.PauseAsync"/>).</exception>
     /// <exception cref="RunNotAvailableException">The run may not start yet.</exception>
     /// <exception cref="DependenciesNotSatisfiedException">A job it depends on has no successful latest run; the error names each with its status.</exception>
     public Task<JobRun> StartAsync(RunId runId, WorkerId workerId, CancellationToken cancellationToken = default)
@@ -139,6 +140,16 @@ public sealed class RunService
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     public Task<IReadOnlyList<UpstreamOutput>> GetUpstreamOutputsAsync(JobId jobId, CancellationToken cancellationToken = default) =>
         _context.RunStore.GetUpstreamOutputsAsync(_context.Client, jobId, cancellationToken);
+
+    /// <summary>
+    /// Explains why the run is where it is now ("why isn't it running?"): every upstream job it waits for with its latest
+    /// status, its job's pause, a retry's backoff, or that it is ready and waits for a worker; for a running run, its worker
+    /// and lease; for an ended run, how it ended. <see cref="RunExplanation.ToString"/> words it in one sentence, the
+    /// message of the error a start would be refused with, extended. One read of the store.
+    /// </summary>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    public async Task<RunExplanation> ExplainAsync(RunId runId, CancellationToken cancellationToken = default) =>
+        RunExplanation.Of(await _context.RunStore.GetRunFactsAsync(_context.Client, runId, cancellationToken), _context.Now());
 
     /// <summary>Lists the job's runs, newest first, one page at a time.</summary>
     /// <param name="jobId">The job.</param>

@@ -153,6 +153,37 @@ public sealed class PostgresLockOrderTests
     /// store's transaction with 40P01. The store runs the whole transaction again, counts the retry in
     /// <c>orderlib.store.transaction.retries</c> (reason <c>deadlock</c>), and the call succeeds.
     /// </summary>
+    /// <summary>
+    /// A pause and an upstream success both change J's pending run R: the pause holds J's row and waits for R, the success
+    /// holds U's row and waits for R (its one run-row pass); neither waits for the other's job row, so once R is released
+    /// both complete, and R counts the pause on top of its upstream jobs.
+    /// </summary>
+    [Test]
+    public async Task Pause_and_an_upstream_success_both_waiting_for_the_pending_run_do_not_deadlock()
+    {
+        var u = await CreateJobAsync("U");
+        var j = await CreateJobAsync("J");
+        await Client.Dependencies.AddAsync(j, u);
+        await SucceedAsync(u);
+        var r = (await Client.Runs.EnqueueAsync(j)).Run.Id;
+        var x = (await Client.Runs.EnqueueAsync(u)).Run.Id;
+        var worker = new WorkerId("lock-order-worker");
+        Assert.That((await Workers.ClaimAsync(worker, 1, Clients.Only(Client.ClientId))).Select(c => c.Run.Id), Is.EqualTo(new[] { x }));
+
+        await using var holdR = await HoldRunAsync(r);
+        var pause = Client.Jobs.PauseAsync(j);
+        var pausePid = await WaitUntilBlockedByAsync(holdR.Pid, exceptPids: []);
+        // The success queues for R behind the pause (the first waiter for a row holds its tuple lock).
+        var success = Workers.ReportSucceededAsync(x, worker);
+        await WaitUntilBlockedByAsync(pausePid, exceptPids: [pausePid]);
+
+        await holdR.ReleaseAsync();
+
+        await AssertBothCompleteAsync(pause, success);
+        await AssertWaitingOnRecomputesAsync();
+        Assert.That(await WaitingOnAsync(r), Is.EqualTo(1), "U succeeded; J is paused.");
+    }
+
     [Test]
     public async Task A_write_aborted_by_a_deadlock_is_run_again_counted_and_succeeds()
     {
@@ -198,7 +229,7 @@ public sealed class PostgresLockOrderTests
     }
 
     // Every pending run of the client: waiting_on recomputed from scratch (its job's upstream jobs whose latest run is not
-    // a success) equals the stored count.
+    // a success, plus one when its job is paused) equals the stored count.
     private async Task AssertWaitingOnRecomputesAsync()
     {
         await using var connection = new NpgsqlConnection(_database.ConnectionString);
@@ -208,7 +239,8 @@ public sealed class PostgresLockOrderTests
             SELECT r.id, r.waiting_on,
                 (SELECT COUNT(*) FROM job_dependencies d JOIN jobs u ON u.id = d.depends_on_job_id
                  LEFT JOIN job_runs ur ON ur.id = u.latest_run_id
-                 WHERE d.job_id = r.job_id AND (ur.status IS NULL OR ur.status <> 'Succeeded')) AS recomputed
+                 WHERE d.job_id = r.job_id AND (ur.status IS NULL OR ur.status <> 'Succeeded'))
+                + CASE WHEN j.paused_at IS NULL THEN 0 ELSE 1 END AS recomputed
             FROM job_runs r JOIN jobs j ON j.id = r.job_id
             WHERE j.client_id = @client AND r.status = 'Pending'
             ORDER BY r.id;

@@ -56,7 +56,7 @@ public abstract partial class StoreContractTests
                 new TimelineBucketCounts(At(780), 1, 0, 1),
                 new TimelineBucketCounts(At(840), 1, 0, 0),
             }), "every minute of the window, the empty one included");
-            Assert.That(stats.Queue, Is.EqualTo(new QueueDepth(0, 0, 0, 0, null)), "every run ended");
+            Assert.That(stats.Queue, Is.EqualTo(new QueueDepth(0, 0, 0, 0, 0, null)), "every run ended");
             Assert.That(stats.OldestReadyAge, Is.Null);
         }
     }
@@ -161,10 +161,10 @@ public abstract partial class StoreContractTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(now.Queue, Is.EqualTo(new QueueDepth(3, 1, 1, 1, At(860))));
+            Assert.That(now.Queue, Is.EqualTo(new QueueDepth(3, 1, 0, 1, 1, At(860))));
             Assert.That(now.OldestReadyAge, Is.EqualTo(Seconds(140)));
-            Assert.That(later.Queue, Is.EqualTo(new QueueDepth(4, 1, 0, 1, At(860))), "available at now counts as ready");
-            Assert.That(some.Queue, Is.EqualTo(new QueueDepth(1, 1, 1, 0, At(950))));
+            Assert.That(later.Queue, Is.EqualTo(new QueueDepth(4, 1, 0, 0, 1, At(860))), "available at now counts as ready");
+            Assert.That(some.Queue, Is.EqualTo(new QueueDepth(1, 1, 0, 1, 0, At(950))));
             Assert.That(now.Overall, Is.EqualTo(new RunStatistics(1, 2, 0, 1, Durations(3, 0, 10, 50, 50))), "done, l2's and l's first attempts");
         }
     }
@@ -215,7 +215,7 @@ public abstract partial class StoreContractTests
                 Assert.That(stats.Overall, Is.EqualTo(RunStatistics.None));
                 Assert.That(stats.Overall.SuccessRate, Is.Null);
                 Assert.That(stats.PerJob, Is.Empty);
-                Assert.That(stats.Queue, Is.EqualTo(new QueueDepth(0, 0, 0, 0, null)));
+                Assert.That(stats.Queue, Is.EqualTo(new QueueDepth(0, 0, 0, 0, 0, null)));
                 Assert.That(stats.Timeline.Select(b => (b.Succeeded, b.Failed, b.Cancelled)), Is.All.EqualTo((0L, 0L, 0L)));
             }
 

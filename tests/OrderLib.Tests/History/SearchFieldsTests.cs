@@ -110,6 +110,7 @@ public class SearchFieldsTests
                 HasRuns = true,
                 HasDependencies = true,
                 HasDependents = false,
+                Paused = true,
                 MinPriority = -3,
                 MaxPriority = 10,
             },
@@ -121,6 +122,7 @@ public class SearchFieldsTests
         var again = JobSearch.FromFields(Nullable(fields));
 
         Assert.That(again.ToFields(), Is.EqualTo(fields));
+        Assert.That(fields.Single(f => f.Key == "paused").Value, Is.EqualTo("true"));
         Assert.That(again.Filter with { LatestStatuses = search.Filter.LatestStatuses }, Is.EqualTo(search.Filter));
         Assert.That(again.Filter.LatestStatuses, Is.EquivalentTo(search.Filter.LatestStatuses!));
     }

@@ -65,6 +65,45 @@ public class ServiceTests
     }
 
     [Test]
+    public async Task Pause_and_explain_read_the_time_from_the_injected_time_provider()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));
+        var run = (await _orderLib.Runs.EnqueueAsync(job.Id)).Run;
+        _time.Advance(TimeSpan.FromSeconds(10));
+
+        var paused = await _orderLib.Jobs.PauseAsync(job.Id);
+        var explanation = await _orderLib.Runs.ExplainAsync(run.Id);
+        var resumed = await _orderLib.Jobs.ResumeAsync(job.Id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(paused.PausedAt, Is.EqualTo(T0.AddSeconds(10)));
+            Assert.That(explanation.Reasons, Is.EqualTo(new RunReason[] { new JobPausedReason(job.Id, "a", T0.AddSeconds(10)) }));
+            Assert.That(resumed.PausedAt, Is.Null);
+            Assert.That((await _orderLib.Runs.ExplainAsync(run.Id)).IsReady, Is.True);
+        }
+    }
+
+    [Test]
+    public async Task Explain_judges_a_lease_and_a_backoff_at_the_services_time()
+    {
+        var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a") { MaxAttempts = 2 });
+        var run = await _orderLib.Runs.StartAsync((await _orderLib.Runs.EnqueueAsync(job.Id)).Run.Id, new WorkerId("w"));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var atLeaseEnd = await _orderLib.Runs.ExplainAsync(run.Id);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var afterLeaseEnd = await _orderLib.Runs.ExplainAsync(run.Id);
+        var retry = (await _orderLib.Runs.MarkFailedAsync(run.Id, "boom")).Retry!;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(atLeaseEnd.Reasons, Is.EqualTo(new RunReason[] { new HeldByWorkerReason(new WorkerId("w"), T0.AddMinutes(2), LeaseExpired: false, CancelRequested: false) }));
+            Assert.That(afterLeaseEnd.Reasons, Is.EqualTo(new RunReason[] { new HeldByWorkerReason(new WorkerId("w"), T0.AddMinutes(2), LeaseExpired: true, CancelRequested: false) }));
+            Assert.That((await _orderLib.Runs.ExplainAsync(retry.Id)).Reasons, Is.EqualTo(new RunReason[] { new NotAvailableYetReason(T0.AddMinutes(2).AddSeconds(11)) }), "the configured 10 s backoff");
+        }
+    }
+
+    [Test]
     public async Task Listing_jobs_pages_with_a_cursor_and_ends_with_no_cursor()
     {
         for (var i = 0; i < 5; i++)

@@ -58,7 +58,7 @@ public abstract partial class TenantIsolationTests
 
     /// <summary>
     /// Builds A's world through A's services: <c>extract</c> (every 10 minutes, running) ← <c>transform</c> (pending, waiting
-    /// for extract) ← <c>load</c> (its only run succeeded before the dependencies were added), <c>solo</c> (a ready run) and
+    /// for extract) ← <c>load</c> (its only run succeeded before the dependencies were added; paused), <c>solo</c> (a ready run) and
     /// <c>report</c> (every 10 minutes, never ran). B has its own <c>extract</c> (every 10 minutes) and <c>other</c> (a ready run).
     /// </summary>
     [SetUp]
@@ -86,6 +86,7 @@ public abstract partial class TenantIsolationTests
         await A.Runs.MarkSucceededAsync(finished.Run.Id, RunPayload.Parse("""{"a":"output"}"""));
         await A.Dependencies.AddAsync(transform.Id, extract.Id);
         await A.Dependencies.AddAsync(load.Id, transform.Id);
+        await A.Jobs.PauseAsync(load.Id);
         var running = await A.Runs.StartAsync((await A.Runs.EnqueueAsync(extract.Id)).Run.Id, new WorkerId("a-worker"));
         var waiting = (await A.Runs.EnqueueAsync(transform.Id)).Run;
         var ready = (await A.Runs.EnqueueAsync(solo.Id)).Run;
@@ -147,6 +148,8 @@ public abstract partial class TenantIsolationTests
             typeof(UnknownJobInGraphException),
             (b, t, _) => b.Jobs.DefineGraphAsync(new GraphDefinition([new JobDefinition("b-graph-job")], [new GraphDependency("b-graph-job", t.JobName)])),
             t => [t.JobName]),
+        ["Jobs.Pause"] = Job((b, t, _) => b.Jobs.PauseAsync(t.Job), t => t.Job),
+        ["Jobs.Resume (paused job)"] = Job((b, t, _) => b.Jobs.ResumeAsync(t.IdleJob), t => t.IdleJob),
         ["Jobs.Delete"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.IdleJob), t => t.IdleJob),
         ["Jobs.Delete (with dependents, cascade)"] = Job((b, t, _) => b.Jobs.DeleteAsync(t.Job, JobDeletion.RemoveDependencies), t => t.Job),
         ["Dependencies.Add (dependent foreign)"] = Job((b, t, own) => b.Dependencies.AddAsync(t.Job, own), t => t.Job),
@@ -179,6 +182,9 @@ public abstract partial class TenantIsolationTests
         ["Runs.Get (finished run)"] = Run((b, t, _) => b.Runs.GetAsync(t.FinishedRun), t => t.FinishedRun),
         ["Runs.GetPayloads (running run)"] = Run((b, t, _) => b.Runs.GetPayloadsAsync(t.RunningRun), t => t.RunningRun),
         ["Runs.GetPayloads (finished run)"] = Run((b, t, _) => b.Runs.GetPayloadsAsync(t.FinishedRun), t => t.FinishedRun),
+        ["Runs.Explain (waiting run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.WaitingRun), t => t.WaitingRun),
+        ["Runs.Explain (running run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.RunningRun), t => t.RunningRun),
+        ["Runs.Explain (finished run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.FinishedRun), t => t.FinishedRun),
     };
 
     // ---------------------------------------------------------------- lists, names, claims, schedules
@@ -406,7 +412,7 @@ public abstract partial class TenantIsolationTests
     /// <summary>The ids and name an operation is tried on: client A's, or ones that never existed.</summary>
     /// <param name="Job">A job with dependents (A's: extract, running).</param>
     /// <param name="SecondJob">A job that depends on <paramref name="Job"/> (A's: transform).</param>
-    /// <param name="IdleJob">A job without an active run (A's: load, which depends on transform).</param>
+    /// <param name="IdleJob">A paused job without an active run (A's: load, which depends on transform).</param>
     /// <param name="JobName">A job name (A's: transform; B has no job of that name).</param>
     /// <param name="WaitingRun">A pending run waiting for its upstream job.</param>
     /// <param name="ReadyRun">A pending run ready to start.</param>
