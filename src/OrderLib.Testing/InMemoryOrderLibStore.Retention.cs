@@ -29,6 +29,7 @@ public sealed partial class InMemoryOrderLibStore
                 foreach (var id in ids)
                 {
                     _runs.Remove(id);
+                    _runInputs.Remove(id);
                 }
             }
 
