@@ -21,7 +21,7 @@ public abstract partial class StoreContractTests
         await DependAsync(d, c);
         await DependAsync(a, root);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
+        var results = await TriggerRunsAsync([a.Id], 5);
 
         using (Assert.EnterMultipleScope())
         {
@@ -44,7 +44,7 @@ public abstract partial class StoreContractTests
     {
         var solo = await CreateJobAsync("solo");
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [solo.Id], At(1), None);
+        var results = await TriggerRunsAsync([solo.Id], 1);
 
         Assert.That(results, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(results[0].Run.Id, solo.Id, 1, At(1)), Created: true) }));
     }
@@ -64,8 +64,8 @@ public abstract partial class StoreContractTests
         var cRunning = await ClaimOnlyAsync(await EnqueueAsync(c, at: 3), at: 3, lease: 1000);
         var bPending = await EnqueueAsync(b, at: 4);
 
-        var first = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
-        var second = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(6), None);
+        var first = await TriggerRunsAsync([a.Id], 5);
+        var second = await TriggerRunsAsync([a.Id], 6);
 
         using (Assert.EnterMultipleScope())
         {
@@ -85,8 +85,8 @@ public abstract partial class StoreContractTests
         var theirDependent = await CreateJobAsync("their-dependent", client: OtherClient);
         await Deps.AddDependencyAsync(OtherClient, theirDependent.Id, theirs.Id, At(0), None);
 
-        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [new JobId(long.MaxValue)], At(1), None));
-        var other = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id], At(1), None));
+        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([new JobId(long.MaxValue)], 1));
+        var other = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([theirs.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -114,7 +114,7 @@ public abstract partial class StoreContractTests
         await DependAsync(e, c);
         var names = new Dictionary<JobId, string> { [a.Id] = "a", [b.Id] = "b", [c.Id] = "c", [d.Id] = "d", [e.Id] = "e" };
 
-        var triggered = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None);
+        var triggered = await TriggerRunsAsync([a.Id], 1);
         Assert.That(triggered.Select(r => names[r.Run.JobId]), Is.EqualTo(new[] { "a", "c", "b", "d", "e" }));
 
         var batches = await DrainInWavesAsync();
@@ -148,7 +148,7 @@ public abstract partial class StoreContractTests
         await DependAsync(r1, upstream);
         await CompleteAsync(await ClaimOnlyAsync(await EnqueueAsync(upstream, at: 1), at: 1), RunStatus.Succeeded, at: 2);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [r2.Id, r1.Id], At(5), None);
+        var results = await TriggerRunsAsync([r2.Id, r1.Id], 5);
 
         using (Assert.EnterMultipleScope())
         {
@@ -177,7 +177,7 @@ public abstract partial class StoreContractTests
         var bRunning = await ClaimOnlyAsync(await EnqueueAsync(b, at: 3), at: 3, lease: 1000);
         var cPending = await EnqueueAsync(c, at: 4);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [b.Id, a.Id], At(5), None);
+        var results = await TriggerRunsAsync([b.Id, a.Id], 5);
 
         using (Assert.EnterMultipleScope())
         {
@@ -201,8 +201,8 @@ public abstract partial class StoreContractTests
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
         var unknown = new JobId(long.MaxValue);
 
-        var first = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, unknown, theirs.Id], At(1), None));
-        var foreign = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id, a.Id], At(1), None));
+        var first = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([a.Id, unknown, theirs.Id], 1));
+        var foreign = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([theirs.Id, a.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -219,8 +219,8 @@ public abstract partial class StoreContractTests
     {
         var a = await CreateJobAsync("a");
 
-        var empty = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [], At(1), None));
-        var twice = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, a.Id], At(1), None));
+        var empty = Assert.ThrowsAsync<OrderLibValidationException>(() => TriggerRunsAsync([], 1));
+        var twice = Assert.ThrowsAsync<OrderLibValidationException>(() => TriggerRunsAsync([a.Id, a.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -247,7 +247,7 @@ public abstract partial class StoreContractTests
             await DependAsync(d, c);
             var results = new IReadOnlyList<EnqueueResult>[Racers];
 
-            var outcomes = await RaceAsync(Racers, async i => results[i] = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None));
+            var outcomes = await RaceAsync(Racers, async i => results[i] = await TriggerRunsAsync([a.Id], 1));
 
             Assert.That(outcomes, Is.All.Null, $"round {round}: {Describe(outcomes)}");
             var runIds = results.Select(r => string.Join(",", r.Select(x => x.Run.Id))).Distinct().ToArray();

@@ -201,7 +201,7 @@ public class ServiceTests
         var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report"));
         await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
         var results = await _orderLib.Runs.TriggerAsync(extract.Id);
-        Assert.That(results.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (extract.Id, true), (report.Id, true) }));
+        Assert.That(results.Runs.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (extract.Id, true), (report.Id, true) }));
     }
 
     [Test]
