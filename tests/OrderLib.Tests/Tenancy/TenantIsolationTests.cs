@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
@@ -377,7 +378,7 @@ public abstract partial class TenantIsolationTests
         text.AppendLine("ready: " + string.Join(", ", (await client.Runs.ListReadyAsync(limit: 1000)).Select(r => r.Id)));
         foreach (var pipeline in (await client.Pipelines.ListAsync(new PipelineRunSearch { Limit = 1000 })).Items)
         {
-            text.AppendLine($"pipeline run {pipeline.Id}: {pipeline.State} {pipeline.Counts} {pipeline.FinishedAt}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"pipeline run {pipeline.Id}: {pipeline.State} {pipeline.Counts} {pipeline.FinishedAt:O}");
         }
 
         return text.ToString();
