@@ -21,13 +21,14 @@ public abstract partial class StoreContractTests
         await DependAsync(d, c);
         await DependAsync(a, root);
 
-        var results = await TriggerRunsAsync([a.Id], 5);
+        var triggered = await TriggerAsync([a.Id], 5);
+        var results = triggered.Runs;
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(results.Select(r => r.Run.JobId), Is.EqualTo(new[] { a.Id, c.Id, b.Id, d.Id }), "upstream before downstream, ties by job id");
             Assert.That(results.Select(r => r.Created), Is.All.True);
-            Assert.That(results.Select(r => r.Run), Is.EqualTo(results.Select(r => JobRun.CreatePending(r.Run.Id, r.Run.JobId, 1, At(5)))), "pending first attempts, available now");
+            Assert.That(results.Select(r => r.Run), Is.EqualTo(results.Select(r => JobRun.CreatePending(r.Run.Id, r.Run.JobId, 1, At(5)) with { PipelineRunId = triggered.Id })), "pending first attempts of the pipeline run, available now");
             Assert.That(results.Select(r => r.Run.Id.Value), Is.Ordered.Ascending.And.Unique, "runs are created in that order, so equal priorities are claimed in it");
             foreach (var result in results)
             {
@@ -44,9 +45,9 @@ public abstract partial class StoreContractTests
     {
         var solo = await CreateJobAsync("solo");
 
-        var results = await TriggerRunsAsync([solo.Id], 1);
+        var triggered = await TriggerAsync([solo.Id], 1);
 
-        Assert.That(results, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(results[0].Run.Id, solo.Id, 1, At(1)), Created: true) }));
+        Assert.That(triggered.Runs, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(triggered.Runs[0].Run.Id, solo.Id, 1, At(1)) with { PipelineRunId = triggered.Id }, Created: true) }));
     }
 
     [Test]
@@ -64,13 +65,14 @@ public abstract partial class StoreContractTests
         var cRunning = await ClaimOnlyAsync(await EnqueueAsync(c, at: 3), at: 3, lease: 1000);
         var bPending = await EnqueueAsync(b, at: 4);
 
-        var first = await TriggerRunsAsync([a.Id], 5);
+        var firstTrigger = await TriggerAsync([a.Id], 5);
+        var first = firstTrigger.Runs;
         var second = await TriggerRunsAsync([a.Id], 6);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(first.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (a.Id, true), (b.Id, false), (c.Id, false), (d.Id, true) }));
-            Assert.That(first[0].Run, Is.EqualTo(JobRun.CreatePending(first[0].Run.Id, a.Id, 1, At(5))), "a's last run succeeded: a new one");
+            Assert.That(first[0].Run, Is.EqualTo(JobRun.CreatePending(first[0].Run.Id, a.Id, 1, At(5)) with { PipelineRunId = firstTrigger.Id }), "a's last run succeeded: a new one");
             Assert.That(first[1].Run, Is.EqualTo(bPending), "b keeps its pending run");
             Assert.That(first[2].Run, Is.EqualTo(cRunning), "c keeps its running run");
             Assert.That(second, Is.EqualTo(first.Select(r => r with { Created = false })), "a second trigger finds every run active");
