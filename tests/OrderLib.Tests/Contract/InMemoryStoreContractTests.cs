@@ -28,4 +28,14 @@ public sealed class InMemoryStoreContractTests : StoreContractTests
 
         return Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    /// <remarks>Read from the store's private table of run inputs.</remarks>
+    protected override Task<string?> StoredInputAsync(RunId runId)
+    {
+        var field = typeof(InMemoryOrderLibStore).GetField("_runInputs", BindingFlags.NonPublic | BindingFlags.Instance)
+                    ?? throw new InvalidOperationException("InMemoryOrderLibStore has no input table '_runInputs' any more.");
+        var inputs = (Dictionary<long, string>)field.GetValue(_store)!;
+        return Task.FromResult(inputs.GetValueOrDefault(runId.Value));
+    }
 }

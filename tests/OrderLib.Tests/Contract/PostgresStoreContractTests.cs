@@ -33,4 +33,14 @@ public sealed class PostgresStoreContractTests : StoreContractTests
         command.Parameters.AddWithValue("id", jobId.Value);
         Assert.That(await command.ExecuteNonQueryAsync(), Is.EqualTo(1));
     }
+
+    /// <inheritdoc />
+    protected override async Task<string?> StoredInputAsync(RunId runId)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT input FROM job_runs WHERE id = @id;", connection);
+        command.Parameters.AddWithValue("id", runId.Value);
+        return await command.ExecuteScalarAsync() as string;
+    }
 }

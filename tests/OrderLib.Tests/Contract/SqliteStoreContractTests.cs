@@ -35,6 +35,17 @@ public sealed class SqliteStoreContractTests : StoreContractTests
     }
 
     /// <inheritdoc />
+    protected override async Task<string?> StoredInputAsync(RunId runId)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT input FROM job_runs WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", runId.Value);
+        return await command.ExecuteScalarAsync() as string;
+    }
+
+    /// <inheritdoc />
     protected override async Task DisposeStoreAsync(StoreSet stores)
     {
         await base.DisposeStoreAsync(stores);
