@@ -111,6 +111,10 @@ public sealed partial class InMemoryOrderLibStore
         && (filter.CreatedTo is not { } to || record.CreatedAt < to)
         && (filter.RootJobId is not { } root || record.Members.Any(m => m.IsRoot && m.Job.Id == root));
 
+    // True while a run carries the pipeline run's id or one of its members' runs exists.
+    private bool HasRunsLeft(PipelineRecord record) =>
+        _runs.Values.Any(run => run.PipelineRunId == record.Id) || record.Members.Any(m => _runs.ContainsKey(m.RunId.Value));
+
     // The member's chain: the run it created or joined and the retries after it, up to the job's next attempt-1 run.
     private IEnumerable<JobRun> Chain(PipelineMember member) =>
         (_runsByJob.TryGetValue(member.Job.Id.Value, out var ids) ? ids : [])

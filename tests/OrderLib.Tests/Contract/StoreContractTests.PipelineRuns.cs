@@ -373,6 +373,27 @@ public abstract partial class StoreContractTests
         }
     }
 
+    [Test]
+    public async Task PipelineRun_IsPrunedWithItsLastRun_WhenCreatedBeforeTheCutOff()
+    {
+        var a = await CreateJobAsync("a");
+        var b = await CreateJobAsync("b");
+        var gone = await TriggerAsync([a.Id], 1);
+        await FinishAsync(await StartAsync(gone.Runs[0].Run, at: 2), RunStatus.Succeeded, at: 3);
+        await RunToEndAsync(a, RunStatus.Succeeded, at: 4);
+        var kept = await TriggerAsync([b.Id], 5);
+        await FinishAsync(await StartAsync(kept.Runs[0].Run, at: 6), RunStatus.Succeeded, at: 7);
+
+        var deleted = (await PruneAllAsync(new PruneRequest(At(1000)))).SelectMany(batch => batch.Deleted).Select(run => run.RunId).ToArray();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(deleted, Is.EqualTo(new[] { gone.Runs[0].Run.Id }), "b's run is its job's latest: it stays");
+            Assert.That(await Pipelines.GetPipelineRunAsync(Client, gone.Id, None), Is.Null, "no run of it is left");
+            Assert.That((await ListPipelinesAsync(new PipelineRunFilter())).Select(p => p.Id), Is.EqualTo(new[] { kept.Id }));
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /// <summary>The input JSON the store holds for the run, or null (read around the ports: runs do not show it yet).</summary>
