@@ -25,7 +25,6 @@ public abstract partial class RelationalOrderLibStore
             client = client.Value,
             before = before?.Value ?? long.MaxValue,
             limit,
-            id = 0L,
             kind = filter.TriggerKind?.ToString(),
             label = filter.Label,
             rootJobId = filter.RootJobId?.Value,
