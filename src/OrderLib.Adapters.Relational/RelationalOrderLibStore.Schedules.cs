@@ -42,10 +42,10 @@ public abstract partial class RelationalOrderLibStore
     private static string[] ClientValues(Clients clients) =>
         clients.Ids?.Select(c => c.Value).ToArray() ?? [];
 
-    // Three round trips: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
+    // Three round trips, four when runs are created: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
     // they are now, their active runs, their upstream jobs share-locked (SKIP LOCKED) with the upstream statuses, and the
-    // pending runs of the dependents of those that had Succeeded; when runs are to be created, one pipeline run each, in
-    // one INSERT; (3) one batch of writes: the new runs, the dependents' pending runs shifted, the pipeline runs' members,
+    // pending runs of the dependents of those that had Succeeded; (2b) when runs are to be created, one pipeline run each, in
+    // one INSERT that returns their ids; (3) one batch of writes: the new runs, the dependents' pending runs shifted, the pipeline runs' members,
     // the due times advanced. Which job gets a run, each run's count of unsatisfied upstream jobs and
     // each job's next due time are decided in between, in C#, by the code that triggering a pipeline uses too.
     private async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(
@@ -203,8 +203,6 @@ public abstract partial class RelationalOrderLibStore
 
         public string LockDueJobs { get; }
 
-        public string InsertScheduledPipelineRuns { get; }
-
         public string LockDueClientJobs { get; }
 
         public string PrepareDueJobs { get; }
@@ -212,6 +210,8 @@ public abstract partial class RelationalOrderLibStore
         public string PendingRunsOfDependents { get; }
 
         public string AdvanceDueJobs { get; }
+
+        public string InsertScheduledPipelineRuns { get; }
 
         public string EarliestDueAt { get; }
 
