@@ -245,7 +245,7 @@ public sealed class PackageConsumerTests
     /// <summary>Runs the built consumer in an empty working folder; returns its output after asserting it exited 0.</summary>
     private async Task<string> RunConsumerAsync(string output, string? databaseUrl, CancellationToken cancellationToken)
     {
-        var workingDirectory = Directory.CreateTempSubdirectory("run-", _work);
+        var workingDirectory = Directory.CreateDirectory(Path.Combine(_work, "run-" + Guid.NewGuid().ToString("N")[..8]));
         var environment = new Dictionary<string, string?> { ["DATABASE_URL"] = databaseUrl };
         var (exitCode, log) = await StartAsync(workingDirectory.FullName, environment, cancellationToken, Path.Combine(output, "OrderLib.Consumer.dll"));
         Assert.That(exitCode, Is.Zero, log);
@@ -353,6 +353,5 @@ public sealed class PackageConsumerTests
         || name.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)
         || name.StartsWith("TESTINGPLATFORM", StringComparison.OrdinalIgnoreCase)
         || name.Equals("DOTNET_HOST_PATH", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("NUGET_PACKAGES", StringComparison.OrdinalIgnoreCase)
         || name.Equals("DATABASE_URL", StringComparison.OrdinalIgnoreCase);
 }
