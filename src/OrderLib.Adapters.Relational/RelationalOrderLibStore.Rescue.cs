@@ -80,7 +80,7 @@ public abstract partial class RelationalOrderLibStore
             var job = candidates[i].Job;
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
             var next = endings[i].Retry(retryPolicy, now, Random.Shared.NextDouble());
-            return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt);
+            return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt) { Trace = candidates[i].Run.Trace };
         }).ToArray();
 
         var targets = CascadeTargets(descendants, retries, candidates.Select(c => c.Job.Id).ToHashSet());

@@ -16,11 +16,15 @@ public abstract partial class RelationalOrderLibStore
     /// batch — a constant number of round trips whatever the size of the pipelines. New runs wait on the upstream jobs
     /// that have not succeeded, counting the runs created here.
     /// </remarks>
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+        TriggerPipelinesAsync(client, jobIds, null, now, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         PipelineRoots.Check(jobIds);
         var roots = jobIds.Select(j => j.Value).ToArray();
-        return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, now.ToUniversalTime(), cancellationToken), cancellationToken);
+        return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, traceContext, now.ToUniversalTime(), cancellationToken), cancellationToken);
     }
 
     // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the roots' transitive
@@ -28,7 +32,7 @@ public abstract partial class RelationalOrderLibStore
     // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success
     // — one batch, whatever the size of the pipelines.
     private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
-        DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
         HashSet<long> members;
@@ -83,6 +87,11 @@ public abstract partial class RelationalOrderLibStore
             u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
             active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
             now);
+        if (traceContext is not null)
+        {
+            plan = new EnqueuePlan(plan.Runs.Select(run => run with { Trace = traceContext }).ToArray(), plan.Shifts);
+        }
+
         var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, client, cancellationToken);
 
         return order

@@ -92,6 +92,13 @@ internal sealed class RunRow
 
     public long? PipelineRunId { get; set; }
 
+    public string? TraceParent { get; set; }
+
+    public string? TraceState { get; set; }
+
+    /// <summary>The stored trace context of the enqueuing or triggering call, or null.</summary>
+    public RunTraceContext? Trace => RunTraceContext.FromStored(TraceParent, TraceState);
+
     public JobRun ToRun(SqlDialect dialect) => new(
         new RunId(Id),
         new JobId(JobId),

@@ -29,6 +29,14 @@ public interface IRunStore
     Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="EnqueueRunAsync(ClientId, JobId, RunPayload?, DateTimeOffset, CancellationToken)"/>, storing
+    /// <paramref name="traceContext"/> (the caller's W3C trace context, or null) with a created run; its retries keep it and
+    /// its claim returns it (<see cref="ClaimedRun.TraceContext"/>). A kept active run keeps its own.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>. A refusal is
     /// the first of <see cref="RunFacts.EnsureStartable"/>'s, in its order.
     /// </summary>
@@ -78,6 +86,16 @@ public interface IRunStore
     /// <exception cref="JobNotFoundException">The client has no such job (the first such id in the given order).</exception>
     Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="TriggerPipelinesAsync(ClientId, IReadOnlyCollection{JobId}, DateTimeOffset, CancellationToken)"/>,
+    /// storing <paramref name="traceContext"/> (the caller's W3C trace context, or null) with every run it creates; their
+    /// retries keep it and their claims return it (<see cref="ClaimedRun.TraceContext"/>). Joined runs keep their own.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice.</exception>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Returns the run, or null when the client has no run with that id.</summary>
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
 
@@ -118,7 +136,7 @@ public interface IRunStore
 /// <summary>The rules every store and the run service apply to the jobs a trigger starts from.</summary>
 public static class PipelineRoots
 {
-    /// <summary>Checks the roots of <see cref="IRunStore.TriggerPipelinesAsync"/>: at least one, each once.</summary>
+    /// <summary>Checks the roots of <see cref="IRunStore.TriggerPipelinesAsync(ClientId, IReadOnlyCollection{JobId}, DateTimeOffset, CancellationToken)"/>: at least one, each once.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
     /// <exception cref="OrderLibValidationException">The list is empty, or names a job twice (the message gives its id).</exception>
     public static void Check(IReadOnlyCollection<JobId> jobIds)

@@ -30,6 +30,7 @@ public sealed partial class InMemoryOrderLibStore
                 {
                     _runs.Remove(id);
                     _payloads.Remove(id);
+                    _traces.Remove(id);
                 }
             }
 

@@ -30,6 +30,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // The input and output of the runs that have either, by run id (JobRun carries neither).
     private readonly Dictionary<long, RunPayloads> _payloads = [];
 
+    // The trace context each run was enqueued or triggered with (retries copy it), by run id.
+    private readonly Dictionary<long, RunTraceContext> _traces = [];
+
     // Run ids of each job, oldest first (ids only ever grow, so the last one is the job's most recent run).
     private readonly Dictionary<long, List<long>> _runsByJob = [];
 
@@ -186,6 +189,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             {
                 _runs.Remove(runId);
                 _payloads.Remove(runId);
+                _traces.Remove(runId);
             }
 
             _runsByJob.Remove(id);
@@ -269,13 +273,17 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // ---------------------------------------------------------------- runs
 
     /// <inheritdoc />
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
+        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             RequireJob(client, jobId);
-            return Task.FromResult(EnqueueLocked(jobId, Utc(now), input));
+            return Task.FromResult(EnqueueLocked(jobId, Utc(now), input, traceContext));
         }
     }
 
@@ -334,7 +342,11 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken) =>
+        TriggerPipelinesAsync(client, jobIds, null, now, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         PipelineRoots.Check(jobIds);
         cancellationToken.ThrowIfCancellationRequested();
@@ -347,7 +359,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
 
             now = Utc(now);
             IReadOnlyList<EnqueueResult> results = TopologicalOrder(jobIds.Select(j => j.Value))
-                .Select(id => EnqueueLocked(new JobId(id), now))
+                .Select(id => EnqueueLocked(new JobId(id), now, null, traceContext))
                 .ToArray();
             return Task.FromResult(results);
         }
@@ -487,7 +499,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             {
                 var started = Started(run!, request.WorkerId, now, lease);
                 _runs[started.Id.Value] = started;
-                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts, PayloadsOf(started.Id.Value).Input));
+                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts, PayloadsOf(started.Id.Value).Input, _traces.GetValueOrDefault(started.Id.Value)));
             }
 
             return Task.FromResult<IReadOnlyList<ClaimedRun>>(claimed);
@@ -688,7 +700,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     // The job's active run (its own input kept), or a new pending first attempt with the input.
-    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, RunPayload? input = null)
+    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, RunPayload? input = null, RunTraceContext? traceContext = null)
     {
         if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
         {
@@ -699,6 +711,11 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         if (input is not null)
         {
             _payloads[run.Id.Value] = new RunPayloads(input, null);
+        }
+
+        if (traceContext is not null)
+        {
+            _traces[run.Id.Value] = traceContext;
         }
 
         return new EnqueueResult(run, Created: true);
@@ -751,6 +768,11 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         {
             var next = ending.Retry(retryPolicy, now, Random.Shared.NextDouble());
             var retry = AddRun(JobRun.CreatePending(new RunId(++_lastRunId), job.Id, next.Attempt, now) with { AvailableAt = next.AvailableAt });
+            if (_traces.TryGetValue(ended.Id.Value, out var trace))
+            {
+                _traces[retry.Id.Value] = trace;
+            }
+
             return new RunCompletion(ended, retry, []);
         }
 
