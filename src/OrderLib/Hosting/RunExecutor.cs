@@ -121,17 +121,14 @@ internal sealed class RunExecutor : IDisposable
             activity.SetTag(OrderLibTelemetry.Attributes.RunId, claimed.Run.Id.Value);
             activity.SetTag(OrderLibTelemetry.Attributes.RunAttempt, claimed.Run.Attempt);
             activity.SetTag(OrderLibTelemetry.Attributes.WorkerId, _worker.Settings.WorkerId.Value);
-            if (PipelineRunIdOf(claimed) is { } pipelineRunId)
+            if (claimed.Run.PipelineRunId is { } pipelineRunId)
             {
-                activity.SetTag(OrderLibTelemetry.Attributes.PipelineRunId, pipelineRunId);
+                activity.SetTag(OrderLibTelemetry.Attributes.PipelineRunId, pipelineRunId.Value);
             }
         }
 
         return activity;
     }
-
-    // The pipeline run id, once runs carry one.
-    private static long? PipelineRunIdOf(ClaimedRun claimed) => null;
 
     /// <summary>Records the outcome on the span and the duration histogram.</summary>
     private void Ended(Activity? activity, long startedAt, string outcome, ExecutedRun? run)
