@@ -53,7 +53,7 @@ var graph = await orderLib.Jobs.DefineGraphAsync(new GraphDefinition(
 var download = graph.Jobs.Single(defined => defined.Job.Name == "download").Job;
 
 // One transaction enqueues download and everything downstream of it; the worker runs each once its upstream succeeded.
-var runs = (await orderLib.Runs.TriggerAsync(download.Id)).Select(result => result.Run.Id).ToList();
+var runs = (await orderLib.Runs.TriggerAsync(download.Id)).Runs.Select(result => result.Run.Id).ToList();
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 var ended = new List<JobRun>();
