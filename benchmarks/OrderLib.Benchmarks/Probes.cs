@@ -286,7 +286,7 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
             var clock = Stopwatch.StartNew();
             var ids = await definer.DefineAsync(lib, spec, CancellationToken.None);
             var defined = clock.Elapsed;
-            var created = (await lib.Runs.TriggerAsync(spec.Roots.Select(root => ids[root]).ToArray(), CancellationToken.None)).Count(r => r.Created);
+            var created = (await lib.Runs.TriggerAsync(spec.Roots.Select(root => ids[root]).ToArray(), cancellationToken: CancellationToken.None)).Runs.Count(r => r.Created);
             var triggered = clock.Elapsed;
             if (created != spec.Names.Count)
             {
@@ -317,8 +317,8 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
             {
                 var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
                 var started = Stopwatch.GetTimestamp();
-                var results = await lib.Runs.TriggerAsync(new JobId(rootId), CancellationToken.None);
-                return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, results.Count(r => r.Created));
+                var results = await lib.Runs.TriggerAsync(new JobId(rootId), cancellationToken: CancellationToken.None);
+                return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, results.Runs.Count(r => r.Created));
             });
             await engine.DropAsync(CaseDb, CancellationToken.None);
             if (created != expectedRuns)

@@ -158,8 +158,8 @@ namespace OrderLib.Benchmarks
                     var enqueued = await database.WithServicesAsync(dagDb, async services =>
                     {
                         var lib = services.GetRequiredService<IOrderLib>().ForClient(new ClientId(BenchDatabase.Client));
-                        var results = await lib.Runs.TriggerAsync(new JobId(rootId), ct);
-                        return results.Count(r => r.Created);
+                        var results = await lib.Runs.TriggerAsync(new JobId(rootId), cancellationToken: ct);
+                        return results.Runs.Count(r => r.Created);
                     });
                     setup.DagTrigger = Stopwatch.GetElapsedTime(started);
                     setup.DagRuns = enqueued;

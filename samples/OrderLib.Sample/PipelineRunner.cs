@@ -41,7 +41,7 @@ internal sealed class PipelineRunner(IOrderLib orderLib, IHostApplicationLifetim
         var runs = new Dictionary<JobId, JobRun>();
         foreach (var root in PipelineHandlers.Steps.Where(step => step.DependsOn.Length == 0))
         {
-            foreach (var (run, created) in await orderLib.Runs.TriggerAsync(jobs[root.Name].Id, cancellationToken))
+            foreach (var (run, created) in (await orderLib.Runs.TriggerAsync(jobs[root.Name].Id, cancellationToken: cancellationToken)).Runs)
             {
                 if (runs.TryAdd(run.JobId, run))
                 {

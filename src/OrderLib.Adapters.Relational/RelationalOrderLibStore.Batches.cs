@@ -99,7 +99,7 @@ public abstract partial class RelationalOrderLibStore
             var (run, job) = found[outcomes[i].RunId.Value];
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
             var retry = Ending(i).Retry(retryPolicy, now, Random.Shared.NextDouble());
-            return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt);
+            return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt, run.PipelineRunId, run.Input);
         }).ToArray();
 
         // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order.
@@ -176,7 +176,7 @@ public abstract partial class RelationalOrderLibStore
             // counts its upstream statuses), locked in id order and read as they are once locked; then, seeing the rows as
             // they are once locked, the runs, the failures' upstream edges with each upstream job's latest status, and every
             // job downstream of each failure or cancellation with the outcome's ordinal (the caller keeps the ones that end
-            // for good).
+            // for good). A failure's run comes with its input, which its retry carries.
             Prepare = $"""
                 SELECT {JobColumns("j.")} FROM jobs j
                 WHERE j.id IN (SELECT r.job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
@@ -184,7 +184,7 @@ public abstract partial class RelationalOrderLibStore
                                SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
-                SELECT {RunColumns("r.")} FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
+                SELECT {RunColumns("r.")}, CASE WHEN o.status = 'Failed' THEN r.input END AS Input FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
                 SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
                 FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                 JOIN job_dependencies d ON d.job_id = r.job_id JOIN jobs u ON u.id = d.depends_on_job_id

@@ -30,7 +30,8 @@ public abstract partial class RelationalOrderLibStore
     /// <c>ix_job_runs_client_finished</c>, with per candidate job its latest run and its keep boundary (the id of its N-th
     /// newest run, read once per job through <c>ix_job_runs_job</c>); then the delete of those that go, which skips on
     /// PostgreSQL the rows another transaction holds. The batch never waits for a row lock (see the notes at the top of
-    /// this file).
+    /// this file). When deleted runs belonged to pipeline runs, a third statement deletes those of them created before the
+    /// cut-off that have no run left (neither their own nor one they joined), with their members.
     /// </remarks>
     public Task<PruneBatch> PruneRunsAsync(ClientId client, PruneRequest request, RunPosition? after, CancellationToken cancellationToken)
     {
@@ -51,9 +52,17 @@ public abstract partial class RelationalOrderLibStore
             {
                 var candidates = (await connection.QueryAsync<PruneCandidateRow>(Command(_retentionSql.Candidates, param, transaction, cancellationToken))).ToArray();
                 var ids = candidates.Where(c => c.Deletable != 0).Select(c => c.RunId).ToArray();
-                HashSet<long> deleted = ids.Length == 0
+                var deletedRuns = ids.Length == 0
                     ? []
-                    : (await connection.QueryAsync<long>(Command(_retentionSql.DeleteUnlockedRuns, new { ids }, transaction, cancellationToken))).ToHashSet();
+                    : (await connection.QueryAsync<DeletedRunRow>(Command(_retentionSql.DeleteUnlockedRuns, new { ids }, transaction, cancellationToken))).ToArray();
+                var deleted = deletedRuns.Select(r => r.Id).ToHashSet();
+                var pipelineRuns = deletedRuns.Where(r => r.PipelineRunId is not null).Select(r => r.PipelineRunId!.Value).Distinct().ToArray();
+                if (pipelineRuns.Length > 0)
+                {
+                    await connection.ExecuteAsync(Command(
+                        _retentionSql.DeleteEmptyPipelineRuns, new { client = client.Value, olderThan = param.olderThan, pipelineRuns }, transaction, cancellationToken));
+                }
+
                 RunPosition? next = candidates.Length < request.BatchSize
                     ? null
                     : new RunPosition(_dialect.FromDb(candidates[^1].FinishedAt), new RunId(candidates[^1].RunId));
@@ -115,13 +124,39 @@ public abstract partial class RelationalOrderLibStore
                 DELETE FROM job_runs WHERE id IN (
                     SELECT r.id FROM job_runs r WHERE {dialect.InList("r.id", "@ids")}
                     ORDER BY r.id{dialect.ForUpdateOf("r")}{dialect.SkipLocked})
-                RETURNING id;
+                RETURNING id AS Id, pipeline_run_id AS PipelineRunId;
+                """;
+
+            // Of the pipeline runs in @pipelineRuns (those of the runs just deleted), the client's created before
+            // @olderThan that have no run left — none carrying their id (ix_job_runs_pipeline), none of their members' —
+            // deleted with their members (explicitly: SQLite does not enforce the cascade unless asked to).
+            var empty = $"""
+                SELECT p.id FROM pipeline_runs p
+                WHERE {dialect.InList("p.id", "@pipelineRuns")} AND p.client_id = @client AND p.created_at < @olderThan
+                  AND NOT EXISTS (SELECT 1 FROM job_runs r WHERE r.pipeline_run_id = p.id)
+                  AND NOT EXISTS (SELECT 1 FROM pipeline_run_jobs m JOIN job_runs r ON r.id = m.run_id WHERE m.pipeline_run_id = p.id)
+                """;
+            DeleteEmptyPipelineRuns = $"""
+                DELETE FROM pipeline_run_jobs WHERE pipeline_run_id IN ({empty});
+                DELETE FROM pipeline_runs WHERE {dialect.InList("id", "@pipelineRuns")} AND client_id = @client
+                  AND NOT EXISTS (SELECT 1 FROM pipeline_run_jobs m WHERE m.pipeline_run_id = pipeline_runs.id);
                 """;
         }
 
         public string Candidates { get; }
 
         public string DeleteUnlockedRuns { get; }
+
+        public string DeleteEmptyPipelineRuns { get; }
+    }
+
+    /// <summary>A run a prune batch deleted, with the pipeline run it belonged to.</summary>
+    [SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+    private sealed class DeletedRunRow
+    {
+        public long Id { get; set; }
+
+        public long? PipelineRunId { get; set; }
     }
 
     /// <summary>A candidate of a prune batch: the run, its job's name, and whether it goes (1) or stays (0).</summary>

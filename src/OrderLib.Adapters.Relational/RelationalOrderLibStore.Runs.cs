@@ -381,7 +381,7 @@ public abstract partial class RelationalOrderLibStore
                     }
 
                     var next = ending.Retry(end.RetryPolicy, end.Now, Random.Shared.NextDouble());
-                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt);
+                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt, row.PipelineRunId, row.Input);
                     var retries = await InsertRunsAsync(connection, transaction, [retry], end.Now, cancellationToken);
                     if (AnyReadyNow([retry], end.Now))
                     {
@@ -560,7 +560,8 @@ public abstract partial class RelationalOrderLibStore
             // cascade will cancel (the latest runs of the job's transitive dependents, when the ending is for good: not a
             // failure with attempts left, as RunEnding.Of decides), before the run is updated: locking the run alone first,
             // and the cascade's runs after it, deadlocks against a shift that holds one of them (below the run) and waits on
-            // the run; the cascade (EndForGood) then finds them held.
+            // the run; the cascade (EndForGood) then finds them held. Such an ending (a failure) may retry the run, so it
+            // returns the run's input too, which the retry carries with its pipeline run id.
             string EndRunning(bool clientScoped, bool locksCascade) => $"""
                 UPDATE job_runs SET status = @outcome, finished_at = @now, lease_expires_at = NULL, error = @error, output = @output
                 WHERE id = @runId AND {StatusIs("status", "Running")} AND {Fence(clientScoped, "job_runs")}{(locksCascade ? $"""
@@ -577,7 +578,7 @@ public abstract partial class RelationalOrderLibStore
                     SELECT dj.latest_run_id FROM down JOIN jobs dj ON dj.id = down.id
                     """, thisRun)})
                 """ : "")}
-                RETURNING {RunColumns("")};
+                RETURNING {RunColumns("")}{(locksCascade ? ", input AS Input" : "")};
                 """;
 
             // Mirrors the ended run's status into its job (whose row this transaction holds).

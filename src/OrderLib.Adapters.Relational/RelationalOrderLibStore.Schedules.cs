@@ -11,7 +11,8 @@ public abstract partial class RelationalOrderLibStore
 {
     /// <inheritdoc />
     /// <remarks>
-    /// One transaction of three round trips whatever the number of jobs. On PostgreSQL the due jobs, and the upstream jobs
+    /// One transaction of three round trips whatever the number of jobs, four when runs are created (their pipeline runs,
+    /// inserted in one statement, return the ids the runs carry). On PostgreSQL the due jobs, and the upstream jobs
     /// whose statuses the new runs count, are locked <c>SKIP LOCKED</c>: concurrent schedulers share the due jobs and never
     /// wait for each other, and a due job whose rows another transaction holds stays due for the next call.
     /// </remarks>
@@ -41,10 +42,11 @@ public abstract partial class RelationalOrderLibStore
     private static string[] ClientValues(Clients clients) =>
         clients.Ids?.Select(c => c.Value).ToArray() ?? [];
 
-    // Three round trips: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
+    // Three round trips, four when runs are created: (1) the due jobs, locked for update (PostgreSQL: SKIP LOCKED); (2) in statements that see them as
     // they are now, their active runs, their upstream jobs share-locked (SKIP LOCKED) with the upstream statuses, and the
-    // pending runs of the dependents of those that had Succeeded; (3) one batch of writes: the new runs, the dependents'
-    // pending runs shifted, the due times advanced. Which job gets a run, each run's count of unsatisfied upstream jobs and
+    // pending runs of the dependents of those that had Succeeded; (2b) when runs are to be created, one pipeline run each, in
+    // one INSERT that returns their ids; (3) one batch of writes: the new runs, the dependents' pending runs shifted, the pipeline runs' members,
+    // the due times advanced. Which job gets a run, each run's count of unsatisfied upstream jobs and
     // each job's next due time are decided in between, in C#, by the code that triggering a pipeline uses too.
     private async Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(
         DbConnection connection, DbTransaction transaction, DateTimeOffset now, string[] clients, int limit, CancellationToken cancellationToken)
@@ -108,9 +110,21 @@ public abstract partial class RelationalOrderLibStore
             next_due_at = nextDueAt[j.Id] is { } next ? SqlDialect.JsonTimestamp(next) : null,
         }));
 
+        // One pipeline run of kind Schedule per run to create: the ids come back ascending in the order of the jobs.
+        var pipelineRunIds = plan.Runs.Length == 0
+            ? []
+            : (await connection.QueryAsync<long>(Command(
+                _scheduleSql.InsertScheduledPipelineRuns,
+                new { jobs = JsonSerializer.Serialize(plan.Runs.Select(r => new { ord = r.Ord, job_id = r.JobId })), now = _dialect.ToDb(now) },
+                transaction,
+                cancellationToken))).Order().ToArray();
+        plan = plan with { Runs = plan.Runs.Select((r, i) => r with { PipelineRunId = pipelineRunIds[i] }).ToArray() };
+        var pipelineMembers = plan.Runs.Select(r => new PipelineMember(r.PipelineRunId!.Value, 0, r.JobId, JoinedRunId: null, IsRoot: true));
+
         // (3) Every write, one batch.
         var consumedClients = consumed.Select(j => j.ClientId).Distinct().Take(2).ToArray();
-        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance, consumedClients.Length == 1 ? new ClientId(consumedClients[0]) : null, cancellationToken);
+        var created = await WriteEnqueuePlanAsync(
+            connection, transaction, plan, pipelineMembers, now, advance, consumedClients.Length == 1 ? new ClientId(consumedClients[0]) : null, cancellationToken);
         return consumed
             .Select(j => new ScheduledEnqueue(
                 new ClientId(j.ClientId),
@@ -167,6 +181,16 @@ public abstract partial class RelationalOrderLibStore
                 WHERE id IN (SELECT t.id FROM {advanceIds});
                 """;
 
+            // One pipeline run of kind Schedule, without label or input, per job of @jobs (ord, job_id), of the job's client,
+            // inserted in ord order: identities are drawn in insertion order, so the returned ids ascend in that order.
+            InsertScheduledPipelineRuns = $"""
+                INSERT INTO pipeline_runs (client_id, trigger_kind, label, input, created_at)
+                SELECT j.client_id, 'Schedule', NULL, NULL, @now
+                FROM {dialect.JsonRows("@jobs", "t", "ord integer", "job_id bigint")} JOIN jobs j ON j.id = t.job_id
+                ORDER BY t.ord
+                RETURNING id;
+                """;
+
             // The earliest due time of a job that is not paused, read through ix_jobs_next_due (in order, stopping at the first
             // row of a served client that is not paused): a paused job's due time, left in the past, must not make the
             // scheduler pass again at once.
@@ -189,6 +213,8 @@ public abstract partial class RelationalOrderLibStore
         public string PendingRunsOfDependents { get; }
 
         public string AdvanceDueJobs { get; }
+
+        public string InsertScheduledPipelineRuns { get; }
 
         public string EarliestDueAt { get; }
 

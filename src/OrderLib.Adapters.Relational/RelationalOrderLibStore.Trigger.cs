@@ -12,23 +12,25 @@ public abstract partial class RelationalOrderLibStore
     /// <inheritdoc />
     /// <remarks>
     /// Under the client's graph lock: one recursive read of the union of the roots' downstream closures and their
-    /// upstream edges; then every job involved is locked in one pass in ascending id order and all runs are written in one
-    /// batch — a constant number of round trips whatever the size of the pipelines. New runs wait on the upstream jobs
-    /// that have not succeeded, counting the runs created here.
+    /// upstream edges; then every job involved is locked in one pass in ascending id order (the pipeline run inserted in the
+    /// same batch) and all runs and the pipeline run's members are written in one batch — a constant number of round trips
+    /// whatever the size of the pipelines. New runs wait on the upstream jobs that have not succeeded, counting the runs
+    /// created here.
     /// </remarks>
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<TriggeredPipeline> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, PipelineTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        PipelineRoots.Check(jobIds);
+        PipelineRoots.Check(jobIds, trigger);
         var roots = jobIds.Select(j => j.Value).ToArray();
-        return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, now.ToUniversalTime(), cancellationToken), cancellationToken);
+        return WriteAsync((connection, transaction) => TriggerAsync(connection, transaction, client, roots, trigger, now.ToUniversalTime(), cancellationToken), cancellationToken);
     }
 
     // Under the client's graph lock (the sub-graph and its upstream edges cannot change): reads the roots' transitive
     // dependents and their upstream edges, locks every job involved in one pass in ascending id order, then creates the
-    // missing runs in topological order and makes the kept pending runs wait for upstream jobs that stop being a success
-    // — one batch, whatever the size of the pipelines.
-    private async Task<IReadOnlyList<EnqueueResult>> TriggerAsync(
-        DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, DateTimeOffset now, CancellationToken cancellationToken)
+    // missing runs in topological order (each carrying the pipeline run's id and input) and makes the kept pending runs
+    // wait for upstream jobs that stop being a success, and records the pipeline run's members — one batch, whatever the
+    // size of the pipelines.
+    private async Task<TriggeredPipeline> TriggerAsync(
+        DbConnection connection, DbTransaction transaction, ClientId client, long[] roots, PipelineTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await _dialect.LockClientGraphAsync(connection, transaction, client, cancellationToken);
         HashSet<long> members;
@@ -54,12 +56,24 @@ public abstract partial class RelationalOrderLibStore
         var involved = members.Concat(edges.Select(e => e.DependsOnJobId)).Distinct().Order().ToArray();
         Dictionary<long, JobRow> jobs;
         Dictionary<long, JobRun> active;
-        // Result sets: the locked jobs (id, priority, latest status); the members' active runs.
+        long pipelineRunId;
+        var pipelineRun = new
+        {
+            client = client.Value,
+            ids = involved,
+            members = members.ToArray(),
+            kind = trigger.Kind.ToString(),
+            label = trigger.Label,
+            input = trigger.Input?.Json,
+            now = _dialect.ToDb(now),
+        };
+        // Result sets: the locked jobs (id, priority, latest status); the members' active runs; the new pipeline run's id.
         await using (var grid = await connection.QueryMultipleAsync(Command(
-                         _triggerSql.TriggerLock, new { client = client.Value, ids = involved, members = members.ToArray() }, transaction, cancellationToken)))
+                         _triggerSql.TriggerLock + _triggerSql.InsertPipelineRun, pipelineRun, transaction, cancellationToken)))
         {
             jobs = (await grid.ReadAsync<JobRow>()).ToDictionary(j => j.Id);
             active = (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect));
+            pipelineRunId = await grid.ReadSingleAsync<long>();
         }
 
         if (jobs.Count != involved.Length)
@@ -83,11 +97,17 @@ public abstract partial class RelationalOrderLibStore
             u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
             active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
             now);
-        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, now, advance: null, client, cancellationToken);
+        plan = plan with { Runs = plan.Runs.Select(r => r with { PipelineRunId = pipelineRunId, Input = trigger.Input?.Json }).ToArray() };
+        var rootSet = roots.ToHashSet();
+        var pipelineMembers = order.Select((id, position) => new PipelineMember(
+            pipelineRunId, position, id, active.TryGetValue(id, out var kept) ? kept.Id.Value : null, rootSet.Contains(id)));
+        var created = await WriteEnqueuePlanAsync(connection, transaction, plan, pipelineMembers, now, advance: null, client, cancellationToken);
 
-        return order
-            .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
-            .ToArray();
+        return new TriggeredPipeline(
+            new PipelineRunId(pipelineRunId),
+            order
+                .Select(id => active.TryGetValue(id, out var kept) ? new EnqueueResult(kept, Created: false) : new EnqueueResult(created[id], Created: true))
+                .ToArray());
     }
 
     // ---------------------------------------------------------------- enqueueing several jobs at once
@@ -124,13 +144,17 @@ public abstract partial class RelationalOrderLibStore
     }
 
     // Writes a plan in one batch — the new runs inserted (each becoming its job's latest run), the kept pending runs
-    // shifted (locked in one pass, in id order) — followed, for a scheduler, by the due jobs' new due times (`advance`:
-    // JSON of id and next_due_at); and, when a new run is ready, the notification for the client (null: several clients).
-    // Returns the new runs by job id.
+    // shifted (locked in one pass, in id order), the pipeline runs' members — followed, for a scheduler, by the due jobs'
+    // new due times (`advance`: JSON of id and next_due_at); and, when a new run is ready, the notification for the client
+    // (null: several clients). Returns the new runs by job id.
     private async Task<Dictionary<long, JobRun>> WriteEnqueuePlanAsync(
-        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, DateTimeOffset now, string? advance, ClientId? client, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, EnqueuePlan plan, IEnumerable<PipelineMember> pipelineMembers, DateTimeOffset now, string? advance, ClientId? client, CancellationToken cancellationToken)
     {
-        var sql = (plan.Runs.Count > 0 ? _sharedSql.InsertRuns : "") + (plan.Shifts.Count > 0 ? _triggerSql.ShiftRuns : "") + (advance is null ? "" : _scheduleSql.AdvanceDueJobs);
+        var membersJson = PipelineMembersJson(pipelineMembers);
+        var sql = (plan.Runs.Length > 0 ? _sharedSql.InsertRuns : "")
+            + (plan.Shifts.Count > 0 ? _triggerSql.ShiftRuns : "")
+            + (membersJson is null ? "" : _triggerSql.InsertPipelineMembers)
+            + (advance is null ? "" : _scheduleSql.AdvanceDueJobs);
         if (sql.Length == 0)
         {
             return [];
@@ -142,11 +166,12 @@ public abstract partial class RelationalOrderLibStore
             shifts = JsonSerializer.Serialize(plan.Shifts.Select(s => new { id = s.Run, delta = s.Delta })),
             now = _dialect.ToDb(now),
             advance,
+            pipelineMembers = membersJson,
         };
         Dictionary<long, JobRun> created;
         await using (var grid = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
         {
-            created = plan.Runs.Count > 0
+            created = plan.Runs.Length > 0
                 ? (await grid.ReadAsync<RunRow>()).ToDictionary(r => r.JobId, r => r.ToRun(_dialect))
                 : [];
         }
@@ -159,8 +184,26 @@ public abstract partial class RelationalOrderLibStore
         return created;
     }
 
+    // The members as JSON rows for InsertPipelineMembers; null when there are none.
+    private static string? PipelineMembersJson(IEnumerable<PipelineMember> members)
+    {
+        var rows = members.Select(m => new
+        {
+            pipeline_run_id = m.PipelineRunId,
+            position = m.Position,
+            job_id = m.JobId,
+            run_id = m.JoinedRunId,
+            joined = m.JoinedRunId is null ? 0 : 1,
+            is_root = m.IsRoot ? 1 : 0,
+        }).ToArray();
+        return rows.Length == 0 ? null : JsonSerializer.Serialize(rows);
+    }
+
     /// <summary>The first attempts to create and how much more each kept pending run waits (<see cref="PlanEnqueue"/>).</summary>
-    private sealed record EnqueuePlan(IReadOnlyList<NewRun> Runs, IReadOnlyList<(long Run, int Delta)> Shifts);
+    private sealed record EnqueuePlan(NewRun[] Runs, IReadOnlyList<(long Run, int Delta)> Shifts);
+
+    /// <summary>A job of a pipeline run at its position: the active run it joined (null: the run this batch creates for it, carrying the pipeline run's id), and whether it is a root.</summary>
+    private sealed record PipelineMember(long PipelineRunId, int Position, long JobId, long? JoinedRunId, bool IsRoot);
 
     /// <summary>The statements of triggering a pipeline and of writing an enqueue plan, beside the code that reads their results.</summary>
     private sealed class TriggerSql
@@ -198,9 +241,33 @@ public abstract partial class RelationalOrderLibStore
                     SELECT r.id FROM job_runs r WHERE r.id IN (SELECT t.id FROM {shifts}) AND r.status = 'Pending'
                     ORDER BY r.id{dialect.ForUpdateOf("r")});
                 """;
+
+            // The pipeline run of a trigger (@kind, @label, @input, created at @now), its id returned.
+            InsertPipelineRun = """
+                INSERT INTO pipeline_runs (client_id, trigger_kind, label, input, created_at)
+                VALUES (@client, @kind, @label, @input, @now)
+                RETURNING id;
+                """;
+
+            // The members of pipeline runs (@pipelineMembers: pipeline_run_id, position, job_id, run_id, joined, is_root), after
+            // InsertRuns: a member without a run id joins the run created for its job in this batch, found through
+            // ix_job_runs_pipeline; the job's name is copied as it is now.
+            var pipelineMembers = dialect.JsonRows(
+                "@pipelineMembers", "t", "pipeline_run_id bigint", "position integer", "job_id bigint", "run_id bigint", "joined integer", "is_root integer");
+            InsertPipelineMembers = $"""
+                INSERT INTO pipeline_run_jobs (pipeline_run_id, position, job_id, job_name, run_id, joined, is_root)
+                SELECT t.pipeline_run_id, t.position, t.job_id, j.name,
+                       COALESCE(t.run_id, (SELECT n.id FROM job_runs n WHERE n.pipeline_run_id = t.pipeline_run_id AND n.job_id = t.job_id)),
+                       t.joined = 1, t.is_root = 1
+                FROM {pipelineMembers} JOIN jobs j ON j.id = t.job_id;
+                """;
         }
 
         public string TriggerGraph { get; }
+
+        public string InsertPipelineRun { get; }
+
+        public string InsertPipelineMembers { get; }
 
         public string TriggerLock { get; }
 

@@ -79,7 +79,7 @@ namespace OrderLib.Adapters.Relational;
 /// under it; each retry is counted by the metric <c>orderlib.store.transaction.retries</c> (meter <c>OrderLib</c>).
 /// </para>
 /// </remarks>
-public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
+public abstract partial class RelationalOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
 {
     // How often a write transaction is tried when its inputs changed under it or the database rolled it back for a deadlock
     // or a serialization failure (RetryOnChangeAsync).
@@ -108,6 +108,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly SearchSql _searchSql;
     private readonly StatisticsSql _statisticsSql;
     private readonly RetentionSql _retentionSql;
+    private readonly PipelineRunSql _pipelineRunSql;
 
     private readonly ExpectedSchema _schema;
 
@@ -132,6 +133,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _searchSql = new SearchSql(dialect);
         _statisticsSql = new StatisticsSql(dialect);
         _retentionSql = new RetentionSql(dialect);
+        _pipelineRunSql = new PipelineRunSql(dialect, _sharedSql);
         Capabilities = capabilities;
     }
 

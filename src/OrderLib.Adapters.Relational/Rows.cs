@@ -92,6 +92,9 @@ internal sealed class RunRow
 
     public long? PipelineRunId { get; set; }
 
+    // The run's input JSON, read only by the statements that may retry the run (the retry carries it); null elsewhere.
+    public string? Input { get; set; }
+
     public JobRun ToRun(SqlDialect dialect) => new(
         new RunId(Id),
         new JobId(JobId),
@@ -287,4 +290,85 @@ internal sealed class GraphNodeRow
         Status is null ? null : StatusText.Parse(Status),
         RunId is { } runId ? new RunId(runId) : null,
         PausedAt is not null);
+}
+
+/// <summary>A pipeline run as a listing reads it: its row, its runs counted per status, and its derived state and finish.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class PipelineRunRow
+{
+    public long Id { get; set; }
+
+    public string ClientId { get; set; } = "";
+
+    public string TriggerKind { get; set; } = "";
+
+    public string? Label { get; set; }
+
+    public string? Input { get; set; }
+
+    // A boolean on PostgreSQL, an integer 0/1 on SQLite.
+    public object HasInput { get; set; } = false;
+
+    public object CreatedAt { get; set; } = null!;
+
+    public object? FinishedAt { get; set; }
+
+    public string State { get; set; } = "";
+
+    public long Pending { get; set; }
+
+    public long Running { get; set; }
+
+    public long Succeeded { get; set; }
+
+    public long Failed { get; set; }
+
+    public long Cancelled { get; set; }
+
+    public PipelineRunSummary ToSummary(SqlDialect dialect, IReadOnlyList<PipelineRunJobRef> roots) => new(
+        new PipelineRunId(Id),
+        new ClientId(ClientId),
+        roots,
+        Enum.Parse<PipelineTriggerKind>(TriggerKind),
+        Label,
+        Convert.ToBoolean(HasInput, CultureInfo.InvariantCulture),
+        dialect.FromDb(CreatedAt),
+        FinishedAt is null ? null : dialect.FromDb(FinishedAt),
+        Enum.Parse<PipelineRunState>(State),
+        new PipelineRunCounts((int)Pending, (int)Running, (int)Succeeded, (int)Failed, (int)Cancelled));
+}
+
+/// <summary>A job of a pipeline run (a row of <c>pipeline_run_jobs</c>).</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class PipelineMemberRow
+{
+    public long PipelineRunId { get; set; }
+
+    public int Position { get; set; }
+
+    public long JobId { get; set; }
+
+    public string JobName { get; set; } = "";
+
+    public long RunId { get; set; }
+
+    // Booleans on PostgreSQL, integers 0/1 on SQLite.
+    public object Joined { get; set; } = false;
+
+    public object IsRoot { get; set; } = false;
+
+    public bool HasJoined => Convert.ToBoolean(Joined, CultureInfo.InvariantCulture);
+
+    public bool IsRootJob => Convert.ToBoolean(IsRoot, CultureInfo.InvariantCulture);
+
+    public PipelineRunJobRef ToRef() => new(new JobId(JobId), JobName);
+}
+
+/// <summary>A job reached downstream from the pending run <see cref="SourceRunId"/>.</summary>
+[SuppressMessage("Performance", "CA1812", Justification = "Instantiated by Dapper.")]
+internal sealed class RunDescendantRow
+{
+    public long SourceRunId { get; set; }
+
+    public long JobId { get; set; }
 }

@@ -50,6 +50,17 @@ public sealed class RunNotFoundException : OrderLibException
     public RunId RunId { get; }
 }
 
+/// <summary>No pipeline run with that id exists for the client.</summary>
+public sealed class PipelineRunNotFoundException : OrderLibException
+{
+    /// <summary>Creates the error for the pipeline run id.</summary>
+    public PipelineRunNotFoundException(PipelineRunId pipelineRunId)
+        : base($"Pipeline run {pipelineRunId} was not found.") => PipelineRunId = pipelineRunId;
+
+    /// <summary>The id looked up.</summary>
+    public PipelineRunId PipelineRunId { get; }
+}
+
 /// <summary>The client already has a job with that name.</summary>
 public sealed class DuplicateJobNameException : OrderLibException
 {

@@ -67,16 +67,20 @@ public interface IRunStore
     /// <summary>
     /// Enqueues the jobs and every job that depends on one of them, directly or transitively, in one transaction, so the
     /// union of their pipelines runs in dependency order. Each job is enqueued once and keeps the one-active-run rule: a
-    /// job with an active run keeps it. Triggering one job is the one-element case.
+    /// job with an active run keeps it (the pipeline run joins it). Triggering one job is the one-element case. The same
+    /// transaction records one pipeline run (client, <paramref name="trigger"/>'s kind, label and input, created at
+    /// <paramref name="now"/>) with one member per job of the union (its position in topological order, its name, the run
+    /// created or joined, whether it joined and whether it is a root); every run it creates carries the pipeline run's id
+    /// and the trigger's input, which their retries keep.
     /// </summary>
     /// <returns>
-    /// One result per job of the union, in topological order: upstream before downstream, ties by job id (so a single
-    /// root comes first); new runs are created in that order.
+    /// The new pipeline run's id and one result per job of the union, in topological order: upstream before downstream,
+    /// ties by job id (so a single root comes first); new runs are created in that order.
     /// </returns>
-    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
-    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice (<see cref="PipelineRoots.Check"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> or <paramref name="trigger"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice (<see cref="PipelineRoots.Check(IReadOnlyCollection{JobId})"/>), or the label is invalid (<see cref="TriggerOptions.RequireLabel"/>).</exception>
     /// <exception cref="JobNotFoundException">The client has no such job (the first such id in the given order).</exception>
-    Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<TriggeredPipeline> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, PipelineTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Returns the run, or null when the client has no run with that id.</summary>
     Task<JobRun?> GetRunAsync(ClientId client, RunId runId, CancellationToken cancellationToken);
@@ -118,6 +122,16 @@ public interface IRunStore
 /// <summary>The rules every store and the run service apply to the jobs a trigger starts from.</summary>
 public static class PipelineRoots
 {
+    /// <summary>Checks a whole trigger: its roots (<see cref="Check(IReadOnlyCollection{JobId})"/>) and its label (<see cref="TriggerOptions.RequireLabel"/>).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> or <paramref name="trigger"/> is null.</exception>
+    /// <exception cref="OrderLibValidationException">The roots or the label break a rule.</exception>
+    public static void Check(IReadOnlyCollection<JobId> jobIds, PipelineTrigger trigger)
+    {
+        Check(jobIds);
+        ArgumentNullException.ThrowIfNull(trigger);
+        TriggerOptions.RequireLabel(trigger.Label, "label");
+    }
+
     /// <summary>Checks the roots of <see cref="IRunStore.TriggerPipelinesAsync"/>: at least one, each once.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
     /// <exception cref="OrderLibValidationException">The list is empty, or names a job twice (the message gives its id).</exception>

@@ -26,7 +26,9 @@ public interface IScheduleStore
     /// machine does not know) ends with the occurrence it consumed (<see cref="JobSchedules.NextDueAtOrEnd"/>): the due
     /// time becomes null, and saving the job again schedules it anew. Safe to call from several
     /// processes at once: each occurrence is consumed once (PostgreSQL locks due jobs <c>FOR UPDATE SKIP LOCKED</c>; SQLite
-    /// serialises writers; the in-memory store locks).
+    /// serialises writers; the in-memory store locks). Each occurrence that creates a run also creates, in the same
+    /// transaction, a pipeline run of kind <see cref="PipelineTriggerKind.Schedule"/> with the job as its one root and member
+    /// and no input, and the run carries its id; an occurrence absorbed by an active run creates none.
     /// </summary>
     /// <param name="now">The time the scheduler runs at.</param>
     /// <param name="clients">The clients served.</param>
@@ -50,4 +52,8 @@ public interface IScheduleStore
 /// <param name="DueAt">The due time that was consumed.</param>
 /// <param name="NextDueAt">The job's next due time now, or null when its schedule has no further occurrence.</param>
 /// <param name="Enqueue">The run: created now, or the job's active run that absorbed the occurrence.</param>
-public sealed record ScheduledEnqueue(ClientId ClientId, JobId JobId, string JobName, DateTimeOffset DueAt, DateTimeOffset? NextDueAt, EnqueueResult Enqueue);
+public sealed record ScheduledEnqueue(ClientId ClientId, JobId JobId, string JobName, DateTimeOffset DueAt, DateTimeOffset? NextDueAt, EnqueueResult Enqueue)
+{
+    /// <summary>The pipeline run the occurrence created with its run, or null when an active run absorbed it.</summary>
+    public PipelineRunId? PipelineRunId => Enqueue.Created ? Enqueue.Run.PipelineRunId : null;
+}

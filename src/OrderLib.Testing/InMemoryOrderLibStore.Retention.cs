@@ -6,7 +6,11 @@ namespace OrderLib.Testing;
 public sealed partial class InMemoryOrderLibStore
 {
     /// <inheritdoc />
-    /// <remarks>Scans the runs for the candidates; a job's latest and newest runs are read from its run list (<c>_runsByJob</c>), which the deleted runs leave.</remarks>
+    /// <remarks>
+    /// Scans the runs for the candidates; a job's latest and newest runs are read from its run list (<c>_runsByJob</c>), which
+    /// the deleted runs leave. The pipeline runs of the deleted runs that were created before the cut-off and have no run
+    /// left go too.
+    /// </remarks>
     public Task<PruneBatch> PruneRunsAsync(ClientId client, PruneRequest request, RunPosition? after, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -30,6 +34,14 @@ public sealed partial class InMemoryOrderLibStore
                 {
                     _runs.Remove(id);
                     _payloads.Remove(id);
+                }
+            }
+
+            foreach (var pipelineRunId in deleted.Select(run => run.PipelineRunId).OfType<PipelineRunId>().Distinct())
+            {
+                if (_pipelineRuns[pipelineRunId.Value].CreatedAt < olderThan && !HasRunsLeft(_pipelineRuns[pipelineRunId.Value]))
+                {
+                    _pipelineRuns.Remove(pipelineRunId.Value);
                 }
             }
 

@@ -19,7 +19,7 @@ namespace OrderLib.Testing;
 /// <see cref="Random.Shared"/>. Timestamps are stored as given, converted to UTC. State lives as long as the instance and is not shared across
 /// processes (<see cref="StoreCapabilities.SharedAcrossProcesses"/> is false).
 /// </remarks>
-public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
+public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
 {
     private static readonly StoreCapabilities InMemoryCapabilities = new("InMemory", HasSchema: false, SharedAcrossProcesses: false);
 
@@ -275,7 +275,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         lock (_lock)
         {
             RequireJob(client, jobId);
-            return Task.FromResult(EnqueueLocked(jobId, Utc(now), input));
+            return Task.FromResult(EnqueueLocked(jobId, Utc(now), null, input));
         }
     }
 
@@ -334,9 +334,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<EnqueueResult>> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<TriggeredPipeline> TriggerPipelinesAsync(ClientId client, IReadOnlyCollection<JobId> jobIds, PipelineTrigger trigger, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        PipelineRoots.Check(jobIds);
+        PipelineRoots.Check(jobIds, trigger);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
@@ -346,10 +346,12 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             }
 
             now = Utc(now);
-            IReadOnlyList<EnqueueResult> results = TopologicalOrder(jobIds.Select(j => j.Value))
-                .Select(id => EnqueueLocked(new JobId(id), now))
+            var pipelineRunId = new PipelineRunId(++_lastPipelineRunId);
+            var results = TopologicalOrder(jobIds.Select(j => j.Value))
+                .Select(id => EnqueueLocked(new JobId(id), now, pipelineRunId, trigger.Input))
                 .ToArray();
-            return Task.FromResult(results);
+            AddPipelineRun(pipelineRunId, client, trigger, now, results, jobIds.ToHashSet());
+            return Task.FromResult(new TriggeredPipeline(pipelineRunId, results));
         }
     }
 
@@ -603,7 +605,14 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             var handled = new List<ScheduledEnqueue>(due.Length);
             foreach (var job in due)
             {
-                var enqueue = EnqueueLocked(job.Id, now);
+                // An occurrence that creates a run creates its pipeline run; one an active run absorbs creates none.
+                var pipelineRunId = LatestRun(job.Id.Value) is { } latest && latest.Status.IsActive() ? (PipelineRunId?)null : new PipelineRunId(++_lastPipelineRunId);
+                var enqueue = EnqueueLocked(job.Id, now, pipelineRunId);
+                if (pipelineRunId is { } created)
+                {
+                    AddPipelineRun(created, job.ClientId, new PipelineTrigger(PipelineTriggerKind.Schedule, null, null), now, [enqueue], [job.Id]);
+                }
+
                 var advanced = job with { NextDueAt = JobSchedules.NextDueAtOrEnd(job.Schedule, now) };
                 _jobs[job.Id.Value] = advanced;
                 handled.Add(new ScheduledEnqueue(job.ClientId, job.Id, job.Name, job.NextDueAt!.Value, advanced.NextDueAt, enqueue));
@@ -687,30 +696,30 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         return run;
     }
 
-    // The job's active run (its own input kept), or a new pending first attempt with the input.
-    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, RunPayload? input = null)
+    // The job's active run (its own pipeline run and input kept), or a new pending first attempt of the pipeline run, with the input, when given.
+    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, PipelineRunId? pipelineRunId = null, RunPayload? input = null)
     {
         if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
         {
             return new EnqueueResult(latest, Created: false);
         }
 
-        var run = AddRun(JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now));
-        if (input is not null)
-        {
-            _payloads[run.Id.Value] = new RunPayloads(input, null);
-        }
-
-        return new EnqueueResult(run, Created: true);
+        var run = JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now) with { PipelineRunId = pipelineRunId };
+        return new EnqueueResult(AddRun(run, input), Created: true);
     }
 
     // The run's input and output (nulls when it has neither).
     private RunPayloads PayloadsOf(long runId) => _payloads.GetValueOrDefault(runId) ?? new RunPayloads(null, null);
 
-    private JobRun AddRun(JobRun run)
+    private JobRun AddRun(JobRun run, RunPayload? input)
     {
         _runs.Add(run.Id.Value, run);
         _runsByJob[run.JobId.Value].Add(run.Id.Value);
+        if (input is not null)
+        {
+            _payloads.Add(run.Id.Value, new RunPayloads(input, null));
+        }
+
         return run;
     }
 
@@ -741,7 +750,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     // Stores a run that just reached a terminal state, then does what RunEnding decides: retries it (a failure with
-    // attempts left) or cancels the pending runs of every transitive dependent (a failure for good, a cancellation).
+    // attempts left; the retry keeps the run's pipeline run and input) or cancels the pending runs of every transitive dependent (a failure for good, a cancellation).
     private RunCompletion End(JobRun ended, DateTimeOffset now, RetryPolicy retryPolicy)
     {
         _runs[ended.Id.Value] = ended;
@@ -750,7 +759,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         if (ending.Retries)
         {
             var next = ending.Retry(retryPolicy, now, Random.Shared.NextDouble());
-            var retry = AddRun(JobRun.CreatePending(new RunId(++_lastRunId), job.Id, next.Attempt, now) with { AvailableAt = next.AvailableAt });
+            var retry = AddRun(
+                JobRun.CreatePending(new RunId(++_lastRunId), job.Id, next.Attempt, now) with { AvailableAt = next.AvailableAt, PipelineRunId = ended.PipelineRunId },
+                PayloadsOf(ended.Id.Value).Input);
             return new RunCompletion(ended, retry, []);
         }
 

@@ -33,7 +33,7 @@ public sealed class OrderLibBuilder
     /// <summary>
     /// Registers the store every service uses; adapters call this from their <c>UseXxx</c> extension.
     /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>, <see cref="IRunQueueStore"/>,
-    /// <see cref="IScheduleStore"/> and <see cref="IHistoryStore"/>.
+    /// <see cref="IScheduleStore"/>, <see cref="IHistoryStore"/> and <see cref="IPipelineRunStore"/>.
     /// </summary>
     /// <param name="providerName">The adapter's name, for messages.</param>
     /// <param name="storeFactory">Builds the store once per service provider.</param>
@@ -49,7 +49,7 @@ public sealed class OrderLibBuilder
         Func<IServiceProvider, TStore> storeFactory,
         Func<IServiceProvider, IOrderLibMigrator>? migratorFactory,
         Func<IServiceProvider, string>? describeLocation = null)
-        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
+        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
     {
         ArgumentNullException.ThrowIfNull(providerName);
         ArgumentNullException.ThrowIfNull(storeFactory);
@@ -66,6 +66,7 @@ public sealed class OrderLibBuilder
         Services.TryAddSingleton<IRunQueueStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IHistoryStore>(sp => sp.GetRequiredService<TStore>());
+        Services.TryAddSingleton<IPipelineRunStore>(sp => sp.GetRequiredService<TStore>());
         if (migratorFactory is not null)
         {
             Services.TryAddSingleton(migratorFactory);

@@ -104,6 +104,7 @@ public static class OrderLibServiceCollectionExtensions
             services.GetRequiredService<IDependencyStore>(),
             services.GetRequiredService<IRunStore>(),
             services.GetRequiredService<IHistoryStore>(),
+            services.GetRequiredService<IPipelineRunStore>(),
             services.GetRequiredService<TimeProvider>(),
             options,
             new ClientId(options.DefaultClientId),

@@ -38,6 +38,9 @@ public sealed class JobExecutionContext
     /// <summary>The client (tenant) the job belongs to; use <c>IOrderLib.ForClient</c> with it to work on that client's jobs.</summary>
     public ClientId ClientId => ClaimedRun.ClientId;
 
+    /// <summary>The pipeline run that created the run (its retries keep it), or null for a run enqueued on its own.</summary>
+    public PipelineRunId? PipelineRunId => ClaimedRun.Run.PipelineRunId;
+
     /// <summary>The attempt number: 1 for the first attempt, 2 for the first retry, and so on.</summary>
     public int Attempt => ClaimedRun.Run.Attempt;
 

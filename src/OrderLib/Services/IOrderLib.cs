@@ -22,6 +22,9 @@ public interface IOrderLib
     /// <summary>Search runs and jobs, read statistics, prune old runs.</summary>
     HistoryService History { get; }
 
+    /// <summary>List, read and cancel pipeline runs (one per trigger).</summary>
+    PipelineService Pipelines { get; }
+
     /// <summary>Returns the same services working for <paramref name="clientId"/>.</summary>
     IOrderLib ForClient(ClientId clientId);
 }
@@ -38,6 +41,7 @@ internal sealed class OrderLibServices : IOrderLib
         Dependencies = new DependencyService(context);
         Runs = new RunService(context);
         History = new HistoryService(context);
+        Pipelines = new PipelineService(context);
     }
 
     public ClientId ClientId => _context.Client;
@@ -50,6 +54,8 @@ internal sealed class OrderLibServices : IOrderLib
 
     public HistoryService History { get; }
 
+    public PipelineService Pipelines { get; }
+
     public IOrderLib ForClient(ClientId clientId) => new OrderLibServices(_context with { Client = clientId });
 }
 
@@ -59,6 +65,7 @@ internal sealed record OrderLibContext(
     Ports.IDependencyStore DependencyStore,
     Ports.IRunStore RunStore,
     Ports.IHistoryStore HistoryStore,
+    Ports.IPipelineRunStore PipelineStore,
     TimeProvider TimeProvider,
     OrderLibOptions Options,
     ClientId Client,

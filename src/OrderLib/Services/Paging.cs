@@ -20,8 +20,9 @@ public sealed record Page<T>(IReadOnlyList<T> Items, PageCursor? Next)
 /// </summary>
 public readonly record struct PageCursor
 {
-    // Each listing's payloads start with their kind: "k1:" (id listings), "rs1:" (run searches), "js1:" (job searches).
-    private static readonly string[] Kinds = ["k1:", "rs1:", "js1:"];
+    // Each listing's payloads start with their kind: "k1:" (id listings), "rs1:" (run searches), "js1:" (job searches),
+    // "pr1:" (pipeline run listings).
+    private static readonly string[] Kinds = ["k1:", "rs1:", "js1:", PipelineRunSearch.CursorKind];
     private const string IdKind = "k1:";
 
     private readonly string? _payload;

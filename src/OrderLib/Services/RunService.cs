@@ -44,29 +44,37 @@ public sealed class RunService
     /// <summary>
     /// Enqueues the job and every job that depends on it, directly or transitively, in one transaction, so the whole
     /// pipeline runs in dependency order; jobs with an active run keep it. The one-element case of
-    /// <see cref="TriggerAsync(IReadOnlyCollection{JobId}, CancellationToken)"/>.
+    /// <see cref="TriggerAsync(IReadOnlyCollection{JobId}, TriggerOptions?, CancellationToken)"/>, which records the pipeline run.
     /// </summary>
-    /// <returns>One result per job: the triggered job first, then its dependents upstream before downstream, ties by job id.</returns>
+    /// <returns>The new pipeline run's id and one result per job: the triggered job first, then its dependents upstream before downstream, ties by job id.</returns>
+    /// <exception cref="OrderLibValidationException">The options' label is invalid; nothing was enqueued.</exception>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(JobId jobId, CancellationToken cancellationToken = default) =>
-        TriggerAsync([jobId], cancellationToken);
+    public Task<TriggeredPipeline> TriggerAsync(JobId jobId, TriggerOptions? options = null, CancellationToken cancellationToken = default) =>
+        TriggerAsync([jobId], options, cancellationToken);
 
     /// <summary>
     /// Enqueues the jobs and every job that depends on one of them, directly or transitively, in one transaction: the
-    /// union of their pipelines, each job once, runs in dependency order; jobs with an active run keep it. The roots may
-    /// depend on each other.
+    /// union of their pipelines, each job once, runs in dependency order; jobs with an active run keep it (the trigger
+    /// joins it). The same transaction records one pipeline run of kind <see cref="PipelineTriggerKind.Manual"/> with the
+    /// options' label and input and every job of the union (read it through <see cref="IOrderLib.Pipelines"/>); every run it
+    /// creates carries the pipeline run's id and the input (<see cref="JobRun.PipelineRunId"/>), and so do their retries.
+    /// The roots may depend on each other.
     /// </summary>
     /// <returns>
-    /// One result per job of the union, in topological order: upstream before downstream, ties by job id (new runs are
-    /// created in that order, so equal priorities are claimed in it).
+    /// The new pipeline run's id and one result per job of the union, in topological order: upstream before downstream,
+    /// ties by job id (new runs are created in that order, so equal priorities are claimed in it);
+    /// <see cref="TriggeredPipeline.Created"/> and <see cref="TriggeredPipeline.Joined"/> tell the runs created from those joined.
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="jobIds"/> is null.</exception>
-    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice; nothing was enqueued.</exception>
+    /// <exception cref="OrderLibValidationException"><paramref name="jobIds"/> is empty or names a job twice, or the options' label is empty, malformed or longer than <see cref="TriggerOptions.MaxLabelLength"/>; nothing was enqueued.</exception>
     /// <exception cref="JobNotFoundException">The client has no job with one of the ids (the first such in the given order); nothing was enqueued.</exception>
-    public Task<IReadOnlyList<EnqueueResult>> TriggerAsync(IReadOnlyCollection<JobId> jobIds, CancellationToken cancellationToken = default)
+    public Task<TriggeredPipeline> TriggerAsync(IReadOnlyCollection<JobId> jobIds, TriggerOptions? options = null, CancellationToken cancellationToken = default)
     {
         PipelineRoots.Check(jobIds);
-        return _context.Ready.RaiseAfter(_context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, _context.Now(), cancellationToken), enqueued => !enqueued.Any(e => e.Created));
+        var trigger = PipelineTrigger.Manual((options ?? new TriggerOptions()).Validate());
+        return _context.Ready.RaiseAfter(
+            _context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, trigger, _context.Now(), cancellationToken),
+            triggered => !triggered.Runs.Any(e => e.Created));
     }
 
     /// <summary>

@@ -296,16 +296,16 @@ public abstract partial class StoreContractTests
         await DependAsync(dependent, root);
         await Jobs.PauseJobAsync(Client, root.Id, At(1), None);
 
-        var triggered = await Runs.TriggerPipelinesAsync(Client, [root.Id], At(2), None);
+        var triggered = await Runs.TriggerPipelinesAsync(Client, [root.Id], PipelineTrigger.Manual(new TriggerOptions()), At(2), None);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(triggered.Select(t => (t.Run.JobId, t.Created, t.Run.Status)), Is.EqualTo(new[] { (root.Id, true, RunStatus.Pending), (dependent.Id, true, RunStatus.Pending) }));
+            Assert.That(triggered.Runs.Select(t => (t.Run.JobId, t.Created, t.Run.Status)), Is.EqualTo(new[] { (root.Id, true, RunStatus.Pending), (dependent.Id, true, RunStatus.Pending) }));
             Assert.That(await ReadyRunIdsAsync(at: 3), Is.Empty, "the root is paused, its dependent waits for it");
         }
 
         await Jobs.ResumeJobAsync(Client, root.Id, None);
-        Assert.That(await ReadyRunIdsAsync(at: 4), Is.EqualTo(new[] { triggered[0].Run.Id }));
+        Assert.That(await ReadyRunIdsAsync(at: 4), Is.EqualTo(new[] { triggered.Runs[0].Run.Id }));
     }
 
     [Test]

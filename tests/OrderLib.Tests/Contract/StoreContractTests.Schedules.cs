@@ -178,7 +178,7 @@ public abstract partial class StoreContractTests
         var enqueued = await EnqueueDueAsync(600);
 
         Assert.That(enqueued, Has.Count.EqualTo(1));
-        var run = JobRun.CreatePending(enqueued[0].Enqueue.Run.Id, job.Id, attempt: 1, At(600));
+        var run = JobRun.CreatePending(enqueued[0].Enqueue.Run.Id, job.Id, attempt: 1, At(600)) with { PipelineRunId = await OnlyPipelineRunIdAsync() };
         using (Assert.EnterMultipleScope())
         {
             Assert.That(enqueued[0], Is.EqualTo(new ScheduledEnqueue(Client, job.Id, "extract", At(600), At(1200), new EnqueueResult(run, Created: true))));
@@ -237,7 +237,7 @@ public abstract partial class StoreContractTests
         var enqueued = await EnqueueDueAsync(600);
 
         Assert.That(enqueued, Has.Count.EqualTo(1));
-        var run = JobRun.CreatePending(enqueued[0].Enqueue.Run.Id, job.Id, attempt: 1, At(600));
+        var run = JobRun.CreatePending(enqueued[0].Enqueue.Run.Id, job.Id, attempt: 1, At(600)) with { PipelineRunId = await OnlyPipelineRunIdAsync() };
         using (Assert.EnterMultipleScope())
         {
             Assert.That(enqueued[0].Enqueue, Is.EqualTo(new EnqueueResult(run, Created: true)));
@@ -419,6 +419,10 @@ public abstract partial class StoreContractTests
     /// read the text looks like to one that cannot.
     /// </summary>
     protected abstract Task StoreScheduleTextAsync(JobId jobId, string schedule);
+
+    /// <summary>The id of this test's one pipeline run (a scheduled occurrence that created a run records one).</summary>
+    private async Task<PipelineRunId> OnlyPipelineRunIdAsync() =>
+        (await Pipelines.ListPipelineRunsAsync(Client, new PipelineRunFilter(), null, 10, None)).Single().Id;
 
     /// <summary>Enqueues the runs due at <paramref name="at"/> for this test's client (unless <paramref name="clients"/> says otherwise).</summary>
     private Task<IReadOnlyList<ScheduledEnqueue>> EnqueueDueAsync(int at, int limit = 100, Clients? clients = null) =>

@@ -21,13 +21,14 @@ public abstract partial class StoreContractTests
         await DependAsync(d, c);
         await DependAsync(a, root);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
+        var triggered = await TriggerAsync([a.Id], 5);
+        var results = triggered.Runs;
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(results.Select(r => r.Run.JobId), Is.EqualTo(new[] { a.Id, c.Id, b.Id, d.Id }), "upstream before downstream, ties by job id");
             Assert.That(results.Select(r => r.Created), Is.All.True);
-            Assert.That(results.Select(r => r.Run), Is.EqualTo(results.Select(r => JobRun.CreatePending(r.Run.Id, r.Run.JobId, 1, At(5)))), "pending first attempts, available now");
+            Assert.That(results.Select(r => r.Run), Is.EqualTo(results.Select(r => JobRun.CreatePending(r.Run.Id, r.Run.JobId, 1, At(5)) with { PipelineRunId = triggered.Id })), "pending first attempts of the pipeline run, available now");
             Assert.That(results.Select(r => r.Run.Id.Value), Is.Ordered.Ascending.And.Unique, "runs are created in that order, so equal priorities are claimed in it");
             foreach (var result in results)
             {
@@ -44,9 +45,9 @@ public abstract partial class StoreContractTests
     {
         var solo = await CreateJobAsync("solo");
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [solo.Id], At(1), None);
+        var triggered = await TriggerAsync([solo.Id], 1);
 
-        Assert.That(results, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(results[0].Run.Id, solo.Id, 1, At(1)), Created: true) }));
+        Assert.That(triggered.Runs, Is.EqualTo(new[] { new EnqueueResult(JobRun.CreatePending(triggered.Runs[0].Run.Id, solo.Id, 1, At(1)) with { PipelineRunId = triggered.Id }, Created: true) }));
     }
 
     [Test]
@@ -64,13 +65,14 @@ public abstract partial class StoreContractTests
         var cRunning = await ClaimOnlyAsync(await EnqueueAsync(c, at: 3), at: 3, lease: 1000);
         var bPending = await EnqueueAsync(b, at: 4);
 
-        var first = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(5), None);
-        var second = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(6), None);
+        var firstTrigger = await TriggerAsync([a.Id], 5);
+        var first = firstTrigger.Runs;
+        var second = await TriggerRunsAsync([a.Id], 6);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(first.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (a.Id, true), (b.Id, false), (c.Id, false), (d.Id, true) }));
-            Assert.That(first[0].Run, Is.EqualTo(JobRun.CreatePending(first[0].Run.Id, a.Id, 1, At(5))), "a's last run succeeded: a new one");
+            Assert.That(first[0].Run, Is.EqualTo(JobRun.CreatePending(first[0].Run.Id, a.Id, 1, At(5)) with { PipelineRunId = firstTrigger.Id }), "a's last run succeeded: a new one");
             Assert.That(first[1].Run, Is.EqualTo(bPending), "b keeps its pending run");
             Assert.That(first[2].Run, Is.EqualTo(cRunning), "c keeps its running run");
             Assert.That(second, Is.EqualTo(first.Select(r => r with { Created = false })), "a second trigger finds every run active");
@@ -85,8 +87,8 @@ public abstract partial class StoreContractTests
         var theirDependent = await CreateJobAsync("their-dependent", client: OtherClient);
         await Deps.AddDependencyAsync(OtherClient, theirDependent.Id, theirs.Id, At(0), None);
 
-        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [new JobId(long.MaxValue)], At(1), None));
-        var other = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id], At(1), None));
+        var unknown = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([new JobId(long.MaxValue)], 1));
+        var other = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([theirs.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -114,7 +116,7 @@ public abstract partial class StoreContractTests
         await DependAsync(e, c);
         var names = new Dictionary<JobId, string> { [a.Id] = "a", [b.Id] = "b", [c.Id] = "c", [d.Id] = "d", [e.Id] = "e" };
 
-        var triggered = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None);
+        var triggered = await TriggerRunsAsync([a.Id], 1);
         Assert.That(triggered.Select(r => names[r.Run.JobId]), Is.EqualTo(new[] { "a", "c", "b", "d", "e" }));
 
         var batches = await DrainInWavesAsync();
@@ -148,7 +150,7 @@ public abstract partial class StoreContractTests
         await DependAsync(r1, upstream);
         await CompleteAsync(await ClaimOnlyAsync(await EnqueueAsync(upstream, at: 1), at: 1), RunStatus.Succeeded, at: 2);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [r2.Id, r1.Id], At(5), None);
+        var results = await TriggerRunsAsync([r2.Id, r1.Id], 5);
 
         using (Assert.EnterMultipleScope())
         {
@@ -177,7 +179,7 @@ public abstract partial class StoreContractTests
         var bRunning = await ClaimOnlyAsync(await EnqueueAsync(b, at: 3), at: 3, lease: 1000);
         var cPending = await EnqueueAsync(c, at: 4);
 
-        var results = await Runs.TriggerPipelinesAsync(Client, [b.Id, a.Id], At(5), None);
+        var results = await TriggerRunsAsync([b.Id, a.Id], 5);
 
         using (Assert.EnterMultipleScope())
         {
@@ -201,8 +203,8 @@ public abstract partial class StoreContractTests
         var theirs = await CreateJobAsync("theirs", client: OtherClient);
         var unknown = new JobId(long.MaxValue);
 
-        var first = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, unknown, theirs.Id], At(1), None));
-        var foreign = Assert.ThrowsAsync<JobNotFoundException>(() => Runs.TriggerPipelinesAsync(Client, [theirs.Id, a.Id], At(1), None));
+        var first = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([a.Id, unknown, theirs.Id], 1));
+        var foreign = Assert.ThrowsAsync<JobNotFoundException>(() => TriggerRunsAsync([theirs.Id, a.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -219,8 +221,8 @@ public abstract partial class StoreContractTests
     {
         var a = await CreateJobAsync("a");
 
-        var empty = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [], At(1), None));
-        var twice = Assert.ThrowsAsync<OrderLibValidationException>(() => Runs.TriggerPipelinesAsync(Client, [a.Id, a.Id], At(1), None));
+        var empty = Assert.ThrowsAsync<OrderLibValidationException>(() => TriggerRunsAsync([], 1));
+        var twice = Assert.ThrowsAsync<OrderLibValidationException>(() => TriggerRunsAsync([a.Id, a.Id], 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -247,7 +249,7 @@ public abstract partial class StoreContractTests
             await DependAsync(d, c);
             var results = new IReadOnlyList<EnqueueResult>[Racers];
 
-            var outcomes = await RaceAsync(Racers, async i => results[i] = await Runs.TriggerPipelinesAsync(Client, [a.Id], At(1), None));
+            var outcomes = await RaceAsync(Racers, async i => results[i] = await TriggerRunsAsync([a.Id], 1));
 
             Assert.That(outcomes, Is.All.Null, $"round {round}: {Describe(outcomes)}");
             var runIds = results.Select(r => string.Join(",", r.Select(x => x.Run.Id))).Distinct().ToArray();

@@ -46,6 +46,8 @@ public abstract partial class StoreContractTests
 
     private IHistoryStore History => _stores!.History;
 
+    private IPipelineRunStore Pipelines => _stores!.Pipelines;
+
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
 
@@ -64,10 +66,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements the six ports.</summary>
+    /// <summary>Wraps a store that implements the seven ports.</summary>
     protected static StoreSet StoreOf<T>(T store)
-        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore
-        => new(store, store, store, store, store, store);
+        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
+        => new(store, store, store, store, store, store, store);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -249,5 +251,6 @@ public abstract partial class StoreContractTests
     /// <param name="Queue">The workers' run queue.</param>
     /// <param name="Schedules">The scheduler's port, or null when the store does not implement it (the schedule tests then fail).</param>
     /// <param name="History">The history's searches, statistics and retention.</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules, IHistoryStore History);
+    /// <param name="Pipelines">The pipeline runs' reads and cancellation.</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules, IHistoryStore History, IPipelineRunStore Pipelines);
 }

@@ -33,7 +33,7 @@ internal static class EveryStoreCall
         ("StartRun", () => store.StartRunAsync(Client, SomeRun, Worker, Now, Now.AddMinutes(1), CancellationToken.None)),
         ("FinishRun", () => store.FinishRunAsync(Client, SomeRun, RunStatus.Succeeded, null, RunPayload.Parse("{}"), Now, RetryPolicy.Default, CancellationToken.None)),
         ("CancelRun", () => store.CancelRunAsync(Client, SomeRun, null, Now, CancellationToken.None)),
-        ("TriggerPipelines", () => store.TriggerPipelinesAsync(Client, [SomeJob], Now, CancellationToken.None)),
+        ("TriggerPipelines", () => store.TriggerPipelinesAsync(Client, [SomeJob], new PipelineTrigger(PipelineTriggerKind.Manual, null, null), Now, CancellationToken.None)),
         ("GetRun", () => store.GetRunAsync(Client, SomeRun, CancellationToken.None)),
         ("GetRunPayloads", () => store.GetRunPayloadsAsync(Client, SomeRun, CancellationToken.None)),
         ("GetUpstreamOutputs", () => store.GetUpstreamOutputsAsync(Client, SomeJob, CancellationToken.None)),
@@ -55,6 +55,9 @@ internal static class EveryStoreCall
         ("GetStatistics", () => store.GetStatisticsAsync(Client, new StatisticsQuery(Now, Now.AddDays(1)), Now, CancellationToken.None)),
         ("PruneRuns", () => store.PruneRunsAsync(Client, new PruneRequest(Now), null, CancellationToken.None)),
         ("ListClients", () => store.ListClientsAsync(CancellationToken.None)),
+        ("ListPipelineRuns", () => store.ListPipelineRunsAsync(Client, new PipelineRunFilter(), null, 10, CancellationToken.None)),
+        ("GetPipelineRun", () => store.GetPipelineRunAsync(Client, new PipelineRunId(1), CancellationToken.None)),
+        ("CancelPipelineRun", () => store.CancelPipelineRunAsync(Client, new PipelineRunId(1), null, Now, CancellationToken.None)),
     ];
 
     /// <summary>Asserts that every call throws <typeparamref name="T"/> (in one multiple-assert scope) and returns the errors.</summary>

@@ -125,7 +125,7 @@ internal static class OutageDrain
             var triggered = await orderLib.Runs.TriggerAsync(jobs[LayeredDag.Root].Id);
             var triggerTime = phase.Elapsed;
             var triggeredAt = total.Elapsed;
-            Assert.That(triggered, Has.Count.EqualTo(dag.JobCount), "the trigger enqueues every job of the pipeline");
+            Assert.That(triggered.Runs, Has.Count.EqualTo(dag.JobCount), "the trigger enqueues every job of the pipeline");
             Say($"worker started ({Concurrency} slots, lease {Lease.TotalSeconds:0} s) and pipeline triggered in {triggerTime.TotalSeconds:0.0} s");
 
             // 3. Healthy drain until a quarter succeeded; then the gate holds every handler that starts until the database is down.

@@ -208,7 +208,7 @@ public sealed class WorkerTests
         }
 
         var triggered = await harness.OrderLib.Runs.TriggerAsync(jobs["root"].Id);
-        Assert.That(triggered, Has.Count.EqualTo(7));
+        Assert.That(triggered.Runs, Has.Count.EqualTo(7));
 
         await harness.StartAsync();
         await harness.AllSucceededAsync(jobs.Values);

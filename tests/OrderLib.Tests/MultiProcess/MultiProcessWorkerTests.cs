@@ -99,7 +99,7 @@ public abstract class MultiProcessWorkerTests
             phase.Restart();
             var triggered = await orderLib.Runs.TriggerAsync(jobs[LayeredDag.Root].Id);
             var triggerTime = phase.Elapsed;
-            Assert.That(triggered, Has.Count.EqualTo(dag.JobCount), "the trigger enqueues every job of the pipeline");
+            Assert.That(triggered.Runs, Has.Count.EqualTo(dag.JobCount), "the trigger enqueues every job of the pipeline");
 
             var victim = workers[0];
             var survivors = workers.Skip(1).ToList();

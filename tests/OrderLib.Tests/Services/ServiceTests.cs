@@ -240,7 +240,35 @@ public class ServiceTests
         var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report"));
         await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
         var results = await _orderLib.Runs.TriggerAsync(extract.Id);
-        Assert.That(results.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (extract.Id, true), (report.Id, true) }));
+        Assert.That(results.Runs.Select(r => (r.Run.JobId, r.Created)), Is.EqualTo(new[] { (extract.Id, true), (report.Id, true) }));
+    }
+
+    [Test]
+    public async Task Pipelines_list_pages_newest_first_get_and_cancel_as_a_whole()
+    {
+        var extract = await _orderLib.Jobs.CreateAsync(new JobDefinition("extract"));
+        var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report"));
+        await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
+        var first = await _orderLib.Runs.TriggerAsync(extract.Id, new TriggerOptions { Label = "first", Input = RunPayload.Parse("{}") });
+        var second = await _orderLib.Runs.TriggerAsync(report.Id, new TriggerOptions { Label = "second" });
+
+        var page1 = await _orderLib.Pipelines.ListAsync(new PipelineRunSearch { Limit = 1 });
+        var page2 = await _orderLib.Pipelines.ListAsync(new PipelineRunSearch { Limit = 1, Cursor = page1.Next });
+        var detail = await _orderLib.Pipelines.GetAsync(first.Id);
+        var cancellation = await _orderLib.Pipelines.CancelAsync(first.Id, "enough");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(page1.Items.Select(p => p.Label), Is.EqualTo(new[] { "second" }));
+            Assert.That(page2.Items.Select(p => p.Label), Is.EqualTo(new[] { "first" }));
+            Assert.That(page2.Next, Is.Null);
+            Assert.That(PageCursor.Parse(page1.Next!.Value.ToString()), Is.EqualTo(page1.Next), "the cursor travels as text");
+            Assert.That(second.Joined.Select(r => r.JobId), Is.EqualTo(new[] { report.Id }), "the second trigger joined report's run");
+            Assert.That(detail.Input, Is.EqualTo(RunPayload.Parse("{}")));
+            Assert.That(cancellation.Cancelled, Is.EqualTo(first.Runs.Select(r => r.Run.Id)));
+            Assert.That((await _orderLib.Pipelines.GetAsync(first.Id)).Summary.State, Is.EqualTo(PipelineRunState.Cancelled));
+            Assert.ThrowsAsync<OrderLibValidationException>(() => _orderLib.Jobs.ListAsync(page1.Next), "a job listing refuses a pipeline run cursor");
+        }
     }
 
     [Test]

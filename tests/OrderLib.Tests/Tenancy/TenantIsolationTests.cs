@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,8 @@ public abstract partial class TenantIsolationTests
         WaitingRun: new RunId(9_000_000_000_000_000_011),
         ReadyRun: new RunId(9_000_000_000_000_000_012),
         RunningRun: new RunId(9_000_000_000_000_000_013),
-        FinishedRun: new RunId(9_000_000_000_000_000_014));
+        FinishedRun: new RunId(9_000_000_000_000_000_014),
+        PipelineRun: new PipelineRunId(9_000_000_000_000_000_021));
 
     private ServiceProvider? _services;
     private FakeTimeProvider _time = new(Start);
@@ -60,6 +62,8 @@ public abstract partial class TenantIsolationTests
     /// Builds A's world through A's services: <c>extract</c> (every 10 minutes, running) ← <c>transform</c> (pending, waiting
     /// for extract) ← <c>load</c> (its only run succeeded before the dependencies were added; paused), <c>solo</c> (a ready run) and
     /// <c>report</c> (every 10 minutes, never ran). B has its own <c>extract</c> (every 10 minutes) and <c>other</c> (a ready run).
+    /// for extract) ← <c>load</c> (its only run succeeded before the dependencies were added), <c>solo</c> (a ready run) and
+    /// <c>report</c> (every 10 minutes, never ran), and a pipeline run triggered from solo (which joined its ready run). B has its own <c>extract</c> (every 10 minutes) and <c>other</c> (a ready run).
     /// </summary>
     [SetUp]
     public async Task BuildTwoClients()
@@ -90,7 +94,8 @@ public abstract partial class TenantIsolationTests
         var running = await A.Runs.StartAsync((await A.Runs.EnqueueAsync(extract.Id)).Run.Id, new WorkerId("a-worker"));
         var waiting = (await A.Runs.EnqueueAsync(transform.Id)).Run;
         var ready = (await A.Runs.EnqueueAsync(solo.Id)).Run;
-        _foreign = new Targets(extract.Id, transform.Id, load.Id, "transform", waiting.Id, ready.Id, running.Id, finished.Run.Id);
+        var pipeline = await A.Runs.TriggerAsync(solo.Id, new TriggerOptions { Label = "a-label" });
+        _foreign = new Targets(extract.Id, transform.Id, load.Id, "transform", waiting.Id, ready.Id, running.Id, finished.Run.Id, pipeline.Id);
 
         _bExtract = await B.Jobs.CreateAsync(new JobDefinition("extract") { Schedule = "every 10m" });
         _bOther = await B.Jobs.CreateAsync(new JobDefinition("other"));
@@ -185,6 +190,8 @@ public abstract partial class TenantIsolationTests
         ["Runs.Explain (waiting run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.WaitingRun), t => t.WaitingRun),
         ["Runs.Explain (running run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.RunningRun), t => t.RunningRun),
         ["Runs.Explain (finished run)"] = Run((b, t, _) => b.Runs.ExplainAsync(t.FinishedRun), t => t.FinishedRun),
+        ["Pipelines.Get"] = PipelineRun((b, t, _) => b.Pipelines.GetAsync(t.PipelineRun), t => t.PipelineRun),
+        ["Pipelines.Cancel"] = PipelineRun((b, t, _) => b.Pipelines.CancelAsync(t.PipelineRun, "sabotage"), t => t.PipelineRun),
     };
 
     // ---------------------------------------------------------------- lists, names, claims, schedules
@@ -202,6 +209,9 @@ public abstract partial class TenantIsolationTests
             Assert.That((await B.Runs.ListReadyAsync(limit: 1000)).Select(r => r.Id), Is.EqualTo(new[] { _bReadyRun.Id }), "ready runs");
             Assert.That(await B.Jobs.FindByNameAsync(Foreign.JobName), Is.Null, "find by A's name");
             Assert.That(await B.Jobs.FindByNameAsync(Never.JobName), Is.Null, "find by a name nobody has");
+            Assert.That((await B.Pipelines.ListAsync(new PipelineRunSearch())).Items, Is.Empty, "pipeline runs");
+            Assert.That((await B.Pipelines.ListAsync(new PipelineRunSearch { Filter = new PipelineRunFilter { Label = "a-label" } })).Items, Is.Empty, "pipeline runs by A's label");
+            Assert.That((await A.Pipelines.ListAsync(new PipelineRunSearch())).Items.Select(p => p.Id), Is.EqualTo(new[] { Foreign.PipelineRun }), "A's pipeline runs, for comparison");
             Assert.That(aJobs, Has.Length.EqualTo(5), "A's jobs, for comparison");
             Assert.That(aJobs.Intersect(bJobs), Is.Empty, "A's jobs, for comparison");
             Assert.That((await A.Runs.ListReadyAsync(limit: 1000)).Select(r => r.Id), Is.EqualTo(new[] { Foreign.ReadyRun }), "A's ready runs, for comparison");
@@ -342,6 +352,9 @@ public abstract partial class TenantIsolationTests
     private static Operation Run(Func<IOrderLib, Targets, JobId, Task> act, Func<Targets, object> named) =>
         new(typeof(RunNotFoundException), act, t => [named(t)]);
 
+    private static Operation PipelineRun(Func<IOrderLib, Targets, JobId, Task> act, Func<Targets, object> named) =>
+        new(typeof(PipelineRunNotFoundException), act, t => [named(t)]);
+
     /// <summary>A page of a search as text: its total when counted (else its item count), then its item ids.</summary>
     private static string Ids(Page<RunWithJobName> page) => $"{page.Total ?? page.Items.Count}:{string.Join(",", page.Items.Select(r => r.Run.Id))}";
 
@@ -368,6 +381,7 @@ public abstract partial class TenantIsolationTests
         JobNotFoundException { JobName: { } name } => name,
         UnknownJobInGraphException unknown => unknown.UnknownName,
         RunNotFoundException run => run.RunId,
+        PipelineRunNotFoundException pipeline => pipeline.PipelineRunId,
         _ => null,
     };
 
@@ -392,6 +406,11 @@ public abstract partial class TenantIsolationTests
         }
 
         text.AppendLine("ready: " + string.Join(", ", (await client.Runs.ListReadyAsync(limit: 1000)).Select(r => r.Id)));
+        foreach (var pipeline in (await client.Pipelines.ListAsync(new PipelineRunSearch { Limit = 1000 })).Items)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"pipeline run {pipeline.Id}: {pipeline.State} {pipeline.Counts} {pipeline.FinishedAt:O}");
+        }
+
         return text.ToString();
     }
 
@@ -418,5 +437,6 @@ public abstract partial class TenantIsolationTests
     /// <param name="ReadyRun">A pending run ready to start.</param>
     /// <param name="RunningRun">A running run.</param>
     /// <param name="FinishedRun">A succeeded run.</param>
-    private sealed record Targets(JobId Job, JobId SecondJob, JobId IdleJob, string JobName, RunId WaitingRun, RunId ReadyRun, RunId RunningRun, RunId FinishedRun);
+    /// <param name="PipelineRun">A pipeline run (A's: triggered from solo, joining its ready run).</param>
+    private sealed record Targets(JobId Job, JobId SecondJob, JobId IdleJob, string JobName, RunId WaitingRun, RunId ReadyRun, RunId RunningRun, RunId FinishedRun, PipelineRunId PipelineRun);
 }

@@ -310,6 +310,15 @@ public abstract class BadInputCatalogueTests
         yield return Refused<JobNotFoundException>("trigger of several jobs, one unknown", w => w.Lib.Runs.TriggerAsync([w.Idle, NoJob]), _ => [NoJob.ToString()]);
         yield return Invalid("trigger of an empty list of jobs", w => w.Lib.Runs.TriggerAsync([]), "jobIds", "at least one job id", "empty");
         yield return Invalid("trigger naming a job twice", w => w.Lib.Runs.TriggerAsync([w.Idle, w.Transform, w.Idle]), "jobIds", "listed twice", "each job once");
+        yield return Invalid("trigger with an empty label", w => w.Lib.Runs.TriggerAsync(w.Idle, new TriggerOptions { Label = "" }), "label", "must not be empty");
+        yield return Invalid("trigger with a label too long", w => w.Lib.Runs.TriggerAsync(w.Idle, new TriggerOptions { Label = new string('l', TriggerOptions.MaxLabelLength + 1) }), "label", "at most 200");
+        yield return Invalid("trigger with NUL in its label", w => w.Lib.Runs.TriggerAsync(w.Idle, new TriggerOptions { Label = "a" + Nul }), "label", nul);
+        yield return Invalid("pipeline run listing with its creation range the wrong way round", w => w.Lib.Pipelines.ListAsync(new PipelineRunSearch { Filter = new PipelineRunFilter { CreatedFrom = DateTimeOffset.UnixEpoch.AddDays(1), CreatedTo = DateTimeOffset.UnixEpoch } }), "createdTo", "comes before");
+        yield return Invalid("pipeline run listing with an unknown state", w => w.Lib.Pipelines.ListAsync(new PipelineRunSearch { Filter = new PipelineRunFilter { States = new HashSet<PipelineRunState> { (PipelineRunState)42 } } }), "states", "not a pipeline run state");
+        yield return Invalid("pipeline run listing with another listing's cursor", async w => await w.Lib.Pipelines.ListAsync(new PipelineRunSearch { Cursor = (await w.Lib.Jobs.ListAsync(limit: 1)).Next }), "cursor", "another listing");
+        yield return Invalid("pipeline run listing with a page too large", w => w.Lib.Pipelines.ListAsync(new PipelineRunSearch { Limit = 1001 }), "limit", "1 to 1000");
+        yield return Refused<PipelineRunNotFoundException>("get of an unknown pipeline run", w => w.Lib.Pipelines.GetAsync(new PipelineRunId(9_000_000_000_000_000_021)), _ => ["9000000000000000021"]);
+        yield return Refused<PipelineRunNotFoundException>("cancel of an unknown pipeline run", w => w.Lib.Pipelines.CancelAsync(new PipelineRunId(9_000_000_000_000_000_021)), _ => ["9000000000000000021"]);
         yield return Refused<JobNotFoundException>("delete of an unknown job", w => w.Lib.Jobs.DeleteAsync(NoJob), _ => [NoJob.ToString()]);
         yield return Refused<RunNotFoundException>("start of an unknown run", w => w.Lib.Runs.StartAsync(NoRun, new WorkerId("w-9")), _ => [NoRun.ToString()]);
         yield return Refused<RunNotFoundException>("cancel of an unknown run", w => w.Lib.Runs.CancelAsync(NoRun), _ => [NoRun.ToString()]);
