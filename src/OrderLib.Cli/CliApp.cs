@@ -39,6 +39,7 @@ internal static class CliApp
         root.Add(JobCommands.Build(app));
         root.Add(DependencyCommands.Build(app));
         root.Add(RunCommands.Build(app));
+        root.Add(PipelineCommands.Build(app));
         foreach (var command in HistoryCommands.Build(app))
         {
             root.Add(command);

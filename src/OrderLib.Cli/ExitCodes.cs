@@ -30,7 +30,7 @@ internal static class ExitCodes
     public static int For(Exception exception) => exception switch
     {
         OrderLibValidationException or UsageException or ArgumentException => Usage,
-        JobNotFoundException or RunNotFoundException or DependencyNotFoundException or NotFoundException => NotFound,
+        JobNotFoundException or RunNotFoundException or DependencyNotFoundException or PipelineRunNotFoundException or NotFoundException => NotFound,
         OrderLibDatabaseUnavailableException or OrderLibConfigurationException or OrderLibSchemaVersionException => Connection,
         OrderLibMigrationException => MigrationFailed,
         OrderLibException => Refused,

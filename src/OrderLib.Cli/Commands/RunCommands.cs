@@ -83,7 +83,9 @@ internal static class RunCommands
     private static Command Trigger(CommandRunner app)
     {
         var jobs = new Argument<string[]>("jobs") { Description = "The job(s) to trigger (ids or names): each with every job downstream of it.", Arity = ArgumentArity.OneOrMore };
-        var trigger = new Command("trigger", "Trigger a pipeline: a pending run of each job and of every job downstream of it (an active run is kept).") { jobs };
+        var input = new Option<string?>("--input") { Description = "A JSON value every run the trigger creates receives as its input (its retries too), e.g. '{\"day\":\"2026-12-06\"}'." };
+        var label = new Option<string?>("--label") { Description = "A label for the pipeline run, e.g. \"backfill 2026-12\" (filter 'pipelines list' by it)." };
+        var trigger = new Command("trigger", "Trigger a pipeline run: a pending run of each job and of every job downstream of it (an active run is joined, not duplicated).") { jobs, input, label };
         app.Handle(trigger, async context =>
         {
             var ids = new List<JobId>();
@@ -92,16 +94,21 @@ internal static class RunCommands
                 ids.Add((await context.JobAsync(reference)).Id);
             }
 
-            var enqueued = await context.OrderLib.Runs.TriggerAsync(ids.Distinct().ToList(), context.CancellationToken);
-            await WriteEnqueuedAsync(context, enqueued);
+            var options = new TriggerOptions
+            {
+                Input = context.Value(input) is { } json ? RunPayload.Parse(json, "--input") : null,
+                Label = context.Value(label),
+            };
+            var triggered = await context.OrderLib.Runs.TriggerAsync(ids.Distinct().ToList(), options, context.CancellationToken);
+            await WriteTriggeredAsync(context, triggered);
         });
         return trigger;
     }
 
-    private static async Task WriteEnqueuedAsync(CliContext context, IReadOnlyList<OrderLib.Ports.EnqueueResult> enqueued)
+    private static async Task WriteTriggeredAsync(CliContext context, OrderLib.Ports.TriggeredPipeline triggered)
     {
         var names = new Dictionary<JobId, string>();
-        foreach (var result in enqueued)
+        foreach (var result in triggered.Runs)
         {
             if (!names.ContainsKey(result.Run.JobId))
             {
@@ -111,13 +118,18 @@ internal static class RunCommands
 
         if (context.Json)
         {
-            await context.JsonAsync(new { runs = enqueued.Select(e => new { created = e.Created, run = RunView.Of(e.Run, names[e.Run.JobId]) }) });
+            await context.JsonAsync(new
+            {
+                pipelineRunId = triggered.Id.Value,
+                runs = triggered.Runs.Select(e => new { created = e.Created, run = RunView.Of(e.Run, names[e.Run.JobId]) }),
+            });
             return;
         }
 
+        await context.Out.WriteLineAsync($"Pipeline run {triggered.Id}:");
         await context.TableAsync(
             ["RUN", "JOB", "STATUS", "CREATED"],
-            enqueued.Select(e => new[] { Output.Number(e.Run.Id.Value), names[e.Run.JobId], e.Run.Status.ToString(), e.Created ? "new" : "already active" }));
+            triggered.Runs.Select(e => new[] { Output.Number(e.Run.Id.Value), names[e.Run.JobId], e.Run.Status.ToString(), e.Created ? "new" : "joined (already active)" }));
     }
 
     private static Command List(CommandRunner app)

@@ -118,11 +118,25 @@ public abstract class CliTests
         Assert.That(deps.Json().GetProperty("upstream")[0].GetProperty("name").GetString(), Is.EqualTo("extract"));
         Assert.That(deps.Json().GetProperty("downstream")[0].GetProperty("name").GetString(), Is.EqualTo("load"));
 
-        var trigger = await Run("runs", "trigger", "extract", "--json");
+        var trigger = await Run("runs", "trigger", "extract", "--input", "{\"day\":\"2026-12-06\"}", "--label", "backfill", "--json");
         Assert.That(trigger.ExitCode, Is.EqualTo(0), trigger.ToString());
         var runs = trigger.Json().GetProperty("runs").EnumerateArray().ToList();
         Assert.That(runs.Select(r => r.GetProperty("run").GetProperty("jobName").GetString()), Is.EquivalentTo(new[] { "extract", "transform", "load" }));
         var loadRun = runs.Single(r => r.GetProperty("run").GetProperty("jobName").GetString() == "load").GetProperty("run").GetProperty("id").GetInt64();
+
+        var pipelineRun = trigger.Json().GetProperty("pipelineRunId").GetInt64().ToString(CultureInfo.InvariantCulture);
+        var pipelines = await Run("pipelines", "list", "--label", "backfill", "--state", "Running", "--json");
+        Assert.That(pipelines.ExitCode, Is.EqualTo(0), pipelines.ToString());
+        Assert.That(pipelines.Json().GetProperty("items").EnumerateArray().Select(p => p.GetProperty("id").GetInt64().ToString(CultureInfo.InvariantCulture)), Is.EqualTo(new[] { pipelineRun }));
+        var pipeline = await Run("pipelines", "show", pipelineRun, "--json");
+        Assert.That(pipeline.ExitCode, Is.EqualTo(0), pipeline.ToString());
+        Assert.That(pipeline.Json().GetProperty("input").GetProperty("day").GetString(), Is.EqualTo("2026-12-06"));
+        Assert.That(pipeline.Json().GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("name").GetString()), Is.EqualTo(new[] { "extract", "transform", "load" }));
+        var pipelineTable = await Run("pipelines", "list");
+        Assert.That(pipelineTable.Output, Does.StartWith("PIPELINE RUN").And.Contains("backfill"));
+        Assert.That((await Run("pipelines", "show", "999999")).ExitCode, Is.EqualTo(3));
+        var badInput = await Run("runs", "trigger", "extract", "--input", "{not json");
+        Assert.That(badInput.ExitCode, Is.EqualTo(2), badInput.ToString());
 
         var pending = await Run("runs", "list", "--status", "Pending", "--json");
         Assert.That(pending.ExitCode, Is.EqualTo(0), pending.ToString());
@@ -163,6 +177,12 @@ public abstract class CliTests
         Assert.That(cancel.ExitCode, Is.EqualTo(0), cancel.ToString());
         var cancelAgain = await Run("runs", "cancel", loadRun.ToString(CultureInfo.InvariantCulture));
         Assert.That(cancelAgain.ExitCode, Is.EqualTo(4), cancelAgain.ToString());
+
+        var again = await Run("runs", "trigger", "load", "--json");
+        var secondPipeline = again.Json().GetProperty("pipelineRunId").GetInt64().ToString(CultureInfo.InvariantCulture);
+        var pipelineCancel = await Run("pipelines", "cancel", secondPipeline, "--json");
+        Assert.That(pipelineCancel.ExitCode, Is.EqualTo(0), pipelineCancel.ToString());
+        Assert.That(pipelineCancel.Json().GetProperty("cancelled").GetArrayLength(), Is.EqualTo(1));
 
         var stats = await Run("stats", "--json");
         Assert.That(stats.ExitCode, Is.EqualTo(0), stats.ToString());
