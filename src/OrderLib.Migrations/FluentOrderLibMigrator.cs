@@ -234,7 +234,10 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
             script.Append(statement).Append('\n');
         }
 
-        script.Append(statements.ToString().ReplaceLineEndings("\n").TrimEnd('\n')).Append('\n');
+        // The logger ends every statement with a semicolon; generated statements already have one: keep one.
+        var lines = statements.ToString().ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
+            .Select(line => line.EndsWith(";;", StringComparison.Ordinal) ? line[..^1] : line);
+        script.AppendJoin('\n', lines).Append('\n');
         script.Append("COMMIT;").Append('\n');
         return script.ToString();
     }
