@@ -147,6 +147,7 @@ internal sealed class CommandRunner(GlobalOptions globals, TextWriter output, Te
         return ex switch
         {
             OperationCanceledException => "cancelled.",
+            OrderLibSchemaVersionException { MissingVersions.Count: > 0, UnknownVersions.Count: 0 } => $"{message} With this tool: orderlib migrate up.",
             OrderLibDatabaseUnavailableException => message,
             OrderLibException => message,
             ArgumentException argument when argument.ParamName is not null => message,
