@@ -18,11 +18,26 @@ internal static class HistoryCommands
         var format = new Option<string>("--format") { Description = "mermaid (a Mermaid flowchart) or dot (Graphviz).", DefaultValueFactory = _ => "mermaid" };
         format.AcceptOnlyFromAmong("mermaid", "dot");
         var job = new Option<string?>("--job") { Description = "Only the part around this job (id or name): it, its upstream and its downstream jobs." };
-        var graph = new Command("graph", "Draw the dependency graph, each job coloured by its latest run's status.") { format, job };
+        var pipeline = new Option<string?>("--pipeline") { Description = "Draw this pipeline run instead: the jobs it covered, coloured by their runs in it." };
+        var graph = new Command("graph", "Draw the dependency graph, each job coloured by its latest run's status (or a pipeline run with --pipeline).") { format, job, pipeline };
         app.Handle(graph, async context =>
         {
-            var selection = context.Value(job) is { } reference ? GraphSelection.Around((await context.JobAsync(reference)).Id) : GraphSelection.All;
-            var picture = await context.OrderLib.Dependencies.GetGraphAsync(selection, context.CancellationToken);
+            JobGraph picture;
+            if (context.Value(pipeline) is { } pipelineRun)
+            {
+                if (context.Value(job) is not null)
+                {
+                    throw new UsageException("Give --job or --pipeline, not both.");
+                }
+
+                picture = await context.OrderLib.Pipelines.GetGraphAsync(PipelineCommands.Id(pipelineRun), context.CancellationToken);
+            }
+            else
+            {
+                var selection = context.Value(job) is { } reference ? GraphSelection.Around((await context.JobAsync(reference)).Id) : GraphSelection.All;
+                picture = await context.OrderLib.Dependencies.GetGraphAsync(selection, context.CancellationToken);
+            }
+
             var text = context.Value(format) == "dot" ? picture.ToDot() : picture.ToMermaid();
             if (context.Json)
             {

@@ -123,7 +123,8 @@ internal static class PipelineCommands
 
     private static Argument<string> PipelineArgument() => new("pipeline-run") { Description = "The pipeline run's id." };
 
-    private static PipelineRunId Id(string text) =>
+    /// <summary>A pipeline run id from the command line.</summary>
+    public static PipelineRunId Id(string text) =>
         long.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
             ? new PipelineRunId(id)
             : throw new UsageException($"'{text}' is not a pipeline run id (a positive whole number).");

@@ -158,6 +158,9 @@ public abstract class CliTests
         var mermaid = await Run("graph", "--format", "mermaid");
         Assert.That(mermaid.ExitCode, Is.EqualTo(0), mermaid.ToString());
         Assert.That(mermaid.Output, Does.StartWith("flowchart LR").And.Contains("[\"extract\"]").And.Contains("-->"));
+        var pipelineGraph = await Run("graph", "--pipeline", pipelineRun);
+        Assert.That(pipelineGraph.ExitCode, Is.EqualTo(0), pipelineGraph.ToString());
+        Assert.That(pipelineGraph.Output, Does.StartWith("flowchart LR").And.Contains("[\"load\"]"));
         var dot = await Run("graph", "--format", "dot", "--job", "load");
         Assert.That(dot.Output, Does.Contain("digraph"));
 
