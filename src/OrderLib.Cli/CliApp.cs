@@ -16,12 +16,9 @@ internal static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var parseError in parse.Errors)
-            {
-                await error.WriteLineAsync($"orderlib: {parseError.Message}");
-            }
-
-            await error.WriteLineAsync("Run 'orderlib --help' (or '<command> --help') for usage.");
+            // One line, like every other error.
+            var messages = string.Join(" ", parse.Errors.Select(e => e.Message.ReplaceLineEndings(" ").Trim()));
+            await error.WriteLineAsync($"orderlib: {messages} See 'orderlib --help' (or '<command> --help').");
             return ExitCodes.Usage;
         }
 

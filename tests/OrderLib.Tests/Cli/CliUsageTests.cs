@@ -15,6 +15,8 @@ public sealed class CliUsageTests
 
         var unknown = await CliProcess.RunAsync("frobnicate");
         Assert.That(unknown.ExitCode, Is.EqualTo(2), unknown.ToString());
+        Assert.That(unknown.Error.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(unknown.Error, Does.StartWith("orderlib: ").And.Contains("frobnicate").And.Contains("--help"));
         var noVerb = await CliProcess.RunAsync("jobs");
         Assert.That(noVerb.ExitCode, Is.EqualTo(2), noVerb.ToString());
         var down = await CliProcess.RunAsync("migrate", "down", "--database-url", "sqlite:///unused.db");
