@@ -41,6 +41,10 @@ internal sealed partial class PostgresMigrationTarget : MigrationTarget
 
     public override void AddProcessor(IMigrationRunnerBuilder builder) => builder.AddPostgres11_0();
 
+    public override IReadOnlyList<string> ScriptPreparation => [$"CREATE SCHEMA IF NOT EXISTS {QuoteIdentifier(SchemaName)};"];
+
+    public override IReadOnlyList<string> ScriptSessionSetup => [$"SET LOCAL search_path TO {QuoteIdentifier(SchemaName)};"];
+
     public override MigrationSession OpenSession(bool forMigrateUp)
     {
         var connection = new NpgsqlConnection(_connectionString);

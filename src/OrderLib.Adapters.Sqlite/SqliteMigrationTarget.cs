@@ -21,6 +21,8 @@ internal sealed class SqliteMigrationTarget(string connectionString) : Migration
 
     public override void AddProcessor(IMigrationRunnerBuilder builder) => builder.AddSQLite();
 
+    public override IReadOnlyList<string> ScriptPreparation => ["PRAGMA journal_mode=WAL;"];
+
     public override MigrationSession OpenSession(bool forMigrateUp)
     {
         var connection = new SqliteConnection(connectionString);

@@ -1,9 +1,14 @@
 using System.Globalization;
+using System.Text;
 using IMigrationInfo = FluentMigrator.Infrastructure.IMigrationInfo;
 using FluentMigrator.Runner;
+using FluentMigrator.Expressions;
 using FluentMigrator.Runner.Conventions;
+using FluentMigrator.Runner.Initialization;
+using FluentMigrator.Runner.Logging;
 using FluentMigrator.Runner.Processors;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OrderLib.Migrations.Versions;
 using OrderLib.Ports;
 using MigrationInfo = OrderLib.Ports.MigrationInfo;
@@ -15,7 +20,7 @@ namespace OrderLib.Migrations;
 /// container and scope (so the migrator is stateless and safe to share), reads the applied versions with a
 /// connection of its own, and lets FluentMigrator apply or revert migrations, each in its own transaction.
 /// </summary>
-internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLibMigrator
+internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLibMigrator, IOrderLibMigrationScripter
 {
     /// <summary>How often <see cref="MigrateUp"/> tries while other migrators make progress on the same database.</summary>
     private const int MaxMigrateUpAttempts = 5;
@@ -146,6 +151,108 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         return SchemaStatus.Compare(known.Keys, applied);
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// FluentMigrator's connectionless mode: <see cref="RunnerOptions.NoConnection"/> makes it use its
+    /// <see cref="ConnectionlessVersionLoader"/>, which takes the migrations older than <see cref="RunnerOptions.StartVersion"/>
+    /// as applied (here: those up to <paramref name="fromVersion"/>) and writes the version table's rows as statements;
+    /// <see cref="ProcessorOptions.PreviewOnly"/> makes the processor log its statements instead of executing them, and the
+    /// <see cref="SqlScriptFluentMigratorLoggerProvider"/> writes them out. The connectionless loader does not create the
+    /// version table, so from an empty database the script first applies FluentMigrator's own version-table migrations, as
+    /// its connected loader does on first use; on a downgrade to 0 it drops the table (but never the schema).
+    /// </remarks>
+    public string ScriptMigrations(long fromVersion, long? toVersion)
+    {
+        var known = KnownMigrations();
+        RequireScriptVersion(fromVersion, known, nameof(fromVersion));
+        var to = toVersion ?? (known.Count == 0 ? 0 : known.Keys[known.Count - 1]);
+        RequireScriptVersion(to, known, nameof(toVersion));
+
+        var statements = new StringWriter(CultureInfo.InvariantCulture);
+        try
+        {
+            using var services = BuildServices(extra => extra
+                .AddSingleton<ILoggerProvider>(new SqlScriptFluentMigratorLoggerProvider(
+                    statements,
+                    new SqlScriptFluentMigratorLoggerOptions { ShowSql = true, OutputSemicolonDelimiter = true }))
+                .Configure<RunnerOptions>(options =>
+                {
+                    options.NoConnection = true;
+                    options.StartVersion = fromVersion + 1; // the connectionless loader: versions below it are applied
+                    options.Version = to;
+                })
+                .Configure<ProcessorOptions>(options => options.PreviewOnly = true));
+            using var scope = services.CreateScope();
+            var runner = scope.ServiceProvider.GetRequiredService<IMigrationRunner>();
+            var loader = (ConnectionlessVersionLoader)scope.ServiceProvider.GetRequiredService<IVersionLoader>();
+            if (to > fromVersion)
+            {
+                if (fromVersion == 0)
+                {
+                    runner.Up(loader.VersionMigration);
+                    runner.Up(loader.VersionUniqueMigration);
+                    runner.Up(loader.VersionDescriptionMigration);
+                }
+
+                runner.MigrateUp(to);
+            }
+            else if (to < fromVersion)
+            {
+                runner.MigrateDown(to);
+                if (to == 0)
+                {
+                    var table = loader.VersionTableMetaData;
+                    new DeleteTableExpression { TableName = table.TableName, SchemaName = table.SchemaName }.ExecuteWith(runner.Processor);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OrderLibException)
+        {
+            throw new OrderLibMigrationException($"Scripting the OrderLib migrations from version {fromVersion} to {to} failed: {Innermost(ex).Message}", ex);
+        }
+
+        var script = new StringBuilder();
+        script.Append(CultureInfo.InvariantCulture, $"-- OrderLib schema, {target.ProviderName}: from version {fromVersion} to {to}").Append('\n');
+        script.Append("-- Generated offline by OrderLib's migrator (FluentMigrator, preview mode); review, then apply in one go.").Append('\n');
+        if (to == fromVersion)
+        {
+            script.Append("-- Nothing to do: the versions are the same.").Append('\n');
+            return script.ToString();
+        }
+
+        if (to > fromVersion)
+        {
+            foreach (var statement in target.ScriptPreparation)
+            {
+                script.Append(statement).Append('\n');
+            }
+        }
+
+        script.Append("BEGIN;").Append('\n');
+        foreach (var statement in target.ScriptSessionSetup)
+        {
+            script.Append(statement).Append('\n');
+        }
+
+        // The logger ends every statement with a semicolon; generated statements already have one: keep one.
+        var lines = statements.ToString().ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
+            .Select(line => line.EndsWith(";;", StringComparison.Ordinal) ? line[..^1] : line);
+        script.AppendJoin('\n', lines).Append('\n');
+        script.Append("COMMIT;").Append('\n');
+        return script.ToString();
+    }
+
+    private static void RequireScriptVersion(long version, SortedList<long, IMigrationInfo> known, string paramName)
+    {
+        if (version != 0 && !known.ContainsKey(version))
+        {
+            throw new ArgumentOutOfRangeException(
+                paramName,
+                version,
+                $"{version} is not an OrderLib migration version. Known versions: {string.Join(", ", known.Keys)}; 0 is the empty database.");
+        }
+    }
+
     /// <summary>Refuses to migrate up a database that holds migrations this library does not know.</summary>
     private void RefuseNewerSchema(IReadOnlySet<long>? applied)
     {
@@ -172,7 +279,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
         action(scope.ServiceProvider.GetRequiredService<IMigrationRunner>(), scope.ServiceProvider);
     }
 
-    private ServiceProvider BuildServices()
+    private ServiceProvider BuildServices(Action<IServiceCollection>? extra = null)
     {
         var services = new ServiceCollection()
             .AddFluentMigratorCore() // logging: no provider is registered, so FluentMigrator stays silent
@@ -191,6 +298,7 @@ internal sealed class FluentOrderLibMigrator(MigrationTarget target) : IOrderLib
             string.IsNullOrEmpty(target.SchemaName) ? null : target.SchemaName,
             workingDirectory: null));
 
+        extra?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
     }
 

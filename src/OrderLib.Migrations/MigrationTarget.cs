@@ -27,6 +27,14 @@ internal abstract class MigrationTarget
     /// <summary>Opens a session that lasts for one migrator operation. With <paramref name="forMigrateUp"/>
     /// it prepares the database for migrating up (creates the schema, switches to WAL).</summary>
     public abstract MigrationSession OpenSession(bool forMigrateUp);
+
+    /// <summary>Statements an upgrade script runs before its transaction, as <see cref="OpenSession"/> prepares a database for
+    /// migrating up (SQLite: switch to WAL; PostgreSQL: create the schema). Each ends with a semicolon.</summary>
+    public abstract IReadOnlyList<string> ScriptPreparation { get; }
+
+    /// <summary>Statements a script runs first inside its transaction, as the migrator's connection is set up
+    /// (PostgreSQL: the search path, for the raw SQL of the partial indexes). Each ends with a semicolon.</summary>
+    public virtual IReadOnlyList<string> ScriptSessionSetup => [];
 }
 
 /// <summary>One migrator operation's own connection: holds any lock, prepares the database and reads the

@@ -67,6 +67,22 @@ public sealed class PostgresMigrationTests(string schema) : MigrationTests
 
     protected override Task<bool> TableExistsAsync(string table) => TableExistsInAsync(schema, table);
 
+    protected override async Task<IReadOnlyList<string>> SchemaSignatureAsync()
+    {
+        var connection = new NpgsqlConnection(Database); // DbQuery opens and disposes it
+        var sql = $"""
+            SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || COALESCE(column_default, '')
+            FROM information_schema.columns WHERE table_schema = '{schema}'
+            UNION ALL
+            SELECT 'index ' || tablename || ' ' || indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = '{schema}'
+            UNION ALL
+            SELECT 'constraint ' || c.conrelid::regclass::text || ' ' || c.conname || ': ' || pg_get_constraintdef(c.oid)
+            FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = '{schema}'
+            ORDER BY 1
+            """;
+        return await DbQuery.ListAsync(connection, sql, r => r.GetString(0));
+    }
+
     protected override async Task<string?> IndexDefinitionAsync(string index)
     {
         await using var connection = new NpgsqlConnection(Database);

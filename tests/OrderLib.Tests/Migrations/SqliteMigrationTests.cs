@@ -44,6 +44,14 @@ public sealed class SqliteMigrationTests : MigrationTests
         return Task.CompletedTask;
     }
 
+    protected override async Task<IReadOnlyList<string>> SchemaSignatureAsync()
+    {
+        return await DbQuery.ListAsync(
+            new SqliteConnection(ConnectionString), // DbQuery opens and disposes it
+            "SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            r => $"{r.GetString(0)} {r.GetString(1)} on {r.GetString(2)}: {r.GetString(3)}");
+    }
+
     protected override async Task<DbConnection> OpenConnectionAsync()
     {
         var connection = new SqliteConnection(ConnectionString);
