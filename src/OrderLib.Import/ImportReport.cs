@@ -117,8 +117,9 @@ public sealed class ImportReport
     public bool DryRun { get; }
 
     /// <summary>
-    /// The optional columns the source has (e.g. <c>jobs.client_id</c>, <c>jobs.retries</c>); none for the documented
-    /// shape, several for the later one.
+    /// The later shape's columns the source has (<c>jobs.client_id</c>, <c>jobs.schedule</c>, <c>jobs.status</c>,
+    /// <c>jobs.retries</c>, <c>jobs.priority</c>, <c>jobs.created_at</c>, <c>jobs.updated_at</c>, <c>job_runs.error</c>);
+    /// none for the documented shape.
     /// </summary>
     public IReadOnlyList<string> OptionalColumns { get; }
 

@@ -51,8 +51,9 @@ internal static class OrderLibSource
         var jobColumns = Require(columns, "jobs", JobRequired);
         var dependencyColumns = Require(columns, "job_dependencies", DependencyRequired);
         var runColumns = Require(columns, "job_runs", RunRequired);
-        var optional = JobOptional.Where(jobColumns.Contains).Select(c => "jobs." + c)
-            .Concat(RunOptional.Where(runColumns.Contains).Select(c => "job_runs." + c))
+        // The later shape's columns (the documented shape has none of them).
+        var optional = JobOptional.Skip(1).Where(jobColumns.Contains).Select(c => "jobs." + c)
+            .Concat(runColumns.Contains("error") ? ["job_runs.error"] : [])
             .ToArray();
 
         try

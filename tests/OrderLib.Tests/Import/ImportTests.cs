@@ -213,7 +213,9 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
             Assert.That(report.OptionalColumns, Does.Contain("jobs.client_id").And.Contain("jobs.retries").And.Contain("jobs.schedule"));
             Assert.That(acme.JobsImported, Is.EqualTo(new[] { "ingest", "report", "publish" }));
             Assert.That(acme.DependenciesImported, Is.EqualTo(new[] { "'report' -> 'ingest'", "'publish' -> 'report'" }));
-            Assert.That(acme.DependenciesSkipped.Select(s => s.Reason), Is.EquivalentTo(new[] { ImportSkipReason.CrossClient, ImportSkipReason.Cycle }));
+            Assert.That(acme.DependenciesSkipped.Select(s => s.Reason), Is.EqualTo(new[] { ImportSkipReason.Cycle }));
+            Assert.That(acme.DependenciesSkipped[0].Detail, Does.Contain("'ingest' -> 'publish' -> 'report' -> 'ingest'"));
+            Assert.That(globex.DependenciesSkipped.Select(s => s.Reason), Is.EqualTo(new[] { ImportSkipReason.CrossClient }));
             Assert.That(acme.RunsImported, Is.EqualTo(2));
             Assert.That(acme.RunsSkipped.Single().Reason, Is.EqualTo(ImportSkipReason.UnknownStatus));
             Assert.That(acme.Notes, Has.Some.Contains("every banana"));
