@@ -228,7 +228,7 @@ internal sealed class ImportPlan
             }
 
             var enqueued = row.StartedAt ?? finished;
-            plan.AddRun(job.Name, new ImportedRun(job.Name, mapped, enqueued, row.StartedAt, finished, error), ordinal);
+            plan.AddRun(label, new ImportedRun(job.Name, mapped, enqueued, row.StartedAt, finished, error), ordinal);
         }
 
         return new ImportPlan(clients.Values.ToArray(), unassigned);
@@ -274,7 +274,7 @@ internal sealed class ClientPlan(ClientId client)
     private readonly List<GraphDependency> _dependencies = [];
     private readonly HashSet<(string, string)> _edges = [];
     private readonly Dictionary<string, List<string>> _upstream = new(StringComparer.Ordinal);
-    private readonly List<(ImportedRun Run, int Ordinal)> _runs = [];
+    private readonly List<(ImportedRun Run, int Ordinal, string Label)> _runs = [];
 
     public ClientId Client { get; } = client;
 
@@ -319,7 +319,7 @@ internal sealed class ClientPlan(ClientId client)
         _upstream[job].Add(dependsOn);
     }
 
-    public void AddRun(string job, ImportedRun run, int ordinal) => _runs.Add((run, ordinal));
+    public void AddRun(string label, ImportedRun run, int ordinal) => _runs.Add((run, ordinal, label));
 
     /// <summary>The client's report, given the job names the target has already (those jobs, their dependencies and runs are skipped as present).</summary>
     public ClientImportReport Report(IReadOnlySet<string> present)
@@ -345,15 +345,15 @@ internal sealed class ClientPlan(ClientId client)
 
         var runsSkipped = new List<ImportSkip>(RunsSkipped);
         var runsImported = 0;
-        foreach (var group in _runs.GroupBy(r => r.Run.JobName))
+        foreach (var (run, _, label) in _runs)
         {
-            if (present.Contains(group.Key))
+            if (present.Contains(run.JobName))
             {
-                runsSkipped.Add(new ImportSkip($"{group.Count()} run(s) of '{group.Key}'", ImportSkipReason.AlreadyPresent, $"job '{group.Key}' was present already"));
+                runsSkipped.Add(new ImportSkip(label, ImportSkipReason.AlreadyPresent, $"job '{run.JobName}' was present already"));
             }
             else
             {
-                runsImported += group.Count();
+                runsImported++;
             }
         }
 

@@ -305,7 +305,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
             Assert.That((second.JobsImported, second.DependenciesImported, second.RunsImported), Is.EqualTo((0, 0, 0)));
             Assert.That(client.JobsSkipped.Count(s => s.Reason == ImportSkipReason.AlreadyPresent), Is.EqualTo(5));
             Assert.That(client.DependenciesSkipped.Count(s => s.Reason == ImportSkipReason.AlreadyPresent), Is.EqualTo(3));
-            Assert.That(client.RunsSkipped.Where(s => s.Reason == ImportSkipReason.AlreadyPresent).Select(s => s.Item).ToArray(), Has.Length.EqualTo(5));
+            Assert.That(client.RunsSkipped.Where(s => s.Reason == ImportSkipReason.AlreadyPresent).Select(s => s.Item).ToArray(), Has.Length.EqualTo(7));
             Assert.That(await SnapshotAsync(DefaultClient), Is.EqualTo(before));
         }
     }
