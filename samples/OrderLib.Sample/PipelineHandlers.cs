@@ -5,6 +5,24 @@ namespace OrderLib.Sample;
 /// <summary>What the sample is told on the command line: where to write its files, and which job to fail on purpose (none when null).</summary>
 internal sealed record SampleSettings(string OutputDirectory, string? FailJob);
 
+/// <summary>The input the sample's trigger gives every run of its pipeline run: the day the pipeline processes.</summary>
+/// <param name="Day">The day, <c>yyyy-MM-dd</c>.</param>
+internal sealed record SampleInput(string Day)
+{
+    /// <summary>The label of the sample's pipeline runs.</summary>
+    public const string Label = "sample";
+
+    /// <summary>The day the sample processes.</summary>
+    public const string SampleDay = "2026-11-29";
+
+    /// <summary>The day of the run's input, or <see cref="SampleDay"/> when the run has none (enqueued by hand).</summary>
+    public static string DayOf(JobExecutionContext context) => context.GetInput<SampleInput>()?.Day ?? SampleDay;
+}
+
+/// <summary>What each step records as its output: what it did, which its dependents' handlers read.</summary>
+/// <param name="Did">The step's one-line summary.</param>
+internal sealed record StepOutput(string Did);
+
 /// <summary>One step of the sample pipeline: a job and the jobs it depends on.</summary>
 /// <param name="Name">The job's name.</param>
 /// <param name="Description">The job's description.</param>
@@ -49,13 +67,19 @@ internal sealed class PipelineHandlers(SampleSettings settings, TimeProvider tim
     private string ReportEml => Path.Combine(directory, "report.eml");
 
     /// <summary>
-    /// Runs <paramref name="work"/> for <paramref name="context"/>'s run: prints what it does, fails on purpose when the
-    /// job is <see cref="SampleSettings.FailJob"/>, and throws when the work fails (the worker reports the run Failed).
+    /// Runs <paramref name="work"/> for <paramref name="context"/>'s run: prints what it does and what its upstream jobs
+    /// recorded, fails on purpose when the job is <see cref="SampleSettings.FailJob"/>, records the work's summary as the
+    /// run's output, and throws when the work fails (the worker reports the run Failed).
     /// </summary>
     public async Task RunAsync(JobExecutionContext context, Func<CancellationToken, Task<string>> work, CancellationToken cancellationToken)
     {
         var jobName = context.JobName;
-        Console.WriteLine($"started   {jobName,-18} run {context.RunId}, attempt {context.Attempt}, as {context.WorkerId}");
+        Console.WriteLine($"started   {jobName,-18} run {context.RunId}, attempt {context.Attempt}, as {context.WorkerId}, input {context.Input?.Json ?? "none"}");
+        foreach (var upstream in await context.GetUpstreamOutputsAsync(cancellationToken))
+        {
+            Console.WriteLine($"upstream  {jobName,-18} <- {upstream.JobName}: {upstream.Output?.Deserialize<StepOutput>()?.Did ?? "no output"}");
+        }
+
         try
         {
             if (jobName == settings.FailJob)
@@ -64,6 +88,7 @@ internal sealed class PipelineHandlers(SampleSettings settings, TimeProvider tim
             }
 
             var did = await work(cancellationToken);
+            context.SetOutput(new StepOutput(did));
             Console.WriteLine($"succeeded {jobName,-18} {did}");
         }
         catch (Exception error) when (error is not OperationCanceledException)
@@ -115,16 +140,16 @@ internal sealed class PipelineHandlers(SampleSettings settings, TimeProvider tim
         return $"totalled {orders.Count} orders for {customers.Count} customers in {TotalsCsv}";
     }
 
-    /// <summary>report: writes report.txt; says what it did.</summary>
-    public async Task<string> ReportAsync(CancellationToken cancellationToken)
+    /// <summary>report: writes report.txt for <paramref name="day"/>; says what it did.</summary>
+    public async Task<string> ReportAsync(string day, CancellationToken cancellationToken)
     {
         var totals = (await ReadCsvAsync(TotalsCsv, cancellationToken))
             .Select(row => (Name: row[0], Country: row[1], Orders: int.Parse(row[2], Invariant), Total: decimal.Parse(row[3], Invariant)))
             .ToList();
         var lines = new List<string>
         {
-            "Revenue report",
-            "==============",
+            "Revenue report for " + day,
+            new string('=', "Revenue report for ".Length + day.Length),
             string.Create(Invariant, $"{totals.Sum(t => t.Orders)} orders from {totals.Count} customers, revenue {totals.Sum(t => t.Total):N2}"),
             "",
             "Top customers:",

@@ -5,14 +5,16 @@ namespace OrderLib.Sample;
 
 /// <summary>
 /// The sample's own hosted service. Starting, it defines the pipeline (each job created or reused by name, with the
-/// dependencies it lacks), triggers it, and shows that starting transform early is refused; registered after
-/// <c>AddOrderLib</c> and before <c>AddWorker</c>, it starts after the migrations and before the worker claims. Then it
-/// watches the triggered runs and stops the host once they have all ended.
+/// dependencies it lacks), triggers it as one pipeline run with an input, and shows that starting transform early is
+/// refused and why; registered after <c>AddOrderLib</c> and before <c>AddWorker</c>, it starts after the migrations and
+/// before the worker claims. Then it watches the pipeline run and stops the host once it has ended.
 /// </summary>
 internal sealed class PipelineRunner(IOrderLib orderLib, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
-    private readonly HashSet<JobId> _pipeline = [];
+
+    /// <summary>The pipeline run this process triggered, once <see cref="StartAsync"/> has.</summary>
+    public PipelineRunId? PipelineRunId { get; private set; }
 
     /// <summary>Defines and triggers the pipeline, then starts watching it.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -30,42 +32,44 @@ internal sealed class PipelineRunner(IOrderLib orderLib, IHostApplicationLifetim
             }
 
             jobs[step.Name] = job;
-            _pipeline.Add(job.Id);
             var after = step.DependsOn.Length == 0 ? "" : $", depends on {string.Join(" and ", step.DependsOn)}";
             Console.WriteLine($"job       {step.Name,-18} id {job.Id} ({(existing is null ? "created" : "reused")}{after})");
         }
 
-        // 2. Trigger the pipeline from each extract job: one transaction enqueues it and every job downstream.
-        //    Enqueueing is idempotent: a job's active run is returned instead of a second one (runs left Running by a
-        //    killed sample process are rescued by the worker once their lease expires).
-        var runs = new Dictionary<JobId, JobRun>();
-        foreach (var root in PipelineHandlers.Steps.Where(step => step.DependsOn.Length == 0))
+        // 2. Trigger the pipeline from both extract jobs in one call: one transaction enqueues them and every job
+        //    downstream, and records one pipeline run, labelled, whose input (the day to process) reaches every run it
+        //    creates. Enqueueing is idempotent: a job's active run is joined instead of a second one (runs left Running by
+        //    a killed sample process are rescued by the worker once their lease expires).
+        var roots = PipelineHandlers.Steps.Where(step => step.DependsOn.Length == 0).Select(step => jobs[step.Name].Id).ToArray();
+        var triggered = await orderLib.Runs.TriggerAsync(
+            roots,
+            new TriggerOptions { Label = SampleInput.Label, Input = RunPayload.From(new SampleInput(SampleInput.SampleDay)) },
+            cancellationToken);
+        PipelineRunId = triggered.Id;
+        Console.WriteLine($"pipeline  run {triggered.Id} (label '{SampleInput.Label}', input day {SampleInput.SampleDay})");
+        foreach (var (run, created) in triggered.Runs)
         {
-            foreach (var (run, created) in (await orderLib.Runs.TriggerAsync(jobs[root.Name].Id, cancellationToken: cancellationToken)).Runs)
-            {
-                if (runs.TryAdd(run.JobId, run))
-                {
-                    var name = jobs.Single(pair => pair.Value.Id == run.JobId).Key;
-                    Console.WriteLine($"enqueued  {name,-18} run {run.Id} ({(created ? "new" : $"already {run.Status}")})");
-                }
-            }
+            var name = jobs.Single(pair => pair.Value.Id == run.JobId).Key;
+            Console.WriteLine($"enqueued  {name,-18} run {run.Id} ({(created ? "new" : $"joined, already {run.Status}")})");
         }
 
-        // 3. Starting a run before its dependencies succeeded is refused, and nothing changes.
+        // 3. Starting a run before its dependencies succeeded is refused, and nothing changes; the explanation says why.
+        var transform = triggered.Runs.Single(result => result.Run.JobId == jobs["transform"].Id).Run;
         try
         {
-            await orderLib.Runs.StartAsync(runs[jobs["transform"].Id].Id, new WorkerId("sample-app"), cancellationToken);
+            await orderLib.Runs.StartAsync(transform.Id, new WorkerId("sample-app"), cancellationToken);
             throw new InvalidOperationException("unexpected: transform started before its dependencies succeeded");
         }
         catch (DependenciesNotSatisfiedException refused)
         {
             Console.WriteLine($"refused   {refused.Message}");
+            Console.WriteLine($"explained {await orderLib.Runs.ExplainAsync(transform.Id, cancellationToken)}");
         }
 
         await base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Stops the host once no run of the pipeline is Pending or Running.</summary>
+    /// <summary>Stops the host once the pipeline run has ended (no run of it is Pending or Running).</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -83,11 +87,8 @@ internal sealed class PipelineRunner(IOrderLib orderLib, IHostApplicationLifetim
         }
     }
 
-    private async Task<bool> AnyActiveAsync(CancellationToken cancellationToken)
-    {
-        var latest = await orderLib.Runs.ListLatestAsync(limit: 1000, cancellationToken: cancellationToken);
-        return latest.Items.Any(row => _pipeline.Contains(row.Job.Id) && row.LatestRun?.Status is RunStatus.Pending or RunStatus.Running);
-    }
+    private async Task<bool> AnyActiveAsync(CancellationToken cancellationToken) =>
+        PipelineRunId is { } id && (await orderLib.Pipelines.GetAsync(id, cancellationToken)).Summary.State == PipelineRunState.Running;
 }
 
 /// <summary>Registers the sample's <see cref="PipelineRunner"/>.</summary>
@@ -96,7 +97,8 @@ internal static class PipelineRunnerRegistration
     /// <summary>Adds the <see cref="PipelineRunner"/>; call it before <c>AddWorker</c>, so it triggers the pipeline before the worker claims.</summary>
     public static OrderLibBuilder AddPipelineRunner(this OrderLibBuilder builder)
     {
-        builder.Services.AddHostedService<PipelineRunner>();
+        builder.Services.AddSingleton<PipelineRunner>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PipelineRunner>());
         return builder;
     }
 }

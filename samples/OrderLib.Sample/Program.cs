@@ -1,7 +1,8 @@
 // A host app using OrderLib. Configuration picks the store (appsettings.json: the SQLite file orderlib-sample.db),
 // starting the host applies the schema migrations, then the app's PipelineRunner defines a small pipeline and
-// triggers it, and the hosted OrderLib worker executes it with one handler per job, honouring the dependencies.
-// The runner stops the host once every triggered run has ended; the app prints the history and exits.
+// triggers it as one pipeline run with an input (the day to process), and the hosted OrderLib worker executes it with
+// one handler per job, honouring the dependencies; each handler records an output its dependents read. The runner stops
+// the host once the pipeline run has ended; the app prints the pipeline run's summary, writes its Mermaid diagram and exits.
 //
 //   dotnet run --project samples/OrderLib.Sample
 //   DATABASE_URL=postgresql://user:pass@localhost:5432/app dotnet run --project samples/OrderLib.Sample
@@ -47,11 +48,11 @@ try
         .AddWorker(worker =>
         {
             worker.WorkerId = "sample-worker";
-            worker.Handle("extract-orders", Step(handlers => handlers.ExtractOrdersAsync))
-                .Handle("extract-customers", Step(handlers => handlers.ExtractCustomersAsync))
-                .Handle("transform", Step(handlers => handlers.TransformAsync))
-                .Handle("report", Step(handlers => handlers.ReportAsync))
-                .Handle("email", Step(handlers => handlers.EmailAsync));
+            worker.Handle("extract-orders", Step((handlers, _) => handlers.ExtractOrdersAsync))
+                .Handle("extract-customers", Step((handlers, _) => handlers.ExtractCustomersAsync))
+                .Handle("transform", Step((handlers, _) => handlers.TransformAsync))
+                .Handle("report", Step((handlers, context) => cancellationToken => handlers.ReportAsync(SampleInput.DayOf(context), cancellationToken)))
+                .Handle("email", Step((handlers, _) => handlers.EmailAsync));
         });
     host = builder.Build();
     await host.StartAsync(); // validates the options, applies pending migrations (OrderLib:ApplyMigrationsAtStartup is true), triggers, starts the worker
@@ -63,43 +64,49 @@ catch (Exception error) when (error is OrderLibException or OptionsValidationExc
 }
 
 using var disposeAtExit = host;
-await host.WaitForShutdownAsync(); // the PipelineRunner stops the host once every triggered run has ended
+await host.WaitForShutdownAsync(); // the PipelineRunner stops the host once the pipeline run has ended
 var orderLib = host.Services.GetRequiredService<IOrderLib>();
-var pipeline = PipelineHandlers.Steps.Select(step => step.Name).ToHashSet();
-
-// The history: every job with its latest run.
-Console.WriteLine();
-Console.WriteLine($"{"job",-18} {"status",-10} {"attempt",7}  {"started (UTC)",-23}  {"finished (UTC)",-23}  worker");
-var failed = 0;
-PageCursor? nextPage = null;
-do
+if (host.Services.GetRequiredService<PipelineRunner>().PipelineRunId is not { } pipelineRunId)
 {
-    var page = await orderLib.Runs.ListLatestAsync(nextPage);
-    foreach (var (job, latest) in page.Items)
-    {
-        if (pipeline.Contains(job.Name) && latest?.Status is not RunStatus.Succeeded)
-        {
-            failed++;
-        }
-
-        Console.WriteLine(
-            $"{job.Name,-18} {latest?.Status.ToString() ?? "never ran",-10} {latest?.Attempt,7}  {Time(latest?.StartedAt),-23}  {Time(latest?.FinishedAt),-23}  {latest?.WorkerId?.Value ?? "-"}");
-    }
-
-    nextPage = page.Next;
+    await Console.Error.WriteLineAsync("The pipeline was not triggered.");
+    return 1;
 }
-while (nextPage is not null);
 
+// The pipeline run: its state, counts and times, then each job in topological order with the runs it had in it.
+var pipelineRun = await orderLib.Pipelines.GetAsync(pipelineRunId);
+var summary = pipelineRun.Summary;
 Console.WriteLine();
-Console.WriteLine(failed == 0 ? $"Pipeline succeeded; output in {settings.OutputDirectory}" : $"Pipeline failed: {failed} job(s) did not succeed.");
-return failed == 0 ? 0 : 1;
+Console.WriteLine(
+    $"pipeline run {summary.Id} ({summary.TriggerKind}, label '{summary.Label}', input {pipelineRun.Input?.Json ?? "none"}): {summary.State}; " +
+    $"runs: {summary.Counts.Succeeded} succeeded, {summary.Counts.Failed} failed, {summary.Counts.Cancelled} cancelled; " +
+    $"created {Time(summary.CreatedAt)}, finished {Time(summary.FinishedAt)}");
+Console.WriteLine($"{"job",-18} {"status",-10} {"attempts",8}  {"started (UTC)",-23}  {"finished (UTC)",-23}  worker");
+foreach (var job in pipelineRun.Jobs)
+{
+    var latest = job.Runs.Count > 0 ? job.Runs[^1] : null;
+    var joined = job.Joined ? " (joined)" : "";
+    Console.WriteLine(
+        $"{job.Job.Name,-18} {latest?.Status.ToString() ?? "-",-10} {job.Runs.Count,8}  {Time(latest?.StartedAt),-23}  {Time(latest?.FinishedAt),-23}  {latest?.WorkerId?.Value ?? "-"}{joined}");
+}
 
-// The worker's handler for one job: the run's DI scope gives the PipelineHandlers, whose work method it runs.
-static Func<JobExecutionContext, CancellationToken, Task> Step(Func<PipelineHandlers, Func<CancellationToken, Task<string>>> work) =>
+// Its picture: a Mermaid flowchart, each job coloured by its status in this pipeline run.
+var diagram = Path.Combine(settings.OutputDirectory, "pipeline.mmd");
+Directory.CreateDirectory(settings.OutputDirectory);
+await File.WriteAllTextAsync(diagram, (await orderLib.Pipelines.GetGraphAsync(pipelineRunId)).ToMermaid());
+Console.WriteLine();
+Console.WriteLine($"Mermaid diagram of the pipeline run: {diagram}");
+
+var succeeded = summary.State == PipelineRunState.Succeeded;
+Console.WriteLine(succeeded ? $"Pipeline succeeded; output in {settings.OutputDirectory}" : $"Pipeline {summary.State}: see the runs above.");
+return succeeded ? 0 : 1;
+
+// The worker's handler for one job: the run's DI scope gives the PipelineHandlers, whose work method (chosen with the
+// run's context at hand) it runs.
+static Func<JobExecutionContext, CancellationToken, Task> Step(Func<PipelineHandlers, JobExecutionContext, Func<CancellationToken, Task<string>>> work) =>
     (context, cancellationToken) =>
     {
         var handlers = context.Services.GetRequiredService<PipelineHandlers>();
-        return handlers.RunAsync(context, work(handlers), cancellationToken);
+        return handlers.RunAsync(context, work(handlers, context), cancellationToken);
     };
 
 static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) ?? "-";

@@ -99,7 +99,7 @@ public abstract partial class RelationalOrderLibStore
             var (run, job) = found[outcomes[i].RunId.Value];
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
             var retry = Ending(i).Retry(retryPolicy, now, Random.Shared.NextDouble());
-            return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt, run.PipelineRunId, run.Input);
+            return new NewRun(i, job.Id, retry.Attempt, job.Priority, waitingOn, retry.AvailableAt, run.PipelineRunId, run.Input) { Trace = run.Trace };
         }).ToArray();
 
         // Which pending run each cascade cancels, as if the outcomes were recorded one by one in list order.

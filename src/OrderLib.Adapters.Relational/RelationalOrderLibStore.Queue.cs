@@ -42,7 +42,7 @@ public abstract partial class RelationalOrderLibStore
                 return rows
                     .OrderByDescending(x => x.Run.Priority)
                     .ThenBy(x => x.Run.Id)
-                    .Select(x => new ClaimedRun(x.Run.ToRun(_dialect), new ClientId(x.Job.ClientId), x.Job.JobName, x.Job.MaxAttempts, StoredPayload.Of(x.Job.Input)))
+                    .Select(x => new ClaimedRun(x.Run.ToRun(_dialect), new ClientId(x.Job.ClientId), x.Job.JobName, x.Job.MaxAttempts, StoredPayload.Of(x.Job.Input), x.Run.Trace))
                     .ToArray();
             },
             cancellationToken);

@@ -81,7 +81,7 @@ public abstract partial class RelationalOrderLibStore
             var waitingOn = upstreamOf[job.Id].Count(u => u.LatestStatus != StatusText.Succeeded);
             var next = endings[i].Retry(retryPolicy, now, Random.Shared.NextDouble());
             var run = candidates[i].Run;
-            return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt, run.PipelineRunId, run.Input);
+            return new NewRun(i, job.Id, next.Attempt, job.Priority, waitingOn, next.AvailableAt, run.PipelineRunId, run.Input) { Trace = run.Trace };
         }).ToArray();
 
         var targets = CascadeTargets(descendants, retries, candidates.Select(c => c.Job.Id).ToHashSet());

@@ -17,7 +17,12 @@ public abstract partial class RelationalOrderLibStore
     /// paused; the upstream rows are share-locked on PostgreSQL, the job's row (which a pause locks too) locked for update.
     /// </remarks>
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
-    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
+        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
+    public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };
         return await RetryOnChangeAsync(
@@ -25,7 +30,7 @@ public abstract partial class RelationalOrderLibStore
             {
                 try
                 {
-                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, input, now, cancellationToken), cancellationToken);
+                    return await TryWriteAsync((connection, transaction) => EnqueueAsync(connection, transaction, client, jobId, input, traceContext, now, cancellationToken), cancellationToken);
                 }
                 catch (DbException ex) when (_dialect.IsUniqueViolation(ex, OneActiveRun, "job_runs"))
                 {
@@ -241,7 +246,7 @@ public abstract partial class RelationalOrderLibStore
     }
 
     // Null when an edge was added between locking the upstream jobs and reading them (the caller tries again).
-    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<EnqueueResult?> EnqueueAsync(DbConnection connection, DbTransaction transaction, ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         JobRow job;
         RunRow? active;
@@ -281,6 +286,8 @@ public abstract partial class RelationalOrderLibStore
             waitingOn = upstream.Count(u => !u.Succeeded) + (job.PausedAt is null ? 0 : 1),
             now = _dialect.ToDb(now),
             input = input?.Json,
+            traceParent = traceContext?.TraceParent,
+            traceState = traceContext?.TraceState,
         };
         RunRow run;
         await using (var inserted = await connection.QueryMultipleAsync(Command(sql, param, transaction, cancellationToken)))
@@ -381,7 +388,7 @@ public abstract partial class RelationalOrderLibStore
                     }
 
                     var next = ending.Retry(end.RetryPolicy, end.Now, Random.Shared.NextDouble());
-                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt, row.PipelineRunId, row.Input);
+                    var retry = new NewRun(0, job.Id, next.Attempt, job.Priority, upstream.Count(u => !u.Succeeded), next.AvailableAt, row.PipelineRunId, row.Input) { Trace = row.Trace };
                     var retries = await InsertRunsAsync(connection, transaction, [retry], end.Now, cancellationToken);
                     if (AnyReadyNow([retry], end.Now))
                     {
@@ -482,8 +489,8 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             var insertRun = $"""
-                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, input)
-                VALUES (@jobId, @client, 'Pending', 1, @priority, @waitingOn, @now, @now, @input)
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, input, trace_parent, trace_state)
+                VALUES (@jobId, @client, 'Pending', 1, @priority, @waitingOn, @now, @now, @input, @traceParent, @traceState)
                 RETURNING {RunColumns("")};
                 UPDATE jobs SET latest_run_id = (SELECT MAX(n.id) FROM job_runs n WHERE n.job_id = @jobId), latest_status = 'Pending'
                 WHERE id = @jobId;

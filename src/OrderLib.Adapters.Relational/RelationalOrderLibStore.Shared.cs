@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using OrderLib.Ports;
 
 namespace OrderLib.Adapters.Relational;
 
@@ -69,6 +70,8 @@ public abstract partial class RelationalOrderLibStore
         available_at = SqlDialect.JsonTimestamp(r.AvailableAt),
         pipeline_run_id = r.PipelineRunId,
         input = r.Input,
+        trace_parent = r.Trace?.TraceParent,
+        trace_state = r.Trace?.TraceState,
     }));
 
     // True when one of the new runs may be claimed at once (it waits on nothing and is available), so the transaction
@@ -80,7 +83,11 @@ public abstract partial class RelationalOrderLibStore
     /// A pending run to create: its order in the batch, job, attempt, priority, count of unsatisfied upstream jobs,
     /// availability, the pipeline run that creates it (retries keep their run's) and its input JSON.
     /// </summary>
-    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt, long? PipelineRunId = null, string? Input = null);
+    private sealed record NewRun(int Ord, long JobId, int Attempt, int Priority, int WaitingOn, DateTimeOffset AvailableAt, long? PipelineRunId = null, string? Input = null)
+    {
+        /// <summary>The trace context of the enqueuing call, or (a retry) of the run retried.</summary>
+        public RunTraceContext? Trace { get; init; }
+    }
 
     // A status test on a row already found by its primary key, written so that no planner takes a partial index
     // (whose predicate tests the status) for a better path than the key: with statistics that think few runs are
@@ -99,7 +106,8 @@ public abstract partial class RelationalOrderLibStore
         $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
         $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +
         $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error, " +
-        $"{prefix}cancel_requested AS CancelRequested, {prefix}pipeline_run_id AS PipelineRunId";
+        $"{prefix}cancel_requested AS CancelRequested, {prefix}pipeline_run_id AS PipelineRunId, " +
+        $"{prefix}trace_parent AS TraceParent, {prefix}trace_state AS TraceState";
 
     /// <summary>The statements and statement builders used by several areas.</summary>
     private sealed class SharedSql
@@ -120,11 +128,11 @@ public abstract partial class RelationalOrderLibStore
             // ux_job_runs_one_active in one join: a MAX(id) subquery per job was planned as a scan of job_runs per job
             // when the statistics thought the table small (a new database), quadratic in the number of runs.
             var newRuns = dialect.JsonRows(
-                "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz", "pipeline_run_id bigint", "input text");
+                "@runs", "t", "ord integer", "job_id bigint", "attempt integer", "priority integer", "waiting_on integer", "available_at timestamptz", "pipeline_run_id bigint", "input text", "trace_parent text", "trace_state text");
             var newRunJobs = dialect.JsonRows("@runs", "t", "job_id bigint");
             InsertRuns = $"""
-                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, pipeline_run_id, input)
-                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on + CASE WHEN j.paused_at IS NULL THEN 0 ELSE 1 END, @now, t.available_at, t.pipeline_run_id, t.input
+                INSERT INTO job_runs (job_id, client_id, status, attempt, priority, waiting_on, enqueued_at, available_at, pipeline_run_id, input, trace_parent, trace_state)
+                SELECT t.job_id, j.client_id, 'Pending', t.attempt, t.priority, t.waiting_on + CASE WHEN j.paused_at IS NULL THEN 0 ELSE 1 END, @now, t.available_at, t.pipeline_run_id, t.input, t.trace_parent, t.trace_state
                 FROM {newRuns} JOIN jobs j ON j.id = t.job_id
                 ORDER BY t.ord
                 RETURNING {RunColumns("")};

@@ -97,7 +97,7 @@ public abstract partial class RelationalOrderLibStore
             u => !members.Contains(u) && jobs[u].LatestStatus == StatusText.Succeeded,
             active.Values.Where(r => r.Status == RunStatus.Pending).SelectMany(r => upstreamOf[r.JobId.Value].Select(u => (r.Id.Value, u))),
             now);
-        plan = plan with { Runs = plan.Runs.Select(r => r with { PipelineRunId = pipelineRunId, Input = trigger.Input?.Json }).ToArray() };
+        plan = plan with { Runs = plan.Runs.Select(r => r with { PipelineRunId = pipelineRunId, Input = trigger.Input?.Json, Trace = trigger.TraceContext }).ToArray() };
         var rootSet = roots.ToHashSet();
         var pipelineMembers = order.Select((id, position) => new PipelineMember(
             pipelineRunId, position, id, active.TryGetValue(id, out var kept) ? kept.Id.Value : null, rootSet.Contains(id)));

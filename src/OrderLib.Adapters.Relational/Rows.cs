@@ -95,6 +95,13 @@ internal sealed class RunRow
     // The run's input JSON, read only by the statements that may retry the run (the retry carries it); null elsewhere.
     public string? Input { get; set; }
 
+    public string? TraceParent { get; set; }
+
+    public string? TraceState { get; set; }
+
+    /// <summary>The stored trace context of the enqueuing or triggering call, or null.</summary>
+    public RunTraceContext? Trace => RunTraceContext.FromStored(TraceParent, TraceState);
+
     public JobRun ToRun(SqlDialect dialect) => new(
         new RunId(Id),
         new JobId(JobId),

@@ -43,6 +43,13 @@ public interface IPipelineRunStore
 /// <param name="Input">The input of every run the trigger creates, or null.</param>
 public sealed record PipelineTrigger(PipelineTriggerKind Kind, string? Label, RunPayload? Input)
 {
+    /// <summary>
+    /// The W3C trace context of the triggering call, stored with every run the trigger creates (their retries keep it;
+    /// their claims return it as <see cref="ClaimedRun.TraceContext"/>); null for none. The run service sets it from
+    /// <see cref="System.Diagnostics.Activity.Current"/>.
+    /// </summary>
+    public RunTraceContext? TraceContext { get; init; }
+
     /// <summary>A manual trigger with the options' label and input.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     public static PipelineTrigger Manual(TriggerOptions options)

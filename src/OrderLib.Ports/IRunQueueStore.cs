@@ -93,7 +93,8 @@ public sealed record ClaimRequest(WorkerId WorkerId, Clients Clients, int Limit,
 /// <param name="JobName">The job's name, which picks the handler.</param>
 /// <param name="MaxAttempts">The job's max attempts, so the worker knows whether this is the last one.</param>
 /// <param name="Input">The input the run was created with, or null.</param>
-public sealed record ClaimedRun(JobRun Run, ClientId ClientId, string JobName, int MaxAttempts, RunPayload? Input = null);
+/// <param name="TraceContext">The trace context of whoever enqueued or triggered the run (kept by its retries), or null; read with the claim, no extra round trip.</param>
+public sealed record ClaimedRun(JobRun Run, ClientId ClientId, string JobName, int MaxAttempts, RunPayload? Input = null, RunTraceContext? TraceContext = null);
 
 /// <summary>The outcome of a heartbeat.</summary>
 /// <param name="Run">The run with its extended lease.</param>

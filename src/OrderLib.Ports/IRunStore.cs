@@ -29,6 +29,14 @@ public interface IRunStore
     Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="EnqueueRunAsync(ClientId, JobId, RunPayload?, DateTimeOffset, CancellationToken)"/>, storing
+    /// <paramref name="traceContext"/> (the caller's W3C trace context, or null) with a created run; its retries keep it and
+    /// its claim returns it (<see cref="ClaimedRun.TraceContext"/>). A kept active run keeps its own.
+    /// </summary>
+    /// <exception cref="JobNotFoundException">The client has no such job.</exception>
+    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Starts the pending run for <paramref name="workerId"/>, holding it until <paramref name="leaseExpiresAt"/>. A refusal is
     /// the first of <see cref="RunFacts.EnsureStartable"/>'s, in its order.
     /// </summary>
@@ -71,7 +79,8 @@ public interface IRunStore
     /// transaction records one pipeline run (client, <paramref name="trigger"/>'s kind, label and input, created at
     /// <paramref name="now"/>) with one member per job of the union (its position in topological order, its name, the run
     /// created or joined, whether it joined and whether it is a root); every run it creates carries the pipeline run's id
-    /// and the trigger's input, which their retries keep.
+    /// and the trigger's input, which their retries keep, and the trigger's <see cref="PipelineTrigger.TraceContext"/> (their
+    /// claims return it as <see cref="ClaimedRun.TraceContext"/>).
     /// </summary>
     /// <returns>
     /// The new pipeline run's id and one result per job of the union, in topological order: upstream before downstream,

@@ -19,7 +19,7 @@ public interface IScheduleStore
 {
     /// <summary>
     /// For up to <paramref name="limit"/> scheduled jobs due at or before <paramref name="now"/> (earliest due first, then job
-    /// id) that are not paused, enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync"/> does (a job with an active run keeps it: the
+    /// id) that are not paused, enqueues a run exactly as <see cref="IRunStore.EnqueueRunAsync(ClientId, JobId, RunPayload?, DateTimeOffset, CancellationToken)"/> does (a job with an active run keeps it: the
     /// occurrence is consumed without a second run) and moves the job's next due time to its first occurrence after
     /// <paramref name="now"/>, so occurrences missed during downtime collapse into one run; the job's other fields,
     /// <see cref="Job.UpdatedAt"/> included, do not change. A schedule that can no longer be read (a time zone this

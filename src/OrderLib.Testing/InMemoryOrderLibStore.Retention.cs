@@ -34,6 +34,7 @@ public sealed partial class InMemoryOrderLibStore
                 {
                     _runs.Remove(id);
                     _payloads.Remove(id);
+                    _traces.Remove(id);
                 }
             }
 

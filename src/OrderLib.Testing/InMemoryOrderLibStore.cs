@@ -30,6 +30,9 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // The input and output of the runs that have either, by run id (JobRun carries neither).
     private readonly Dictionary<long, RunPayloads> _payloads = [];
 
+    // The trace context each run was enqueued or triggered with (retries copy it), by run id.
+    private readonly Dictionary<long, RunTraceContext> _traces = [];
+
     // Run ids of each job, oldest first (ids only ever grow, so the last one is the job's most recent run).
     private readonly Dictionary<long, List<long>> _runsByJob = [];
 
@@ -186,6 +189,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             {
                 _runs.Remove(runId);
                 _payloads.Remove(runId);
+                _traces.Remove(runId);
             }
 
             _runsByJob.Remove(id);
@@ -269,13 +273,17 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // ---------------------------------------------------------------- runs
 
     /// <inheritdoc />
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
+        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             RequireJob(client, jobId);
-            return Task.FromResult(EnqueueLocked(jobId, Utc(now), null, input));
+            return Task.FromResult(EnqueueLocked(jobId, Utc(now), null, input, traceContext));
         }
     }
 
@@ -348,7 +356,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             now = Utc(now);
             var pipelineRunId = new PipelineRunId(++_lastPipelineRunId);
             var results = TopologicalOrder(jobIds.Select(j => j.Value))
-                .Select(id => EnqueueLocked(new JobId(id), now, pipelineRunId, trigger.Input))
+                .Select(id => EnqueueLocked(new JobId(id), now, pipelineRunId, trigger.Input, trigger.TraceContext))
                 .ToArray();
             AddPipelineRun(pipelineRunId, client, trigger, now, results, jobIds.ToHashSet());
             return Task.FromResult(new TriggeredPipeline(pipelineRunId, results));
@@ -489,7 +497,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             {
                 var started = Started(run!, request.WorkerId, now, lease);
                 _runs[started.Id.Value] = started;
-                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts, PayloadsOf(started.Id.Value).Input));
+                claimed.Add(new ClaimedRun(started, job.ClientId, job.Name, job.MaxAttempts, PayloadsOf(started.Id.Value).Input, _traces.GetValueOrDefault(started.Id.Value)));
             }
 
             return Task.FromResult<IReadOnlyList<ClaimedRun>>(claimed);
@@ -697,7 +705,7 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     }
 
     // The job's active run (its own pipeline run and input kept), or a new pending first attempt of the pipeline run, with the input, when given.
-    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, PipelineRunId? pipelineRunId = null, RunPayload? input = null)
+    private EnqueueResult EnqueueLocked(JobId jobId, DateTimeOffset now, PipelineRunId? pipelineRunId = null, RunPayload? input = null, RunTraceContext? traceContext = null)
     {
         if (LatestRun(jobId.Value) is { } latest && latest.Status.IsActive())
         {
@@ -705,6 +713,11 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
         }
 
         var run = JobRun.CreatePending(new RunId(++_lastRunId), jobId, attempt: 1, now) with { PipelineRunId = pipelineRunId };
+        if (traceContext is not null)
+        {
+            _traces[run.Id.Value] = traceContext;
+        }
+
         return new EnqueueResult(AddRun(run, input), Created: true);
     }
 
@@ -762,6 +775,11 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
             var retry = AddRun(
                 JobRun.CreatePending(new RunId(++_lastRunId), job.Id, next.Attempt, now) with { AvailableAt = next.AvailableAt, PipelineRunId = ended.PipelineRunId },
                 PayloadsOf(ended.Id.Value).Input);
+            if (_traces.TryGetValue(ended.Id.Value, out var trace))
+            {
+                _traces[retry.Id.Value] = trace;
+            }
+
             return new RunCompletion(ended, retry, []);
         }
 

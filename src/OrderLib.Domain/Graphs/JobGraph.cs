@@ -45,6 +45,28 @@ public sealed class JobGraph
         Edges = [.. ordered.Select(e => new JobGraphEdge(new JobId(e.Downstream), new JobId(e.Upstream)))];
     }
 
+    /// <summary>
+    /// A pipeline run's picture: one node per job it covered (named as recorded), coloured by the latest attempt of its run
+    /// in the pipeline run, paused as <paramref name="now"/> says; the edges of <paramref name="now"/> among those jobs
+    /// (a job deleted since is drawn without edges).
+    /// </summary>
+    /// <param name="pipelineRun">The pipeline run with its jobs and runs.</param>
+    /// <param name="now">The current graph of (some of) those jobs, e.g. read with <see cref="GraphSelection.Of"/>.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static JobGraph OfPipelineRun(PipelineRunDetail pipelineRun, JobGraph now)
+    {
+        ArgumentNullException.ThrowIfNull(pipelineRun);
+        ArgumentNullException.ThrowIfNull(now);
+        var paused = now.Nodes.Where(node => node.Paused).Select(node => node.JobId).ToHashSet();
+        var covered = pipelineRun.Jobs.Select(job => job.Job.Id).ToHashSet();
+        var nodes = pipelineRun.Jobs.Select(job =>
+        {
+            var latest = job.Runs.Count > 0 ? job.Runs[^1] : null;
+            return new JobGraphNode(job.Job.Id, job.Job.Name, latest?.Status, latest?.Id, paused.Contains(job.Job.Id));
+        });
+        return new JobGraph(nodes, now.Edges.Where(edge => covered.Contains(edge.JobId) && covered.Contains(edge.DependsOnJobId)));
+    }
+
     /// <summary>The jobs in id order.</summary>
     public IReadOnlyList<JobGraphNode> Nodes { get; }
 

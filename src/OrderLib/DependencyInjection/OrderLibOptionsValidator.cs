@@ -13,6 +13,11 @@ internal sealed class OrderLibOptionsValidator : IValidateOptions<OrderLibOption
     public ValidateOptionsResult Validate(string? name, OrderLibOptions options)
     {
         var failures = new List<string>();
+        if (options.QueueMetricsRefreshInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{Section}:{nameof(OrderLibOptions.QueueMetricsRefreshInterval)} must be positive; got {options.QueueMetricsRefreshInterval}.");
+        }
+
         try
         {
             _ = new ClientId(options.DefaultClientId);

@@ -38,6 +38,11 @@ public static class OrderLibServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<OrderLibOptions>>().Value,
             sp.GetRequiredService<ReadyRunsSignal>()));
+        services.TryAddSingleton(sp => new OrderLibQueueMetrics(
+            sp.GetRequiredService<IHistoryStore>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<OrderLibOptions>>().Value.QueueMetricsRefreshInterval));
+        services.TryAddSingleton<OrderLibWorkerHeartbeats>();
         services.TryAddSingleton(sp => new ScheduleService(sp.GetRequiredService<IScheduleStore>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ReadyRunsSignal>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OrderLibStartupLogHostedService>(sp => new OrderLibStartupLogHostedService(
             sp.GetService<OrderLibStoreDescription>(),

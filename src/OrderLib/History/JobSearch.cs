@@ -1,4 +1,3 @@
-using System.Globalization;
 using OrderLib.Ports;
 
 namespace OrderLib;
@@ -77,26 +76,10 @@ public sealed record JobSearch : PagedSearch
 
     /// <summary>The job the page starts after, or null without a cursor.</summary>
     /// <exception cref="OrderLibValidationException">The cursor comes from another listing.</exception>
-    internal JobId? After
-    {
-        get
-        {
-            if (Cursor is not { } cursor)
-            {
-                return null;
-            }
-
-            var payload = cursor.Payload;
-            return payload.StartsWith(CursorKind, StringComparison.Ordinal)
-                && long.TryParse(payload.AsSpan(CursorKind.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    ? new JobId(id)
-                    : throw PageCursor.ForeignCursor();
-        }
-    }
+    internal JobId? After => Cursor is { } cursor ? new JobId(cursor.IdOf(CursorKind)) : null;
 
     /// <summary>The cursor after <paramref name="last"/>.</summary>
-    internal static PageCursor CursorAfter(JobWithLatestRun last) =>
-        PageCursor.Of(CursorKind + last.Job.Id.Value.ToString(CultureInfo.InvariantCulture));
+    internal static PageCursor CursorAfter(JobWithLatestRun last) => PageCursor.OfId(CursorKind, last.Job.Id.Value);
 
     private const string CursorKind = "js1:";
 

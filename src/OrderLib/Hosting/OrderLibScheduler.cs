@@ -115,6 +115,33 @@ public sealed class OrderLibScheduler : BackgroundService
     /// <summary>Enqueues everything due, batch after batch while they come back full; returns how long to sleep.</summary>
     private async Task<TimeSpan> PassAsync(SchedulerSettings settings, CancellationToken stopping)
     {
+        using var activity = StartTick();
+        try
+        {
+            var (sleep, created) = await EnqueueAllDueAsync(settings, stopping).ConfigureAwait(false);
+            activity?.SetTag(OrderLibTelemetry.Attributes.RunsScheduled, created);
+            return sleep;
+        }
+        catch (Exception exception)
+        {
+            Instrumentation.RecordError(activity, exception);
+            throw;
+        }
+    }
+
+    private static System.Diagnostics.Activity? StartTick()
+    {
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return null;
+        }
+
+        System.Diagnostics.Activity.Current = null;
+        return Instrumentation.Source.StartActivity(OrderLibTelemetry.Spans.SchedulerTick);
+    }
+
+    private async Task<(TimeSpan Sleep, int Created)> EnqueueAllDueAsync(SchedulerSettings settings, CancellationToken stopping)
+    {
         var consumed = 0;
         var created = 0;
         IReadOnlyList<ScheduledEnqueue> batch;
@@ -144,7 +171,7 @@ public sealed class OrderLibScheduler : BackgroundService
         }
 
         var earliest = await _schedules.GetEarliestDueAtAsync(settings.Clients, stopping).ConfigureAwait(false);
-        return settings.SleepAfterPass(earliest, _time.GetUtcNow(), consumed > 0);
+        return (settings.SleepAfterPass(earliest, _time.GetUtcNow(), consumed > 0), created);
     }
 
     private void LogOccurrence(ScheduledEnqueue occurrence)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,11 +47,12 @@ public sealed class OrderLibWorker : BackgroundService
     private readonly IOptions<OrderLibOptions> _orderLibOptions;
     private readonly ILogger<OrderLibWorker> _logger;
     private readonly IServiceScopeFactory _scopes;
+    private readonly OrderLibWorkerHeartbeats? _heartbeats;
     private readonly ConcurrentDictionary<RunId, Task> _inFlight = new();
     private readonly CancellationTokenSource _abandon = new();
 
     // Claimed runs waiting for a slot, and the lock under which a slot is taken (so never more than Concurrency run).
-    private readonly Queue<ClaimedRun> _waiting = new();
+    private readonly Queue<(ClaimedRun Run, ActivityContext ClaimSpan)> _waiting = new();
     private readonly Lock _slots = new();
 
     private WorkerDependencies? _worker;
@@ -69,7 +71,8 @@ public sealed class OrderLibWorker : BackgroundService
         TimeProvider time,
         IOptions<OrderLibOptions> orderLibOptions,
         ILogger<OrderLibWorker> logger,
-        IServiceScopeFactory scopes)
+        IServiceScopeFactory scopes,
+        OrderLibWorkerHeartbeats? heartbeats = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(queue);
@@ -83,6 +86,7 @@ public sealed class OrderLibWorker : BackgroundService
         _orderLibOptions = orderLibOptions;
         _logger = logger;
         _scopes = scopes;
+        _heartbeats = heartbeats;
     }
 
     /// <summary>The worker id the runs it holds carry.</summary>
@@ -96,7 +100,7 @@ public sealed class OrderLibWorker : BackgroundService
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = WorkerSettings.From(_options, _orderLibOptions.Value.LeaseDuration);
-        _worker = new WorkerDependencies(settings, _queue, _time, _logger);
+        _worker = new WorkerDependencies(settings, _queue, _time, _logger, _heartbeats);
         _ahead = new ClaimAhead(settings.Concurrency, settings.MaxClaimAhead);
         _producer = new WorkerProducer(_worker, () => settings.Concurrency + _ahead.Runs - RunningCount - WaitingCount, Accept, _ahead);
         _completer = new WorkerCompleter(_worker, () => RunningCount, _producer.Wake);
@@ -147,6 +151,7 @@ public sealed class OrderLibWorker : BackgroundService
             await completing.ConfigureAwait(false);
             await rescuing.ConfigureAwait(false);
             _readyRuns?.Dispose();
+            _heartbeats?.Stopped(WorkerId);
             WorkerLog.Stopped(_logger, WorkerId);
         }
     }
@@ -163,13 +168,13 @@ public sealed class OrderLibWorker : BackgroundService
     }
 
     /// <summary>Takes the producer's claimed runs: they wait in claim order for a slot, and start at once where one is free.</summary>
-    private void Accept(IReadOnlyList<ClaimedRun> claimed)
+    private void Accept(IReadOnlyList<ClaimedRun> claimed, ActivityContext claimSpan)
     {
         lock (_slots)
         {
             foreach (var run in claimed)
             {
-                _waiting.Enqueue(run);
+                _waiting.Enqueue((run, claimSpan));
             }
         }
 
@@ -181,7 +186,7 @@ public sealed class OrderLibWorker : BackgroundService
     {
         while (true)
         {
-            ClaimedRun next;
+            (ClaimedRun Run, ActivityContext ClaimSpan) next;
             lock (_slots)
             {
                 if (_waiting.Count == 0 || _running >= _worker!.Settings.Concurrency || _abandon.IsCancellationRequested)
@@ -193,15 +198,15 @@ public sealed class OrderLibWorker : BackgroundService
                 _running++;
             }
 
-            Launch(next);
+            Launch(next.Run, next.ClaimSpan);
         }
     }
 
     /// <summary>Starts an executor for <paramref name="claimed"/> in the slot taken for it; its outcome goes to the completer.</summary>
-    private void Launch(ClaimedRun claimed)
+    private void Launch(ClaimedRun claimed, ActivityContext claimSpan)
     {
         var worker = _worker!;
-        var executor = new RunExecutor(worker, claimed, _options.Find(claimed.JobName), _scopes, _stopping, _abandon.Token);
+        var executor = new RunExecutor(worker, claimed, _options.Find(claimed.JobName), _scopes, _stopping, _abandon.Token, claimSpan);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _inFlight[claimed.Run.Id] = done.Task;
         _ = Task.Run(async () =>

@@ -36,13 +36,20 @@ public static class OrderLibWorkerBuilderExtensions
         builder.Services.AddSingleton<IHostedService>(services =>
         {
             HostedServiceStore.Require<IRunQueueStore>(services, "AddWorker");
+
+            // Switches the queue gauges on for this container (they read only while something observes them).
+            if (services.GetService<IHistoryStore>() is not null)
+            {
+                _ = services.GetService<OrderLibQueueMetrics>();
+            }
             return new OrderLibWorker(
                 options,
                 services.GetRequiredService<WorkerRunService>(),
                 services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<IOptions<OrderLibOptions>>(),
                 services.GetRequiredService<ILogger<OrderLibWorker>>(),
-                services.GetRequiredService<IServiceScopeFactory>());
+                services.GetRequiredService<IServiceScopeFactory>(),
+                services.GetService<OrderLibWorkerHeartbeats>());
         });
         return builder;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib.Ports;
 
@@ -17,11 +18,14 @@ internal sealed class RunExecutor : IDisposable
     private readonly CancellationTokenSource _cancel;
     private volatile bool _cancelRequested;
     private volatile bool _leaseLost;
+    private Exception? _failure;
     private DateTimeOffset _leaseExpiresAt;
+    private readonly ActivityContext _claimSpan;
 
     /// <summary>Prepares the execution of <paramref name="claimed"/>; <paramref name="handler"/> is null when its job has none.</summary>
-    public RunExecutor(WorkerDependencies worker, ClaimedRun claimed, JobHandlerRegistration? handler, IServiceScopeFactory scopes, CancellationToken workerStopping, CancellationToken abandon)
+    public RunExecutor(WorkerDependencies worker, ClaimedRun claimed, JobHandlerRegistration? handler, IServiceScopeFactory scopes, CancellationToken workerStopping, CancellationToken abandon, ActivityContext claimSpan = default)
     {
+        _claimSpan = claimSpan;
         _worker = worker;
         Claimed = claimed;
         _handler = handler;
@@ -43,6 +47,8 @@ internal sealed class RunExecutor : IDisposable
     {
         var settings = _worker.Settings;
         var runId = Claimed.Run.Id;
+        using var activity = StartActivity();
+        var startedAt = Stopwatch.GetTimestamp();
         try
         {
             ExecutedRun outcome;
@@ -63,23 +69,102 @@ internal sealed class RunExecutor : IDisposable
             if (_leaseLost)
             {
                 WorkerLog.OutcomeOfLostRunDropped(_worker.Logger, settings.WorkerId, runId, Claimed.JobName);
+                Ended(activity, startedAt, "dropped", null);
                 return null;
             }
 
             if (outcome.Status == RunStatus.Cancelled && !_cancelRequested)
             {
                 WorkerLog.StoppedByShutdown(_worker.Logger, settings.WorkerId, runId, Claimed.JobName);
+                Ended(activity, startedAt, "dropped", null);
                 return null;
             }
 
+            Ended(activity, startedAt, Instrumentation.Outcome(outcome.Status), outcome);
+
             // A heartbeat that was in flight when the handler ended may have moved the lease since the outcome was made.
-            return outcome with { LeaseExpiresAt = _leaseExpiresAt };
+            return outcome with { LeaseExpiresAt = _leaseExpiresAt, Span = activity?.Context ?? default };
         }
         catch (Exception exception)
         {
             // Nothing may escape: the run is rescued after its lease expires.
             WorkerLog.ExecutionError(_worker.Logger, exception, settings.WorkerId, runId);
+            Instrumentation.RecordError(activity, exception);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Starts the run's <c>orderlib.run</c> span when something listens: its parent is the trace context stored with the run
+    /// (the enqueuer's or trigger's), or none; it links to the claim span.
+    /// </summary>
+    private Activity? StartActivity()
+    {
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return null;
+        }
+
+        // The executor may start inside another run's flow: never inherit its span.
+        Activity.Current = null;
+        var claimed = Claimed;
+        var links = _claimSpan == default ? null : new[] { new ActivityLink(_claimSpan) };
+        var activity = Instrumentation.Source.StartActivity(OrderLibTelemetry.Spans.Run, ActivityKind.Consumer, Instrumentation.ParentOf(claimed), links: links);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingSystem, "orderlib");
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingOperationType, "process");
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingDestinationName, claimed.JobName);
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingMessageId, claimed.Run.Id.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag(OrderLibTelemetry.Attributes.JobName, claimed.JobName);
+            activity.SetTag(OrderLibTelemetry.Attributes.Client, claimed.ClientId.Value);
+            activity.SetTag(OrderLibTelemetry.Attributes.RunId, claimed.Run.Id.Value);
+            activity.SetTag(OrderLibTelemetry.Attributes.RunAttempt, claimed.Run.Attempt);
+            activity.SetTag(OrderLibTelemetry.Attributes.WorkerId, _worker.Settings.WorkerId.Value);
+            if (claimed.Run.PipelineRunId is { } pipelineRunId)
+            {
+                activity.SetTag(OrderLibTelemetry.Attributes.PipelineRunId, pipelineRunId.Value);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>Records the outcome on the span and the duration histogram.</summary>
+    private void Ended(Activity? activity, long startedAt, string outcome, ExecutedRun? run)
+    {
+        if (Instrumentation.RunDuration.Enabled)
+        {
+            Instrumentation.RunDuration.Record(
+                Stopwatch.GetElapsedTime(startedAt).TotalSeconds,
+                new KeyValuePair<string, object?>(OrderLibTelemetry.Attributes.RunOutcome, outcome),
+                new KeyValuePair<string, object?>(OrderLibTelemetry.Attributes.JobName, Claimed.JobName));
+        }
+
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag(OrderLibTelemetry.Attributes.RunOutcome, outcome);
+        if (run is { Status: RunStatus.Failed })
+        {
+            if (_failure is { } exception)
+            {
+                activity.AddException(exception);
+                activity.SetTag(OrderLibTelemetry.Attributes.ErrorType, exception.GetType().FullName);
+            }
+            else
+            {
+                activity.SetTag(OrderLibTelemetry.Attributes.ErrorType, "no_handler");
+            }
+
+            activity.SetStatus(ActivityStatusCode.Error, run.Error);
+        }
+        else if (outcome == "dropped")
+        {
+            activity.SetTag(OrderLibTelemetry.Attributes.ErrorType, _leaseLost ? "lease_lost" : "abandoned");
+            activity.SetStatus(ActivityStatusCode.Error, _leaseLost ? "lease lost" : "abandoned at shutdown");
         }
     }
 
@@ -111,6 +196,7 @@ internal sealed class RunExecutor : IDisposable
         }
         catch (Exception exception)
         {
+            _failure = exception;
             WorkerLog.HandlerFailed(_worker.Logger, exception, _worker.Settings.WorkerId, Claimed.Run.Id, Claimed.JobName, Claimed.Run.Attempt, Claimed.MaxAttempts);
             return Ended(RunStatus.Failed, TextRules.Clean($"{exception.GetType().Name}: {exception.Message}"));
         }
@@ -147,6 +233,10 @@ internal sealed class RunExecutor : IDisposable
             {
                 WorkerLog.LeaseLost(_worker.Logger, settings.WorkerId, runId, exception.Message);
                 _leaseLost = true;
+                if (Instrumentation.LeasesLost.Enabled)
+                {
+                    Instrumentation.LeasesLost.Add(1, new KeyValuePair<string, object?>(OrderLibTelemetry.Attributes.JobName, Claimed.JobName));
+                }
                 await _cancel.CancelAsync().ConfigureAwait(false);
                 return;
             }

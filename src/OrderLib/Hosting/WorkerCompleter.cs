@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using OrderLib.Ports;
 
@@ -56,9 +57,11 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
         {
             await GatherAsync(pending, settings, abandon).ConfigureAwait(false);
             var batch = pending.Take(settings.CompletionBatchSize).ToList();
+            using var activity = StartActivity(batch);
             try
             {
                 var results = await worker.Queue.ReportOutcomesAsync(batch.Select(ToOutcome).ToList(), CancellationToken.None).ConfigureAwait(false);
+                Measure(activity, batch, results);
                 pending.RemoveRange(0, batch.Count);
                 if (failingSince is { } since)
                 {
@@ -73,12 +76,15 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
             }
             catch (Exception exception) when (exception is ArgumentException or OrderLibValidationException)
             {
+                Instrumentation.RecordError(activity, exception);
                 // The batch itself is wrong: trying it again cannot help.
                 pending.RemoveRange(0, batch.Count);
                 WorkerLog.ReportsRefused(worker.Logger, exception, settings.WorkerId, batch.Count);
             }
             catch (Exception exception)
             {
+                Instrumentation.RecordError(activity, exception);
+                activity?.Dispose();
                 failingSince ??= worker.Time.GetUtcNow();
                 GiveUpExpired(pending);
                 if (pending.Count == 0)
@@ -100,6 +106,57 @@ internal sealed class WorkerCompleter(WorkerDependencies worker, Func<int> runni
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestRetryDelay.Ticks));
             }
         }
+    }
+
+    // One orderlib.complete span per batch, a root linked to the runs' execution spans.
+    private Activity? StartActivity(List<ExecutedRun> batch)
+    {
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return null;
+        }
+
+        Activity.Current = null;
+        var links = batch.Where(run => run.Span != default).Select(run => new ActivityLink(run.Span)).ToList();
+        var activity = Instrumentation.Source.StartActivity(OrderLibTelemetry.Spans.Complete, ActivityKind.Client, default(ActivityContext), links: links);
+        if (activity is not null)
+        {
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingSystem, "orderlib");
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingOperationType, "settle");
+            activity.SetTag(OrderLibTelemetry.Attributes.WorkerId, worker.Settings.WorkerId.Value);
+            activity.SetTag(OrderLibTelemetry.Attributes.OutcomesCount, batch.Count);
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingBatchMessageCount, batch.Count);
+        }
+
+        return activity;
+    }
+
+    // orderlib.runs.completed by outcome, orderlib.leases.lost, and the lost count on the span.
+    private static void Measure(Activity? activity, List<ExecutedRun> batch, IReadOnlyList<OutcomeResult> results)
+    {
+        var lost = 0;
+        var counting = Instrumentation.RunsCompleted.Enabled;
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (results[i].Completion is null)
+            {
+                lost++;
+            }
+            else if (counting)
+            {
+                Instrumentation.RunsCompleted.Add(
+                    1,
+                    new KeyValuePair<string, object?>(OrderLibTelemetry.Attributes.RunOutcome, Instrumentation.Outcome(batch[i].Status)),
+                    new KeyValuePair<string, object?>(OrderLibTelemetry.Attributes.JobName, batch[i].Claimed.JobName));
+            }
+        }
+
+        if (lost > 0 && Instrumentation.LeasesLost.Enabled)
+        {
+            Instrumentation.LeasesLost.Add(lost);
+        }
+
+        activity?.SetTag(OrderLibTelemetry.Attributes.OutcomesLost, lost);
     }
 
     private RunOutcome ToOutcome(ExecutedRun run) => new(

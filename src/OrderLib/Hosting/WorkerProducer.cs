@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using OrderLib.Ports;
 
@@ -11,7 +12,11 @@ namespace OrderLib;
 /// <see cref="Wake"/> (a slot freed, an outcome recorded, runs rescued, a write or a store notification saying runs may be
 /// ready) makes it claim again at once.
 /// </summary>
-internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capacity, Action<IReadOnlyList<ClaimedRun>> accept, ClaimAhead ahead)
+/// <remarks>
+/// Each claim is an <c>orderlib.claim</c> span (when something listens) whose context <c>accept</c> receives, so each run's
+/// execution span links to it; each pass of the loop is a beat for the health checks.
+/// </remarks>
+internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capacity, Action<IReadOnlyList<ClaimedRun>, ActivityContext> accept, ClaimAhead ahead)
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
     {
@@ -30,33 +35,44 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capaci
         var idleMax = worker.Queue.Ready.CrossProcess ? settings.NotifiedIdleMax : settings.IdleMax;
         while (!stopping.IsCancellationRequested)
         {
+            worker.Beat();
             var free = capacity();
             if (free <= 0)
             {
-                // Every slot is busy (and enough runs wait for one): a finishing run wakes us.
-                await WaitForWakeAsync(null, stopping).ConfigureAwait(false);
+                // Every slot is busy (and enough runs wait for one): a finishing run wakes us; the longest idle wait bounds
+                // the wait anyway, so the loop still beats for the health checks.
+                await WaitForWakeAsync(idleMax, stopping).ConfigureAwait(false);
                 idle = settings.IdleMin;
                 continue;
             }
 
             var wanted = Math.Min(free, settings.BatchSize);
             IReadOnlyList<ClaimedRun> claimed;
-            try
+            ActivityContext claimSpan;
+            using (var activity = StartClaimActivity(settings, wanted))
             {
-                // Not cancellable: a claim that committed must reach us, or its runs would sit leased until rescued.
-                var startedAt = ClaimAhead.Now();
-                claimed = await worker.Queue.ClaimAsync(settings.WorkerId, wanted, settings.Clients, CancellationToken.None).ConfigureAwait(false);
-                ahead.ClaimEnded(startedAt);
-            }
-            catch (Exception exception) when (exception is not OrderLibConfigurationException)
-            {
-                WorkerLog.ClaimFailed(worker.Logger, exception, settings.WorkerId, idle);
-                await WaitForWakeAsync(idle, stopping).ConfigureAwait(false);
-                idle = Double(idle, idleMax);
-                continue;
+                try
+                {
+                    // Not cancellable: a claim that committed must reach us, or its runs would sit leased until rescued.
+                    var startedAt = ClaimAhead.Now();
+                    claimed = await worker.Queue.ClaimAsync(settings.WorkerId, wanted, settings.Clients, CancellationToken.None).ConfigureAwait(false);
+                    ahead.ClaimEnded(startedAt);
+                    RecordClaim(activity, startedAt, claimed.Count);
+                }
+                catch (Exception exception) when (exception is not OrderLibConfigurationException)
+                {
+                    Instrumentation.RecordError(activity, exception);
+                    activity?.Dispose();
+                    WorkerLog.ClaimFailed(worker.Logger, exception, settings.WorkerId, idle);
+                    await WaitForWakeAsync(idle, stopping).ConfigureAwait(false);
+                    idle = Double(idle, idleMax);
+                    continue;
+                }
+
+                claimSpan = activity?.Context ?? default;
             }
 
-            accept(claimed);
+            accept(claimed, claimSpan);
             if (claimed.Count > 0)
             {
                 idle = settings.IdleMin;
@@ -74,6 +90,49 @@ internal sealed class WorkerProducer(WorkerDependencies worker, Func<int> capaci
             {
                 idle = Double(idle, idleMax);
             }
+        }
+    }
+
+    private static Activity? StartClaimActivity(WorkerSettings settings, int wanted)
+    {
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return null;
+        }
+
+        // A root of its own: the claim serves many traces; each run's span links back to it.
+        var previous = Activity.Current;
+        Activity.Current = null;
+        var activity = Instrumentation.Source.StartActivity(OrderLibTelemetry.Spans.Claim, ActivityKind.Consumer);
+        if (activity is null)
+        {
+            Activity.Current = previous;
+            return null;
+        }
+
+        activity.SetTag(OrderLibTelemetry.Attributes.MessagingSystem, "orderlib");
+        activity.SetTag(OrderLibTelemetry.Attributes.MessagingOperationType, "receive");
+        activity.SetTag(OrderLibTelemetry.Attributes.WorkerId, settings.WorkerId.Value);
+        activity.SetTag(OrderLibTelemetry.Attributes.ClaimLimit, wanted);
+        return activity;
+    }
+
+    private static void RecordClaim(Activity? activity, long startedAt, int count)
+    {
+        if (Instrumentation.ClaimDuration.Enabled)
+        {
+            Instrumentation.ClaimDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
+        }
+
+        if (count > 0 && Instrumentation.RunsClaimed.Enabled)
+        {
+            Instrumentation.RunsClaimed.Add(count);
+        }
+
+        if (activity is not null)
+        {
+            activity.SetTag(OrderLibTelemetry.Attributes.RunsClaimed, count);
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingBatchMessageCount, count);
         }
     }
 

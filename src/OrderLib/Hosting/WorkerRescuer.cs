@@ -1,3 +1,7 @@
+using System.Diagnostics;
+
+using OrderLib.Ports;
+
 namespace OrderLib;
 
 /// <summary>
@@ -34,13 +38,38 @@ internal sealed class WorkerRescuer(WorkerDependencies worker, Action rescued)
         }
     }
 
+    private Activity? StartActivity()
+    {
+        Activity.Current = null;
+        var activity = Instrumentation.Source.StartActivity(OrderLibTelemetry.Spans.Rescue, ActivityKind.Internal);
+        activity?.SetTag(OrderLibTelemetry.Attributes.WorkerId, worker.Settings.WorkerId.Value);
+        return activity;
+    }
+
     private async Task RescueAllAsync(CancellationToken stopping)
     {
         int count;
         do
         {
-            var completions = await worker.Queue.RescueExpiredAsync(BatchSize, CancellationToken.None).ConfigureAwait(false);
+            using var activity = Instrumentation.Source.HasListeners() ? StartActivity() : null;
+            IReadOnlyList<RunCompletion> completions;
+            try
+            {
+                completions = await worker.Queue.RescueExpiredAsync(BatchSize, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                Instrumentation.RecordError(activity, exception);
+                throw;
+            }
+
             count = completions.Count;
+            activity?.SetTag(OrderLibTelemetry.Attributes.RunsRescued, count);
+            if (count > 0 && Instrumentation.RunsRescued.Enabled)
+            {
+                Instrumentation.RunsRescued.Add(count);
+            }
+
             foreach (var completion in completions)
             {
                 var retry = completion.Retry is null ? "" : $"; retried as run {completion.Retry.Id}";

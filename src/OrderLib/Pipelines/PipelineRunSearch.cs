@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace OrderLib;
 
 /// <summary>A listing of one client's pipeline runs, newest first: which ones (<see cref="Filter"/>), one page of how many, from where.</summary>
@@ -27,26 +25,10 @@ public sealed record PipelineRunSearch
 
     /// <summary>The pipeline run the page starts before, or null without a cursor.</summary>
     /// <exception cref="OrderLibValidationException">The cursor comes from another listing.</exception>
-    internal PipelineRunId? Before
-    {
-        get
-        {
-            if (Cursor is not { } cursor)
-            {
-                return null;
-            }
-
-            var payload = cursor.Payload;
-            return payload.StartsWith(CursorKind, StringComparison.Ordinal)
-                && long.TryParse(payload.AsSpan(CursorKind.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    ? new PipelineRunId(id)
-                    : throw PageCursor.ForeignCursor();
-        }
-    }
+    internal PipelineRunId? Before => Cursor is { } cursor ? new PipelineRunId(cursor.IdOf(CursorKind)) : null;
 
     /// <summary>The cursor after <paramref name="last"/>.</summary>
-    internal static PageCursor CursorAfter(PipelineRunSummary last) =>
-        PageCursor.Of(CursorKind + last.Id.Value.ToString(CultureInfo.InvariantCulture));
+    internal static PageCursor CursorAfter(PipelineRunSummary last) => PageCursor.OfId(CursorKind, last.Id.Value);
 
     /// <summary>The kind of this listing's cursors (see <see cref="PageCursor"/>).</summary>
     internal const string CursorKind = "pr1:";

@@ -40,4 +40,18 @@ public sealed class PipelineService
         var stored = TextRules.CapReport(reason, nameof(reason), "A cancel reason");
         return _context.PipelineStore.CancelPipelineRunAsync(_context.Client, id, stored, _context.Now(), cancellationToken);
     }
+
+    /// <summary>
+    /// The pipeline run ready to draw (<see cref="JobGraph.ToMermaid"/>, <see cref="JobGraph.ToDot"/>): its jobs, each
+    /// coloured by the latest attempt of its run in this pipeline run (joined runs included), and the dependencies among
+    /// them as they are now. Two reads: the pipeline run, then the jobs' current edges and pauses.
+    /// </summary>
+    /// <exception cref="PipelineRunNotFoundException">The client has no such pipeline run.</exception>
+    public async Task<JobGraph> GetGraphAsync(PipelineRunId id, CancellationToken cancellationToken = default)
+    {
+        var detail = await GetAsync(id, cancellationToken);
+        var now = await _context.DependencyStore.ReadGraphAsync(
+            _context.Client, GraphSelection.Of(detail.Jobs.Select(job => job.Job.Id).ToArray()), cancellationToken);
+        return JobGraph.OfPipelineRun(detail, now);
+    }
 }

@@ -27,4 +27,11 @@ public sealed class OrderLibOptions
 
     /// <summary>When true, a hosted service applies pending migrations when the host starts; false unless set.</summary>
     public bool ApplyMigrationsAtStartup { get; set; }
+
+    /// <summary>
+    /// The least time between two reads of the queue depth behind the <c>orderlib.queue.*</c> gauges
+    /// (<see cref="OrderLibQueueMetrics"/>): a scrape reports the last values and refreshes them in the background once
+    /// they are this old. 15 seconds unless set; positive.
+    /// </summary>
+    public TimeSpan QueueMetricsRefreshInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -62,7 +62,10 @@ public readonly record struct PageCursor
     public override string ToString() => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Payload));
 
     /// <summary>A cursor after the row whose key (a job or run id) is <paramref name="key"/>.</summary>
-    internal static PageCursor After(long key) => new(IdKind + key.ToString(CultureInfo.InvariantCulture));
+    internal static PageCursor After(long key) => OfId(IdKind, key);
+
+    /// <summary>A cursor of a listing in id order with a kind of its own: <paramref name="kind"/>, then <paramref name="id"/>.</summary>
+    internal static PageCursor OfId(string kind, long id) => new(kind + id.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A cursor of a listing's own making: <paramref name="payload"/> starts with its kind.</summary>
     internal static PageCursor Of(string payload) => new(payload);
@@ -72,13 +75,19 @@ public readonly record struct PageCursor
 
     /// <summary>The key of the last row of the previous page, for the listings in id order.</summary>
     /// <exception cref="OrderLibValidationException">The cursor comes from another kind of listing.</exception>
-    internal long Key => IdKey ?? throw ForeignCursor();
+    internal long Key => IdOf(IdKind);
 
     // The id of an id listing's cursor; null for another kind, or a payload that is not one.
-    private long? IdKey =>
-        Payload.StartsWith(IdKind, StringComparison.Ordinal)
-        && long.TryParse(Payload.AsSpan(IdKind.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var key)
-            ? key
+    private long? IdKey => IdIn(IdKind);
+
+    /// <summary>The id a cursor of <see cref="OfId"/> with <paramref name="kind"/> carries.</summary>
+    /// <exception cref="OrderLibValidationException">The cursor comes from another kind of listing.</exception>
+    internal long IdOf(string kind) => IdIn(kind) ?? throw ForeignCursor();
+
+    private long? IdIn(string kind) =>
+        Payload.StartsWith(kind, StringComparison.Ordinal)
+        && long.TryParse(Payload.AsSpan(kind.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
             : null;
 
     /// <summary>The error for a cursor that another kind of listing returned.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OrderLib.Ports;
 
 namespace OrderLib;
@@ -26,8 +27,55 @@ public sealed class RunService
     /// <param name="input">The run's input (checked JSON of at most <see cref="RunPayload.MaxBytes"/> bytes, see <see cref="RunPayload.Parse"/>), or null.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    public Task<EnqueueResult> EnqueueAsync(JobId jobId, RunPayload? input, CancellationToken cancellationToken = default) =>
-        _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, input, _context.Now(), cancellationToken), enqueue => !enqueue.Created);
+    /// <remarks>
+    /// The W3C trace context of <see cref="Activity.Current"/> (an <c>orderlib.enqueue</c> span when something listens to
+    /// <see cref="OrderLibTelemetry.ActivitySourceName"/>) is stored with a created run: its execution joins that trace.
+    /// </remarks>
+    public Task<EnqueueResult> EnqueueAsync(JobId jobId, RunPayload? input, CancellationToken cancellationToken = default)
+    {
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, input, RunTraceContext.Current(), _context.Now(), cancellationToken), enqueue => !enqueue.Created);
+        }
+
+        return EnqueueTracedAsync(jobId, input, cancellationToken);
+    }
+
+    private async Task<EnqueueResult> EnqueueTracedAsync(JobId jobId, RunPayload? input, CancellationToken cancellationToken)
+    {
+        using var activity = StartActivity(OrderLibTelemetry.Spans.Enqueue);
+        activity?.SetTag(OrderLibTelemetry.Attributes.JobId, jobId.Value);
+        try
+        {
+            var enqueue = await _context.Ready.RaiseAfter(_context.RunStore.EnqueueRunAsync(_context.Client, jobId, input, RunTraceContext.Current(), _context.Now(), cancellationToken), e => !e.Created).ConfigureAwait(false);
+            if (activity is not null)
+            {
+                activity.SetTag(OrderLibTelemetry.Attributes.RunId, enqueue.Run.Id.Value);
+                activity.SetTag(OrderLibTelemetry.Attributes.RunsCreated, enqueue.Created ? 1 : 0);
+                activity.SetTag(OrderLibTelemetry.Attributes.RunsJoined, enqueue.Created ? 0 : 1);
+            }
+
+            return enqueue;
+        }
+        catch (Exception exception)
+        {
+            Instrumentation.RecordError(activity, exception);
+            throw;
+        }
+    }
+
+    private Activity? StartActivity(string name)
+    {
+        var activity = Instrumentation.Source.StartActivity(name, ActivityKind.Producer);
+        if (activity is not null)
+        {
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingSystem, "orderlib");
+            activity.SetTag(OrderLibTelemetry.Attributes.MessagingOperationType, "send");
+            activity.SetTag(OrderLibTelemetry.Attributes.Client, _context.Client.Value);
+        }
+
+        return activity;
+    }
 
     /// <summary>Starts the pending run for <paramref name="workerId"/>, who then holds it for the configured lease duration.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
@@ -72,9 +120,41 @@ public sealed class RunService
     {
         PipelineRoots.Check(jobIds);
         var trigger = PipelineTrigger.Manual((options ?? new TriggerOptions()).Validate());
-        return _context.Ready.RaiseAfter(
-            _context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, trigger, _context.Now(), cancellationToken),
-            triggered => !triggered.Runs.Any(e => e.Created));
+        if (!Instrumentation.Source.HasListeners())
+        {
+            return _context.Ready.RaiseAfter(
+                _context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, trigger with { TraceContext = RunTraceContext.Current() }, _context.Now(), cancellationToken),
+                triggered => !triggered.Runs.Any(e => e.Created));
+        }
+
+        return TriggerTracedAsync(jobIds, trigger, cancellationToken);
+    }
+
+    // The trigger inside an orderlib.trigger span, whose context the created runs carry.
+    private async Task<TriggeredPipeline> TriggerTracedAsync(IReadOnlyCollection<JobId> jobIds, PipelineTrigger trigger, CancellationToken cancellationToken)
+    {
+        using var activity = StartActivity(OrderLibTelemetry.Spans.Trigger);
+        activity?.SetTag(OrderLibTelemetry.Attributes.TriggerRoots, jobIds.Count);
+        try
+        {
+            var triggered = await _context.Ready.RaiseAfter(
+                _context.RunStore.TriggerPipelinesAsync(_context.Client, jobIds, trigger with { TraceContext = RunTraceContext.Current() }, _context.Now(), cancellationToken),
+                t => !t.Runs.Any(e => e.Created)).ConfigureAwait(false);
+            if (activity is not null)
+            {
+                var created = triggered.Runs.Count(e => e.Created);
+                activity.SetTag(OrderLibTelemetry.Attributes.PipelineRunId, triggered.Id.Value);
+                activity.SetTag(OrderLibTelemetry.Attributes.RunsCreated, created);
+                activity.SetTag(OrderLibTelemetry.Attributes.RunsJoined, triggered.Runs.Count - created);
+            }
+
+            return triggered;
+        }
+        catch (Exception exception)
+        {
+            Instrumentation.RecordError(activity, exception);
+            throw;
+        }
     }
 
     /// <summary>

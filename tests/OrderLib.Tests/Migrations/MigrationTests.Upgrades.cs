@@ -163,6 +163,49 @@ public abstract partial class MigrationTests
         Assert.That(await ScalarAsync<long>("SELECT count(*) FROM pipeline_runs"), Is.Zero);
     }
 
+    [Test]
+    public async Task Upgrading_a_2026120701_database_with_data_to_2026120702_keeps_every_row_and_reads_it_without_trace_contexts()
+    {
+        Migrator.MigrateUp();
+        Migrator.MigrateDownTo(JobScheduleNextDueTimes.Version);
+        var ids = await InsertVersion2602DataAsync();
+        Migrator.MigrateUp();
+        Migrator.MigrateDownTo(PipelineRunsPayloadsAndPausing.Version);
+        var before = await SnapshotAsync();
+        Assert.That(before.Runs, Has.Count.EqualTo(8));
+
+        Migrator.MigrateUp();
+
+        Assert.That(Migrator.ListMigrations().Single(m => m.Version == RunTraceContexts.Version).IsApplied, Is.True);
+        await AssertSnapshotAsync(before, "after the upgrade");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE trace_parent IS NULL AND trace_state IS NULL"), Is.EqualTo(8), "old runs have no trace context");
+
+        // The store reads the upgraded rows, and writes and reads a context in the new columns.
+        var store = CreateStore();
+        try
+        {
+            var client = new ClientId("c1");
+            var runs = await ((IRunStore)store).ListRunsAsync(client, new JobId(ids[0]), null, 100, default);
+            Assert.That(runs, Has.Count.EqualTo(3));
+        }
+        finally
+        {
+            await DisposeAsync(store);
+        }
+
+        await ExecAsync("UPDATE job_runs SET trace_parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', trace_state = 'a=b'");
+
+        Migrator.MigrateDownTo(PipelineRunsPayloadsAndPausing.Version);
+
+        await AssertSnapshotAsync(before, "after rolling the upgrade back");
+        Assert.That(Migrator.ListMigrations().Single(m => m.Version == RunTraceContexts.Version).IsApplied, Is.False);
+
+        Migrator.MigrateUp();
+
+        await AssertSnapshotAsync(before, "after upgrading again");
+        Assert.That(await ScalarAsync<long>("SELECT count(*) FROM job_runs WHERE trace_parent IS NULL"), Is.EqualTo(8), "the rollback dropped the contexts");
+    }
+
     /// <summary>
     /// What migration 2026112603 documents for a job whose schedule text predates it: it is not due (next_due_at NULL) until
     /// its definition is saved again; saving the same valid text schedules it from then, an invalid text is refused.

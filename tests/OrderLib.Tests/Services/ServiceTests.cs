@@ -272,6 +272,41 @@ public class ServiceTests
     }
 
     [Test]
+    public async Task A_pipeline_runs_picture_colours_each_job_by_its_run_in_that_pipeline_run_not_by_a_later_one()
+    {
+        var extract = await _orderLib.Jobs.CreateAsync(new JobDefinition("extract") { MaxAttempts = 2 });
+        var report = await _orderLib.Jobs.CreateAsync(new JobDefinition("report"));
+        var unrelated = await _orderLib.Jobs.CreateAsync(new JobDefinition("unrelated"));
+        await _orderLib.Dependencies.AddAsync(report.Id, extract.Id);
+        var first = await _orderLib.Runs.TriggerAsync(extract.Id);
+        var workers = _provider.GetRequiredService<WorkerRunService>();
+        var worker = new WorkerId("w1");
+        await workers.ClaimAsync(worker, 10);
+        await workers.ReportFailedAsync(first.Runs[0].Run.Id, worker, "flaky");   // a retry follows, in the same pipeline run
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var retry = (await workers.ClaimAsync(worker, 10)).Single();
+        await workers.ReportSucceededAsync(retry.Run.Id, worker);
+        await _orderLib.Jobs.PauseAsync(report.Id);
+        await _orderLib.Runs.CancelAsync(first.Runs[1].Run.Id, "not today");
+        await _orderLib.Jobs.ResumeAsync(report.Id);
+        await _orderLib.Runs.TriggerAsync(report.Id);                              // a later pipeline run: report Pending again
+
+        var picture = await _orderLib.Pipelines.GetGraphAsync(first.Id);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(picture.Nodes.Select(n => (n.Name, n.Status, n.RunId)), Is.EqualTo(new (string, RunStatus?, RunId?)[]
+            {
+                ("extract", RunStatus.Succeeded, retry.Run.Id), ("report", RunStatus.Cancelled, first.Runs[1].Run.Id),
+            }), "the retry's success and this pipeline run's cancelled report; not the unrelated job, not report's later run");
+            Assert.That(picture.Edges, Is.EqualTo(new[] { new JobGraphEdge(report.Id, extract.Id) }));
+            Assert.That(picture.ToMermaid(), Does.Contain("class j" + extract.Id + " succeeded").And.Contains("class j" + report.Id + " cancelled").And.Not.Contains("unrelated"));
+            Assert.That(picture.Nodes.Select(n => n.JobId), Does.Not.Contain(unrelated.Id));
+            Assert.ThrowsAsync<PipelineRunNotFoundException>(() => _orderLib.Pipelines.GetGraphAsync(new PipelineRunId(987_654_321)));
+        }
+    }
+
+    [Test]
     public async Task Worker_service_claims_heartbeats_and_completes_with_the_lease_from_options()
     {
         var job = await _orderLib.Jobs.CreateAsync(new JobDefinition("a"));

@@ -52,23 +52,19 @@ var graph = await orderLib.Jobs.DefineGraphAsync(new GraphDefinition(
     [new GraphDependency("convert", "download"), new GraphDependency("publish", "convert")]));
 var download = graph.Jobs.Single(defined => defined.Job.Name == "download").Job;
 
-// One transaction enqueues download and everything downstream of it; the worker runs each once its upstream succeeded.
-var runs = (await orderLib.Runs.TriggerAsync(download.Id)).Select(result => result.Run.Id).ToList();
+// One transaction enqueues download and everything downstream of it as one pipeline run; the worker runs each job once
+// its upstream succeeded.
+var triggered = await orderLib.Runs.TriggerAsync(download.Id, new TriggerOptions { Label = "consumer" });
 
 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-var ended = new List<JobRun>();
+PipelineRunDetail pipelineRun;
 try
 {
-    foreach (var runId in runs)
+    pipelineRun = await orderLib.Pipelines.GetAsync(triggered.Id, timeout.Token);
+    while (pipelineRun.Summary.State == PipelineRunState.Running)
     {
-        var run = await orderLib.Runs.GetAsync(runId, timeout.Token);
-        while (run.Status.IsActive())
-        {
-            await Task.Delay(50, timeout.Token);
-            run = await orderLib.Runs.GetAsync(runId, timeout.Token);
-        }
-
-        ended.Add(run);
+        await Task.Delay(50, timeout.Token);
+        pipelineRun = await orderLib.Pipelines.GetAsync(triggered.Id, timeout.Token);
     }
 }
 catch (OperationCanceledException) when (timeout.IsCancellationRequested)
@@ -79,12 +75,11 @@ catch (OperationCanceledException) when (timeout.IsCancellationRequested)
 }
 
 await host.StopAsync();
-var jobNames = graph.Jobs.ToDictionary(defined => defined.Job.Id, defined => defined.Job.Name);
-foreach (var run in ended)
+foreach (var job in pipelineRun.Jobs)
 {
-    Console.WriteLine($"run       {jobNames[run.JobId]}: {run.Status}");
+    Console.WriteLine($"run       {job.Job.Name}: {job.Runs[^1].Status}");
 }
 
-var succeeded = ended.Count == pipeline.Length && ended.All(run => run.Status == RunStatus.Succeeded);
+var succeeded = pipelineRun.Jobs.Count == pipeline.Length && pipelineRun.Summary.State == PipelineRunState.Succeeded;
 Console.WriteLine(succeeded ? "Pipeline succeeded" : "Pipeline failed");
 return succeeded ? 0 : 1;
