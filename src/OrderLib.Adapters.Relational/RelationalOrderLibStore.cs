@@ -89,7 +89,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
 
     // The statements, written once for all databases and organised by area: each area's class sits in its file
     // (RelationalOrderLibStore.Jobs.cs, .Dependencies.cs, .Graphs.cs, .Runs.cs, .Queue.cs, .Rescue.cs, .Trigger.cs,
-    // .Schedules.cs, .Batches.cs, .Search.cs, .Statistics.cs, .Retention.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
+    // .Schedules.cs, .Batches.cs, .Search.cs, .Statistics.cs, .Retention.cs, .Import.cs) beside the code that runs its statements and reads their result sets; what several areas use is in
     // RelationalOrderLibStore.Shared.cs. The only dialect-specific pieces are the row-lock clauses
     // (SqlDialect.ForUpdateOf, ForShareOf, SkipLocked), which are empty on SQLite, where the immediate write transaction
     // serialises writers already, and how lists (InList) and batches of rows (JsonRows) are passed. Statuses are
@@ -109,6 +109,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
     private readonly StatisticsSql _statisticsSql;
     private readonly RetentionSql _retentionSql;
     private readonly PipelineRunSql _pipelineRunSql;
+    private readonly ImportSql _importSql;
 
     private readonly ExpectedSchema _schema;
 
@@ -134,6 +135,7 @@ public abstract partial class RelationalOrderLibStore : IJobStore, IDependencySt
         _statisticsSql = new StatisticsSql(dialect);
         _retentionSql = new RetentionSql(dialect);
         _pipelineRunSql = new PipelineRunSql(dialect, _sharedSql);
+        _importSql = new ImportSql(dialect);
         Capabilities = capabilities;
     }
 

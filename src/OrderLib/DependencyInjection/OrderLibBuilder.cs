@@ -33,7 +33,7 @@ public sealed class OrderLibBuilder
     /// <summary>
     /// Registers the store every service uses; adapters call this from their <c>UseXxx</c> extension.
     /// One instance serves as <see cref="IJobStore"/>, <see cref="IDependencyStore"/>, <see cref="IRunStore"/>, <see cref="IRunQueueStore"/>,
-    /// <see cref="IScheduleStore"/>, <see cref="IHistoryStore"/> and <see cref="IPipelineRunStore"/>.
+    /// <see cref="IScheduleStore"/>, <see cref="IHistoryStore"/>, <see cref="IPipelineRunStore"/> and <see cref="IImportStore"/>.
     /// </summary>
     /// <param name="providerName">The adapter's name, for messages.</param>
     /// <param name="storeFactory">Builds the store once per service provider.</param>
@@ -49,7 +49,7 @@ public sealed class OrderLibBuilder
         Func<IServiceProvider, TStore> storeFactory,
         Func<IServiceProvider, IOrderLibMigrator>? migratorFactory,
         Func<IServiceProvider, string>? describeLocation = null)
-        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
+        where TStore : class, IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore, IImportStore
     {
         ArgumentNullException.ThrowIfNull(providerName);
         ArgumentNullException.ThrowIfNull(storeFactory);
@@ -67,6 +67,7 @@ public sealed class OrderLibBuilder
         Services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IHistoryStore>(sp => sp.GetRequiredService<TStore>());
         Services.TryAddSingleton<IPipelineRunStore>(sp => sp.GetRequiredService<TStore>());
+        Services.TryAddSingleton<IImportStore>(sp => sp.GetRequiredService<TStore>());
         if (migratorFactory is not null)
         {
             Services.TryAddSingleton(migratorFactory);

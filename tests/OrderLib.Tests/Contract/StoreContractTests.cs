@@ -48,6 +48,8 @@ public abstract partial class StoreContractTests
 
     private IPipelineRunStore Pipelines => _stores!.Pipelines;
 
+    private IImportStore Imports => _stores!.Import;
+
     /// <summary>Builds the store under test for one test.</summary>
     protected abstract Task<StoreSet> CreateStoreAsync();
 
@@ -66,10 +68,10 @@ public abstract partial class StoreContractTests
         }
     }
 
-    /// <summary>Wraps a store that implements the seven ports.</summary>
+    /// <summary>Wraps a store that implements the eight ports.</summary>
     protected static StoreSet StoreOf<T>(T store)
-        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore
-        => new(store, store, store, store, store, store, store);
+        where T : IJobStore, IDependencyStore, IRunStore, IRunQueueStore, IScheduleStore, IHistoryStore, IPipelineRunStore, IImportStore
+        => new(store, store, store, store, store, store, store, store);
 
     [SetUp]
     public async Task CreateStoreForTest()
@@ -252,5 +254,6 @@ public abstract partial class StoreContractTests
     /// <param name="Schedules">The scheduler's port, or null when the store does not implement it (the schedule tests then fail).</param>
     /// <param name="History">The history's searches, statistics and retention.</param>
     /// <param name="Pipelines">The pipeline runs' reads and cancellation.</param>
-    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules, IHistoryStore History, IPipelineRunStore Pipelines);
+    /// <param name="Import">The import of another system's jobs, dependencies and runs.</param>
+    protected sealed record StoreSet(IJobStore Jobs, IDependencyStore Dependencies, IRunStore Runs, IRunQueueStore Queue, IScheduleStore Schedules, IHistoryStore History, IPipelineRunStore Pipelines, IImportStore Import);
 }

@@ -58,6 +58,7 @@ internal static class EveryStoreCall
         ("ListPipelineRuns", () => store.ListPipelineRunsAsync(Client, new PipelineRunFilter(), null, 10, CancellationToken.None)),
         ("GetPipelineRun", () => store.GetPipelineRunAsync(Client, new PipelineRunId(1), CancellationToken.None)),
         ("CancelPipelineRun", () => store.CancelPipelineRunAsync(Client, new PipelineRunId(1), null, Now, CancellationToken.None)),
+        ("Import", () => store.ImportAsync(Client, new ImportBatch([new ImportedJob(new JobDefinition("job"))], [], []), Now, CancellationToken.None)),
     ];
 
     /// <summary>Asserts that every call throws <typeparamref name="T"/> (in one multiple-assert scope) and returns the errors.</summary>
