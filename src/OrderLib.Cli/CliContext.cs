@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OrderLib.Import;
 using OrderLib.Ports;
 
 namespace OrderLib.Cli;
@@ -30,6 +31,12 @@ internal sealed class CliContext(ParseResult parse, GlobalOptions globals, TextW
 
     /// <summary>The library for the configured client.</summary>
     public IOrderLib OrderLib => Services.GetRequiredService<IOrderLib>();
+
+    /// <summary>The importer of Python Order-lib databases, writing into the connected database.</summary>
+    public OrderLibImporter Importer => Services.GetRequiredService<OrderLibImporter>();
+
+    /// <summary>The <c>--client</c> given on the command line, or null when none was.</summary>
+    public string? ClientGiven => parse.GetValue(globals.Client);
 
     /// <summary>The store's migrator.</summary>
     public IOrderLibMigrator Migrator => Services.GetService<IOrderLibMigrator>()
@@ -117,7 +124,7 @@ internal sealed class CliContext(ParseResult parse, GlobalOptions globals, TextW
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
-        services.AddOrderLib(configuration, providers => providers.AddSqlite().AddPostgres());
+        services.AddOrderLib(configuration, providers => providers.AddSqlite().AddPostgres()).AddImport();
         return services.BuildServiceProvider();
     }
 }

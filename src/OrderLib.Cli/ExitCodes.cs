@@ -29,9 +29,9 @@ internal static class ExitCodes
     /// <summary>The exit code for an exception a command let through.</summary>
     public static int For(Exception exception) => exception switch
     {
-        OrderLibValidationException or UsageException or ArgumentException => Usage,
+        OrderLibValidationException or UsageException or ArgumentException or Import.ImportSourceUrlException => Usage,
         JobNotFoundException or RunNotFoundException or DependencyNotFoundException or PipelineRunNotFoundException or NotFoundException => NotFound,
-        OrderLibDatabaseUnavailableException or OrderLibConfigurationException or OrderLibSchemaVersionException => Connection,
+        OrderLibDatabaseUnavailableException or OrderLibConfigurationException or OrderLibSchemaVersionException or Import.ImportSourceUnavailableException => Connection,
         OrderLibMigrationException => MigrationFailed,
         OrderLibException => Refused,
         _ => Error,

@@ -199,4 +199,59 @@ public abstract class CliTests
         var list = await Run("jobs", "list", "--json");
         Assert.That(list.Json().GetProperty("items").EnumerateArray().Select(j => j.GetProperty("name").GetString()), Is.EqualTo(new[] { "extract", "load" }));
     }
+
+    [Test, Order(3)]
+    public async Task Import_reads_a_python_order_lib_database_reports_what_it_did_and_a_second_import_changes_nothing()
+    {
+        var target = await CreateEmptyDatabaseAsync();
+        Assert.That((await RunOn(target, "migrate", "up")).ExitCode, Is.EqualTo(0));
+        var source = Path.Combine(Path.GetTempPath(), $"orderlib-cli-import-{Guid.NewGuid():N}.db");
+        try
+        {
+            // The documented shape of the predecessor's tables, written with plain SQL.
+            await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={source}"))
+            {
+                await connection.OpenAsync();
+                await using var command = connection.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE jobs (id INTEGER PRIMARY KEY, name TEXT NOT NULL, description TEXT);
+                    CREATE TABLE job_dependencies (id INTEGER PRIMARY KEY, job_id INTEGER, depends_on_id INTEGER);
+                    CREATE TABLE job_runs (id INTEGER PRIMARY KEY, job_id INTEGER, status TEXT, started_at TEXT, finished_at TEXT);
+                    INSERT INTO jobs VALUES (1, 'extract', 'pulls'), (2, 'load', NULL);
+                    INSERT INTO job_dependencies VALUES (1, 2, 1), (2, 1, 2);
+                    INSERT INTO job_runs VALUES (1, 1, 'COMPLETED', '2025-01-01 03:00:00', '2025-01-01 03:01:00'), (2, 2, 'EXPLODED', NULL, NULL);
+                    """;
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var url = "sqlite:///" + source;
+            var dryRun = await RunOn(target, "import", "--from", url, "--dry-run", "--json");
+            Assert.That(dryRun.ExitCode, Is.EqualTo(0), dryRun.ToString());
+            Assert.That(dryRun.Json().GetProperty("jobsImported").GetInt32(), Is.EqualTo(2));
+            Assert.That((await RunOn(target, "jobs", "list", "--json")).Json().GetProperty("items").GetArrayLength(), Is.Zero, "a dry run writes nothing");
+
+            var imported = await RunOn(target, "import", "--from", url);
+            Assert.That(imported.ExitCode, Is.EqualTo(0), imported.ToString());
+            Assert.That(imported.Output, Does.Contain("extract").And.Contain("Cycle").And.Contain("UnknownStatus"));
+            var jobs = await RunOn(target, "jobs", "list", "--json");
+            Assert.That(jobs.Json().GetProperty("items").EnumerateArray().Select(j => j.GetProperty("name").GetString()), Is.EqualTo(new[] { "extract", "load" }));
+
+            var second = await RunOn(target, "import", "--from", url, "--json");
+            Assert.That(second.ExitCode, Is.EqualTo(0), second.ToString());
+            Assert.That(
+                (second.Json().GetProperty("jobsImported").GetInt32(), second.Json().GetProperty("runsImported").GetInt32()),
+                Is.EqualTo((0, 0)),
+                "a second import of the same source changes nothing");
+
+            var missing = await RunOn(target, "import", "--from", "sqlite:///" + source + ".missing");
+            Assert.That(missing.ExitCode, Is.EqualTo(5), missing.ToString());
+            var notAUrl = await RunOn(target, "import", "--from", "ftp://nowhere");
+            Assert.That(notAUrl.ExitCode, Is.EqualTo(2), notAUrl.ToString());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            File.Delete(source);
+        }
+    }
 }
