@@ -541,7 +541,7 @@ internal sealed class Probes(BenchSettings settings, Report report, Action<strin
             {
                 await Task.Delay(random.Next(200, 1000));
                 var before = Stopwatch.GetTimestamp();
-                await other.EnqueueRunAsync(client, jobIds[i], null, TimeProvider.System.GetUtcNow(), CancellationToken.None);
+                await other.EnqueueRunAsync(client, jobIds[i], null, null, TimeProvider.System.GetUtcNow(), CancellationToken.None);
                 enqueueMs.Add(Stopwatch.GetElapsedTime(before).TotalMilliseconds);
                 var handlerStart = await startedAt[names[i]].Task.WaitAsync(TimeSpan.FromSeconds(30));
                 latencies.Add((handlerStart - before) * 1000.0 / Stopwatch.Frequency);

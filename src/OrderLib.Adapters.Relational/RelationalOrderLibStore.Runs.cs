@@ -17,11 +17,6 @@ public abstract partial class RelationalOrderLibStore
     /// paused; the upstream rows are share-locked on PostgreSQL, the job's row (which a pause locks too) locked for update.
     /// </remarks>
     /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
-        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
-
-    /// <inheritdoc />
-    /// <exception cref="OrderLibConcurrencyException">Its inputs kept changing under concurrent writers on every try; nothing was written.</exception>
     public async Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var param = new { client = client.Value, jobId = jobId.Value };

@@ -23,15 +23,18 @@ public interface IRunStore
 {
     /// <summary>
     /// Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job with <paramref name="input"/>, or
-    /// returns its existing active run unchanged (its own input kept; <paramref name="input"/> is not written).
+    /// returns its existing active run unchanged (its own input kept; <paramref name="input"/> is not written). The same
+    /// as the overload with a trace context, without one: every store gets it from that overload.
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
-    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
+        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
 
     /// <summary>
-    /// As <see cref="EnqueueRunAsync(ClientId, JobId, RunPayload?, DateTimeOffset, CancellationToken)"/>, storing
-    /// <paramref name="traceContext"/> (the caller's W3C trace context, or null) with a created run; its retries keep it and
-    /// its claim returns it (<see cref="ClaimedRun.TraceContext"/>). A kept active run keeps its own.
+    /// Creates a pending run (attempt 1, available at <paramref name="now"/>) for the job with <paramref name="input"/> and
+    /// <paramref name="traceContext"/> (the caller's W3C trace context, or null; its retries keep it and its claim returns
+    /// it, <see cref="ClaimedRun.TraceContext"/>), or returns its existing active run unchanged (its own input and trace
+    /// context kept).
     /// </summary>
     /// <exception cref="JobNotFoundException">The client has no such job.</exception>
     Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken);

@@ -273,10 +273,6 @@ public sealed partial class InMemoryOrderLibStore : IJobStore, IDependencyStore,
     // ---------------------------------------------------------------- runs
 
     /// <inheritdoc />
-    public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, DateTimeOffset now, CancellationToken cancellationToken) =>
-        EnqueueRunAsync(client, jobId, input, null, now, cancellationToken);
-
-    /// <inheritdoc />
     public Task<EnqueueResult> EnqueueRunAsync(ClientId client, JobId jobId, RunPayload? input, RunTraceContext? traceContext, DateTimeOffset now, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -120,7 +120,7 @@ public sealed class SqliteUnavailableTests
         await using (var holder = await SqliteWriteLockHolder.AcquireAsync(new SqliteConnectionStringBuilder(file.ConnectionString).DataSource))
         {
             var write = Assert.ThrowsAsync<OrderLibDatabaseUnavailableException>(() => store.CreateJobAsync(Client, new JobDefinition("during"), DateTimeOffset.UnixEpoch, default), holder.Description);
-            var enqueue = Assert.ThrowsAsync<OrderLibDatabaseUnavailableException>(() => store.EnqueueRunAsync(Client, job.Id, null, DateTimeOffset.UnixEpoch, default), holder.Description);
+            var enqueue = Assert.ThrowsAsync<OrderLibDatabaseUnavailableException>(() => store.EnqueueRunAsync(Client, job.Id, null, null, DateTimeOffset.UnixEpoch, default), holder.Description);
             Assert.That(
                 new[] { write?.InnerException, enqueue?.InnerException },
                 Has.All.Matches<Exception?>(e => e is SqliteException { SqliteErrorCode: 5 or 6 }),

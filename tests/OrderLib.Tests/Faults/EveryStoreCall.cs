@@ -29,7 +29,7 @@ internal static class EveryStoreCall
         ("ListUpstream", () => store.ListUpstreamAsync(Client, SomeJob, CancellationToken.None)),
         ("ListDownstream", () => store.ListDownstreamAsync(Client, SomeJob, CancellationToken.None)),
         ("ReadGraph", () => store.ReadGraphAsync(Client, GraphSelection.All, CancellationToken.None)),
-        ("EnqueueRun", () => store.EnqueueRunAsync(Client, SomeJob, RunPayload.Parse("{}"), Now, CancellationToken.None)),
+        ("EnqueueRun", () => store.EnqueueRunAsync(Client, SomeJob, RunPayload.Parse("{}"), null, Now, CancellationToken.None)),
         ("StartRun", () => store.StartRunAsync(Client, SomeRun, Worker, Now, Now.AddMinutes(1), CancellationToken.None)),
         ("FinishRun", () => store.FinishRunAsync(Client, SomeRun, RunStatus.Succeeded, null, RunPayload.Parse("{}"), Now, RetryPolicy.Default, CancellationToken.None)),
         ("CancelRun", () => store.CancelRunAsync(Client, SomeRun, null, Now, CancellationToken.None)),

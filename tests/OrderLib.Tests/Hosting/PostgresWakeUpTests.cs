@@ -51,7 +51,7 @@ public sealed class PostgresWakeUpTests
         await host.IdleAndListeningAsync(_database.ConnectionString);
 
         var clock = Stopwatch.StartNew();
-        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, Now, CancellationToken.None);
+        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, null, Now, CancellationToken.None);
         await host.StartedAsync(job.Name, Woken);
 
         Assert.That(clock.Elapsed, Is.LessThan(Woken), $"woken by the other store's NOTIFY, not by the {LongPoll} poll");
@@ -66,7 +66,7 @@ public sealed class PostgresWakeUpTests
         await Eventually(() => Task.FromResult(host.Claims.Count >= 1), "the worker's first claim");
         await Task.Delay(TimeSpan.FromSeconds(1)); // that claim is done: the worker now waits for its 30 s poll
 
-        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, Now, CancellationToken.None);
+        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, null, Now, CancellationToken.None);
         var started = await host.StartedWithinAsync(job.Name, TimeSpan.FromSeconds(3));
 
         Assert.Multiple(async () =>
@@ -95,7 +95,7 @@ public sealed class PostgresWakeUpTests
         await Task.Delay(TimeSpan.FromMilliseconds(500));
 
         var clock = Stopwatch.StartNew();
-        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, Now, CancellationToken.None);
+        await other.EnqueueRunAsync(ClientId.Default, job.Id, null, null, Now, CancellationToken.None);
         await host.StartedAsync(job.Name, Woken);
 
         Assert.Multiple(() =>
@@ -122,7 +122,7 @@ public sealed class PostgresWakeUpTests
             """);
         try
         {
-            Assert.ThrowsAsync<PostgresException>(() => other.EnqueueRunAsync(client, job.Id, null, Now, CancellationToken.None));
+            Assert.ThrowsAsync<PostgresException>(() => other.EnqueueRunAsync(client, job.Id, null, null, Now, CancellationToken.None));
             Assert.That(await recorder.NextWithinAsync(TimeSpan.FromSeconds(2)), Is.Null, "the NOTIFY went with the rolled-back transaction");
         }
         finally
@@ -130,7 +130,7 @@ public sealed class PostgresWakeUpTests
             await admin.ExecuteAsync("DROP TRIGGER refuse_at_commit ON public.job_runs; DROP FUNCTION public.refuse_at_commit();");
         }
 
-        await other.EnqueueRunAsync(client, job.Id, null, Now, CancellationToken.None);
+        await other.EnqueueRunAsync(client, job.Id, null, null, Now, CancellationToken.None);
         var woken = await recorder.NextWithinAsync(Woken);
         Assert.That(woken?.Client, Is.EqualTo(client), "the committed enqueue notifies, naming its client");
     }
@@ -147,13 +147,13 @@ public sealed class PostgresWakeUpTests
 
         async Task<RunId> StartedAsync(Job job)
         {
-            var run = (await store.EnqueueRunAsync(client, job.Id, null, Now, CancellationToken.None)).Run;
+            var run = (await store.EnqueueRunAsync(client, job.Id, null, null, Now, CancellationToken.None)).Run;
             Assert.That((await recorder.NextWithinAsync(Woken))?.Client, Is.EqualTo(client), $"enqueueing {job.Name}, which waits on nothing");
             await store.StartRunAsync(client, run.Id, worker, Now, Now.AddMinutes(5), CancellationToken.None);
             return run.Id;
         }
 
-        await store.EnqueueRunAsync(client, down.Id, null, Now, CancellationToken.None);
+        await store.EnqueueRunAsync(client, down.Id, null, null, Now, CancellationToken.None);
         Assert.That(await recorder.NextWithinAsync(quiet), Is.Null, "an enqueue whose run waits on its upstream job");
 
         await store.FinishRunAsync(client, await StartedAsync(lone), RunStatus.Succeeded, null, null, Now, RetryPolicy.Default, CancellationToken.None);
@@ -180,11 +180,11 @@ public sealed class PostgresWakeUpTests
         var worker = new WorkerId("batch-worker");
         var quiet = NotifyRulesJobs.Quiet;
         var immediateRetry = NotifyRulesJobs.ImmediateRetry;
-        await store.EnqueueRunAsync(client, down.Id, null, Now, CancellationToken.None);
+        await store.EnqueueRunAsync(client, down.Id, null, null, Now, CancellationToken.None);
 
         async Task<RunOutcome> OutcomeAsync(Job job, RunStatus status)
         {
-            var run = (await store.EnqueueRunAsync(client, job.Id, null, Now, CancellationToken.None)).Run;
+            var run = (await store.EnqueueRunAsync(client, job.Id, null, null, Now, CancellationToken.None)).Run;
             await recorder.NextWithinAsync(Woken);
             await store.StartRunAsync(client, run.Id, worker, Now, Now.AddMinutes(5), CancellationToken.None);
             return new RunOutcome(run.Id, worker, status, status == RunStatus.Failed ? "boom" : null);
@@ -212,7 +212,7 @@ public sealed class PostgresWakeUpTests
 
         await using var writer = new PostgresOrderLibStore(_database.ConnectionString);
         var job = await writer.CreateJobAsync(ClientId.Default, new JobDefinition(UniqueName()), Now, CancellationToken.None);
-        await writer.EnqueueRunAsync(ClientId.Default, job.Id, null, Now, CancellationToken.None);
+        await writer.EnqueueRunAsync(ClientId.Default, job.Id, null, null, Now, CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
