@@ -237,10 +237,7 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             // After End (and InsertRuns for the retries): each job of the batch gets its latest run's status.
-            SyncStatus = $"""
-                UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
-                WHERE id IN (SELECT e.job_id FROM {ended});
-                """;
+            SyncStatus = SharedSql.SyncLatestStatus($"id IN (SELECT e.job_id FROM {ended})");
         }
 
         public string Prepare { get; }

@@ -264,9 +264,7 @@ public abstract partial class RelationalOrderLibStore
                 UPDATE job_runs SET cancel_requested = TRUE
                 WHERE {dialect.InList("id", "@running")} AND {StatusIs("status", "Running")}
                 RETURNING id;
-                UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
-                WHERE {dialect.InList("id", "@lockedJobs")};
-                """;
+                """ + SharedSql.SyncLatestStatus(dialect.InList("id", "@lockedJobs"));
         }
 
         public string Roots { get; }

@@ -168,10 +168,7 @@ public abstract partial class RelationalOrderLibStore
                 """;
 
             // After RescueEnd (and InsertRuns for the retries): each rescued job's latest status follows its latest run.
-            RescueSyncStatus = $"""
-                UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
-                WHERE {dialect.InList("id", "@endedJobs")};
-                """;
+            RescueSyncStatus = SharedSql.SyncLatestStatus(dialect.InList("id", "@endedJobs"));
         }
 
         public string RescueCandidates { get; }

@@ -211,6 +211,13 @@ public abstract partial class RelationalOrderLibStore
                 ORDER BY r.id{_dialect.ForUpdateOf("r")}
                 """;
 
+        // Each job that `jobsWhere` picks (a condition on the jobs' id) gets its latest run's status as latest_status: the
+        // statement a transaction that ended or cancelled runs closes with.
+        public static string SyncLatestStatus(string jobsWhere) => $"""
+            UPDATE jobs SET latest_status = (SELECT s.status FROM job_runs s WHERE s.id = jobs.latest_run_id)
+            WHERE {jobsWhere};
+            """;
+
         // The active run (Pending or Running) of each job in the list: its latest run, when that is active.
         public string ActiveRunsOf(string jobs) => $"""
             SELECT {RunColumns("r.")} FROM jobs j JOIN job_runs r ON r.id = j.latest_run_id
