@@ -184,7 +184,8 @@ public abstract partial class RelationalOrderLibStore
                                SELECT d.depends_on_job_id FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                                JOIN job_dependencies d ON d.job_id = r.job_id WHERE o.status = 'Failed')
                 ORDER BY j.id{dialect.ForUpdateOf("j")};
-                SELECT {RunColumns("r.")}, CASE WHEN o.status = 'Failed' THEN r.input END AS Input FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
+                SELECT {RunColumns("r.")}, CASE WHEN o.status = 'Failed' THEN r.input END AS Input, {TraceColumns("r.")}
+                FROM {outcomes} JOIN job_runs r ON r.id = o.run_id;
                 SELECT d.job_id AS JobId, u.id AS Id, u.latest_status AS LatestStatus
                 FROM {outcomes} JOIN job_runs r ON r.id = o.run_id
                 JOIN job_dependencies d ON d.job_id = r.job_id JOIN jobs u ON u.id = d.depends_on_job_id

@@ -118,7 +118,7 @@ public abstract partial class RelationalOrderLibStore
                 )
                 UPDATE job_runs SET status = 'Running', worker_id = @workerId, started_at = @now, lease_expires_at = @leaseExpiresAt
                 WHERE id IN (SELECT id FROM picked) AND status = 'Pending'
-                RETURNING {RunColumns("")},
+                RETURNING {RunColumns("")}, {TraceColumns("")},
                     (SELECT cj.client_id FROM jobs cj WHERE cj.id = job_runs.job_id) AS ClientId,
                     (SELECT cj.name FROM jobs cj WHERE cj.id = job_runs.job_id) AS JobName,
                     (SELECT cj.max_attempts FROM jobs cj WHERE cj.id = job_runs.job_id) AS MaxAttempts,

@@ -129,11 +129,11 @@ public abstract partial class RelationalOrderLibStore
             var jobColumns = JobColumns("j.");
             var runColumns = RunColumns("r.");
 
-            // The expired runs, earliest lease first, with their inputs (a retry carries it) and their jobs. PostgreSQL locks both rows and skips any another
+            // The expired runs, earliest lease first, with their inputs and trace contexts (a retry carries both) and their jobs. PostgreSQL locks both rows and skips any another
             // transaction holds (a completion, a heartbeat, a cancel in progress), so a rescue never waits for a lock:
             // it cannot take part in a deadlock, whatever order its locks come in.
             RescueCandidates = $"""
-                SELECT {runColumns}, r.input AS Input, {jobColumns}
+                SELECT {runColumns}, r.input AS Input, {TraceColumns("r.")}, {jobColumns}
                 FROM job_runs r CROSS JOIN jobs j
                 WHERE j.id = r.job_id AND r.status = 'Running' AND r.lease_expires_at < @now
                 ORDER BY r.lease_expires_at, r.id

@@ -580,7 +580,7 @@ public abstract partial class RelationalOrderLibStore
                     SELECT dj.latest_run_id FROM down JOIN jobs dj ON dj.id = down.id
                     """, thisRun)})
                 """ : "")}
-                RETURNING {RunColumns("")}{(locksCascade ? ", input AS Input" : "")};
+                RETURNING {RunColumns("")}{(locksCascade ? ", input AS Input, " + TraceColumns("") : "")};
                 """;
 
             // Mirrors the ended run's status into its job (whose row this transaction holds).

@@ -106,7 +106,11 @@ public abstract partial class RelationalOrderLibStore
         $"{prefix}priority AS Priority, {prefix}waiting_on AS WaitingOn, {prefix}enqueued_at AS EnqueuedAt, " +
         $"{prefix}available_at AS AvailableAt, {prefix}started_at AS StartedAt, {prefix}finished_at AS FinishedAt, " +
         $"{prefix}lease_expires_at AS LeaseExpiresAt, {prefix}worker_id AS WorkerId, {prefix}error AS Error, " +
-        $"{prefix}cancel_requested AS CancelRequested, {prefix}pipeline_run_id AS PipelineRunId, " +
+        $"{prefix}cancel_requested AS CancelRequested, {prefix}pipeline_run_id AS PipelineRunId";
+
+    // The run's stored trace context (RunRow.Trace), read only where it is used: by the claim, which hands it to the
+    // worker, and by the statements that read a run a retry may follow, which copies it.
+    private static string TraceColumns(string prefix) =>
         $"{prefix}trace_parent AS TraceParent, {prefix}trace_state AS TraceState";
 
     /// <summary>The statements and statement builders used by several areas.</summary>
