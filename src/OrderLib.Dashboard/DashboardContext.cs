@@ -77,10 +77,10 @@ internal sealed class DashboardContext
     /// <summary>The same page for another client, for the client picker; its page-specific query is dropped (ids differ per client).</summary>
     public string UrlForClient(ClientId client) => QueryHelpers.AddQueryString(Http.Request.PathBase + Http.Request.Path, ClientParameter, client.Value);
 
-    /// <summary>The query of this request without the client parameter: the page's own fields.</summary>
-    public IEnumerable<KeyValuePair<string, string?>> PageQuery() =>
+    /// <summary>The query of this request without the client and notice parameters (and any in <paramref name="alsoExcept"/>): the page's own fields.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> PageQuery(params string[] alsoExcept) =>
         Http.Request.Query
-            .Where(pair => pair.Key != ClientParameter)
+            .Where(pair => pair.Key != ClientParameter && pair.Key != DashboardNotices.Parameter && !alsoExcept.Contains(pair.Key))
             .SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value)));
 
     private string ClientInUrl(string url, ClientId client) =>

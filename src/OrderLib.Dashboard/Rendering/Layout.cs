@@ -42,6 +42,7 @@ internal static class Layout
             </header>
             <main id="main">
             <h1>{page.Title}</h1>
+            {DashboardNotices.For(dashboard.Http)}
             {page.Content}
             </main>
             <footer>OrderLib {Version} · client <span class="client">{dashboard.Client.Value}</span> · drawn {Format.Time(dashboard.Now)}</footer>
