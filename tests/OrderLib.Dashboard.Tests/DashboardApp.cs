@@ -1,5 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OrderLib;
@@ -9,7 +12,8 @@ namespace OrderLib.Dashboard.Tests;
 /// <summary>
 /// The test host (tests/OrderLib.Dashboard.TestHost) in memory on a fresh SQLite file (migrated at start-up), with the
 /// dashboard settings a test gives (keys under <c>Dashboard:</c>, e.g. <c>Policy</c>, <c>ReadOnly</c>, <c>Clients</c>).
-/// <see cref="Local"/> and <see cref="Remote"/> make clients whose requests come from loopback or from another machine.
+/// <see cref="Local"/> and <see cref="Remote"/> make clients whose requests come from loopback or from another machine;
+/// <see cref="ServeOverHttp"/> puts it on a real port instead, for a browser.
 /// </summary>
 internal sealed class DashboardApp : WebApplicationFactory<Program>
 {
@@ -41,6 +45,18 @@ internal sealed class DashboardApp : WebApplicationFactory<Program>
 
     /// <summary>A client whose requests come from another machine (203.0.113.9), with optional test-user headers.</summary>
     public HttpClient Remote(string? user = null, string? roles = null, string? clients = null) => Client("203.0.113.9", user, roles, clients);
+
+    /// <summary>
+    /// Serves the app with Kestrel on 127.0.0.1 at a free port (call it before anything else starts the app) and returns
+    /// the dashboard's address, e.g. <c>http://127.0.0.1:41234/orderlib/</c>. A browser's requests are then local ones.
+    /// </summary>
+    public Uri ServeOverHttp()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        return new Uri(new Uri(address), "/orderlib/");
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

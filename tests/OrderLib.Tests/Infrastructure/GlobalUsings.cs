@@ -1,2 +1,3 @@
-// The shared test infrastructure (PostgresServer, RepositoryRoot) is visible in every test file.
+// The shared test infrastructure (PostgresServer; RepositoryRoot from OrderLib.TestSupport) is visible in every test file.
 global using OrderLib.Tests.Infrastructure;
+global using OrderLib.TestSupport;
