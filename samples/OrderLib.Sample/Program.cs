@@ -2,9 +2,12 @@
 // starting the host applies the schema migrations, then the app's PipelineRunner defines a small pipeline and
 // triggers it as one pipeline run with an input (the day to process), and the hosted OrderLib worker executes it with
 // one handler per job, honouring the dependencies; each handler records an output its dependents read. The runner stops
-// the host once the pipeline run has ended; the app prints the pipeline run's summary, writes its Mermaid diagram and exits.
+// the host once the pipeline run has ended; the app prints the pipeline run's summary, writes its Mermaid diagram and exits
+// (or, with --dashboard, serves the dashboard over the same store until Ctrl+C, then exits).
 //
 //   dotnet run --project samples/OrderLib.Sample
+//   dotnet run --project samples/OrderLib.Sample -- --dashboard                  (then open http://127.0.0.1:5080/orderlib)
+//   dotnet run --project samples/OrderLib.Sample -- --dashboard --urls http://127.0.0.1:5099
 //   DATABASE_URL=postgresql://user:pass@localhost:5432/app dotnet run --project samples/OrderLib.Sample
 //   dotnet run --project samples/OrderLib.Sample -- --Sample:FailJob=report     (see a failure: exit code 1)
 using System.Globalization;
@@ -15,9 +18,10 @@ using Microsoft.Extensions.Options;
 using OrderLib;
 using OrderLib.Sample;
 
+var serveDashboard = args.Contains(DashboardServer.Switch);
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
 {
-    Args = args,
+    Args = args.Where(arg => arg != DashboardServer.Switch).ToArray(),
     ContentRootPath = AppContext.BaseDirectory, // appsettings.json sits next to the binary, whatever the working directory
 });
 
@@ -98,6 +102,11 @@ Console.WriteLine($"Mermaid diagram of the pipeline run: {diagram}");
 
 var succeeded = summary.State == PipelineRunState.Succeeded;
 Console.WriteLine(succeeded ? $"Pipeline succeeded; output in {settings.OutputDirectory}" : $"Pipeline {summary.State}: see the runs above.");
+if (serveDashboard)
+{
+    await DashboardServer.RunAsync(host.Services.GetRequiredService<IConfiguration>());
+}
+
 return succeeded ? 0 : 1;
 
 // The worker's handler for one job: the run's DI scope gives the PipelineHandlers, whose work method (chosen with the
