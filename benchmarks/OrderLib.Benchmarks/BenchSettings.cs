@@ -38,6 +38,9 @@ internal sealed class BenchSettings
                                              totals, job searches, statistics), each next to a hand-written SQL
                                              reference of the same shape, --query-calls calls per round; the export
                                              of every run vs a raw reader; the plans of OrderLib's SQL (docs/queries.md)
+                                dashboard    every dashboard page over HTTP (loopback Kestrel) on a copy of the history
+                                             template, server time per page next to a hand-written reference page
+                                             (newest 50 runs, one plain statement), --query-calls calls per round
                                 prune        History.PruneAsync of 90 % of the history while the hosted drain runs,
                                              next to the hosted drain alone, alternated each round
                                 index-cost   the queue drain (--hosted-slots workers x --hosted-batch) on the template as
@@ -114,7 +117,7 @@ internal sealed class BenchSettings
     public IReadOnlyList<string> Providers { get; private set; } = ["sqlite", "postgres"];
 
     /// <summary>The history issue's scenarios (docs/queries.md); <c>--issue</c> (the throughput issue's set) leaves them out.</summary>
-    public static readonly string[] HistoryScenarios = ["queries", "prune", "index-cost"];
+    public static readonly string[] HistoryScenarios = ["queries", "prune", "index-cost", "dashboard"];
 
     public static readonly string[] AllScenarios = ["queue", "dag", "raw", "hosted", "hosted-dag", "claim", "trigger", "add-dep", "predecessor", "define", "idle", "sync", .. HistoryScenarios];
 

@@ -177,6 +177,11 @@ namespace OrderLib.Benchmarks
                     await new HistoryQueries(settings, _report, Log).RunAsync(database, baseDb, history, ct);
                 }
 
+                if (settings.Has("dashboard"))
+                {
+                    await new DashboardPages(settings, _report, Log).RunAsync(database, baseDb, history, ct);
+                }
+
                 var noIndexDb = "queue_noidx_" + tag;
                 if (indexCost)
                 {

@@ -5,13 +5,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrderLib.Ports;
-using OrderLib.Testing;
 
 namespace OrderLib.Tests.Hosting;
 
 /// <summary>
-/// One <see cref="OrderLibWorker"/> over the in-memory store, started and stopped directly as the hosted service it is,
-/// with a claim counter around the store and the worker's log lines kept for assertions.
+/// One <see cref="OrderLibWorker"/> over the in-memory store (or the store a test chooses), started and stopped directly
+/// as the hosted service it is, with a claim counter around the store and the worker's log lines kept for assertions.
 /// </summary>
 internal sealed class WorkerHarness : IAsyncDisposable
 {
@@ -41,15 +40,23 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
     public IServiceProvider Services => _provider;
 
-    /// <summary>Builds the services: AddOrderLib(UseInMemory, fast retries, <paramref name="orderLib"/>).AddWorker(<paramref name="worker"/>).</summary>
-    public static WorkerHarness Create(Action<OrderLibWorkerOptions> worker, Action<OrderLibOptions>? orderLib = null, Action<IServiceCollection>? services = null)
+    /// <summary>
+    /// Builds the services: AddOrderLib(<paramref name="store"/> (default UseInMemory), fast retries,
+    /// <paramref name="orderLib"/>).AddWorker(<paramref name="worker"/>).
+    /// </summary>
+    public static WorkerHarness Create(
+        Action<OrderLibWorkerOptions> worker,
+        Action<OrderLibOptions>? orderLib = null,
+        Action<IServiceCollection>? services = null,
+        Action<OrderLibBuilder>? store = null)
     {
         var collection = new ServiceCollection();
         var logs = new ListLoggerProvider();
         collection.AddLogging(logging => logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         services?.Invoke(collection);
-        collection.AddOrderLib(o => o
-            .UseInMemory()
+        var builder = collection.AddOrderLib();
+        (store ?? (b => b.UseInMemory()))(builder);
+        builder
             .Configure(options =>
             {
                 options.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
@@ -62,11 +69,12 @@ internal sealed class WorkerHarness : IAsyncDisposable
                 options.Concurrency = 4;
                 options.RescueInterval = TimeSpan.FromMilliseconds(100);
                 worker(options);
-            }));
+            });
 
-        // Count the claims the worker makes: wrap the store's queue port.
+        // Count the claims the worker makes: wrap the store's queue port (the chosen store registers it by a factory).
+        var chosen = collection.Single(d => d.ServiceType == typeof(IRunQueueStore)).ImplementationFactory!;
         ClaimCountingQueueStore? counter = null;
-        collection.Replace(ServiceDescriptor.Singleton<IRunQueueStore>(sp => counter = new ClaimCountingQueueStore(sp.GetRequiredService<InMemoryOrderLibStore>())));
+        collection.Replace(ServiceDescriptor.Singleton<IRunQueueStore>(sp => counter = new ClaimCountingQueueStore((IRunQueueStore)chosen(sp))));
         var provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = true });
         _ = provider.GetRequiredService<IRunQueueStore>();
         return new WorkerHarness(provider, counter!, logs);
@@ -145,7 +153,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
 }
 
 /// <summary>
-/// The in-memory store's queue port, counting claims and remembering the limits asked for and the batches of outcomes
+/// The store's queue port, counting claims and remembering the limits asked for and the batches of outcomes
 /// reported; it can also play an unreachable database (<see cref="Unreachable"/>) and hold reports back (<see cref="HoldReports"/>).
 /// </summary>
 internal sealed class ClaimCountingQueueStore(IRunQueueStore inner) : IRunQueueStore

@@ -1,45 +1,29 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using OrderLib.Import;
 using OrderLib.Ports;
 using OrderLib.Tests.Infrastructure;
 
 namespace OrderLib.Tests.Import;
 
-/// <summary>Where the import writes.</summary>
-public enum TargetKind
-{
-    /// <summary>The in-memory reference store.</summary>
-    InMemory,
-
-    /// <summary>A migrated SQLite file for the fixture.</summary>
-    Sqlite,
-
-    /// <summary>A migrated PostgreSQL database for the fixture.</summary>
-    Postgres,
-}
-
 /// <summary>
 /// Importing a Python Order-lib database, both shapes, from SQLite and PostgreSQL sources into every store. Each test builds
 /// its own source (plain SQL) and runs with fresh client names (the source's <c>client_id</c>s and the default client carry a
 /// unique suffix), so tests sharing a target database cannot see each other.
 /// </summary>
-[TestFixture(SourceKind.Sqlite, TargetKind.InMemory)]
-[TestFixture(SourceKind.Sqlite, TargetKind.Sqlite)]
-[TestFixture(SourceKind.Sqlite, TargetKind.Postgres)]
-[TestFixture(SourceKind.Postgres, TargetKind.InMemory)]
-[TestFixture(SourceKind.Postgres, TargetKind.Sqlite)]
-[TestFixture(SourceKind.Postgres, TargetKind.Postgres)]
-public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
+[TestFixture(SourceKind.Sqlite, StoreKind.InMemory)]
+[TestFixture(SourceKind.Sqlite, StoreKind.Sqlite)]
+[TestFixture(SourceKind.Sqlite, StoreKind.Postgres)]
+[TestFixture(SourceKind.Postgres, StoreKind.InMemory)]
+[TestFixture(SourceKind.Postgres, StoreKind.Sqlite)]
+[TestFixture(SourceKind.Postgres, StoreKind.Postgres)]
+public sealed class ImportTests(SourceKind sourceKind, StoreKind targetKind)
 {
     private static readonly DateTimeOffset Now = new(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly CancellationToken None = CancellationToken.None;
 
     private readonly OrderLibSourceDatabase.PostgresHost _sourceHost = new();
-    private MigratedSqliteFile? _sqliteTarget;
-    private MigratedPostgresDatabase? _postgresTarget;
+    private readonly FixtureStore _target = new(targetKind);
     private OrderLibSourceDatabase? _source;
     private ServiceProvider? _services;
     private string _suffix = "";
@@ -61,28 +45,12 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
     private IDependencyStore Deps => _services!.GetRequiredService<IDependencyStore>();
 
     [OneTimeSetUp]
-    public async Task CreateTarget()
-    {
-        if (targetKind == TargetKind.Sqlite)
-        {
-            _sqliteTarget = new MigratedSqliteFile("import-target");
-        }
-        else if (targetKind == TargetKind.Postgres)
-        {
-            _postgresTarget = new MigratedPostgresDatabase();
-            await _postgresTarget.CreateAsync();
-        }
-    }
+    public Task CreateTarget() => _target.CreateAsync("import-target");
 
     [OneTimeTearDown]
     public async Task DropTarget()
     {
-        _sqliteTarget?.Dispose();
-        if (_postgresTarget is not null)
-        {
-            await _postgresTarget.DropAsync();
-        }
-
+        await _target.DropAsync();
         await _sourceHost.DropAsync();
     }
 
@@ -97,19 +65,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
         services.AddSingleton<TimeProvider>(new FakeTimeProvider(Now));
         var builder = services.AddOrderLib(o =>
         {
-            switch (targetKind)
-            {
-                case TargetKind.InMemory:
-                    o.UseInMemory();
-                    break;
-                case TargetKind.Sqlite:
-                    o.UseSqlite(_sqliteTarget!.ConnectionString);
-                    break;
-                default:
-                    o.UsePostgres(_postgresTarget!.ConnectionString);
-                    break;
-            }
-
+            _target.Use(o);
             o.Configure(options => options.DefaultClientId = DefaultClient.Value);
         });
         builder.AddImport();
@@ -333,7 +289,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
     [Test]
     public async Task AWriteRefusedMidway_LeavesTheTargetUntouched()
     {
-        if (targetKind == TargetKind.InMemory)
+        if (targetKind == StoreKind.InMemory)
         {
             Assert.Ignore("The in-memory store decides everything before it changes anything; a database can refuse a statement midway.");
         }
@@ -341,7 +297,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
         await Source.CreateLaterShapeAsync(Acme, Globex);
         // The database refuses the acme runs, written after acme's jobs and dependencies in the same transaction; acme is the
         // first client imported, so nothing at all may be written.
-        await TargetExecuteAsync(targetKind == TargetKind.Sqlite
+        await TargetExecuteAsync(targetKind == StoreKind.Sqlite
             ? $"CREATE TRIGGER import_test_refuse BEFORE INSERT ON job_runs WHEN NEW.client_id = '{Acme}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
             : $"""
                CREATE FUNCTION import_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
@@ -353,7 +309,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
         }
         finally
         {
-            await TargetExecuteAsync(targetKind == TargetKind.Sqlite
+            await TargetExecuteAsync(targetKind == StoreKind.Sqlite
                 ? "DROP TRIGGER import_test_refuse;"
                 : "DROP TRIGGER import_test_refuse ON job_runs; DROP FUNCTION import_test_refuse();");
         }
@@ -397,9 +353,7 @@ public sealed class ImportTests(SourceKind sourceKind, TargetKind targetKind)
 
     private async Task TargetExecuteAsync(string sql)
     {
-        await using System.Data.Common.DbConnection connection = targetKind == TargetKind.Sqlite
-            ? new SqliteConnection(_sqliteTarget!.ConnectionString)
-            : new NpgsqlConnection(_postgresTarget!.ConnectionString);
+        await using var connection = _target.CreateConnection();
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -1,13 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using OrderLib.Adapters.Postgres;
 using OrderLib.Tests.Hosting;
 using OrderLib.Tests.Infrastructure;
 using OrderLib.Testing;
 
 namespace OrderLib.Tests.Observability;
 
-/// <summary>The health checks' states and the queue gauges.</summary>
+/// <summary>
+/// The health checks' states and the queue gauges: healthy on a migrated database with a live worker; Unhealthy for
+/// readiness, not for liveness, when the database is gone (a deleted SQLite file, a stopped PostgreSQL server, which
+/// is healthy again once started); Degraded beyond the backlog thresholds; a stale worker loop Unhealthy.
+/// </summary>
 [NonParallelizable]
 public sealed class HealthAndGaugeTests
 {
@@ -23,12 +28,7 @@ public sealed class HealthAndGaugeTests
             var heartbeats = services.GetRequiredService<OrderLibWorkerHeartbeats>();
             await WaitAsync(() => heartbeats.Workers.Count == 1);
             var report = await services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-            Assert.That(report.Entries.ToDictionary(e => e.Key, e => e.Value.Status), Is.EqualTo(new Dictionary<string, HealthStatus>
-            {
-                ["orderlib-database"] = HealthStatus.Healthy,
-                ["orderlib-schema"] = HealthStatus.Healthy,
-                ["orderlib-worker"] = HealthStatus.Healthy,
-            }));
+            Assert.That(Statuses(report), Is.EqualTo(AllHealthy("orderlib-database", "orderlib-schema", "orderlib-worker")));
         }
         finally
         {
@@ -58,6 +58,56 @@ public sealed class HealthAndGaugeTests
             Assert.That(ready.Entries["orderlib-database"].Exception, Is.InstanceOf<OrderLibDatabaseUnavailableException>());
             Assert.That(ready.Entries["orderlib-schema"].Status, Is.EqualTo(HealthStatus.Unhealthy));
             Assert.That(live.Status, Is.EqualTo(HealthStatus.Healthy), "no worker is running");
+        }
+    }
+
+    [Test]
+    public async Task A_stopped_postgres_server_is_unhealthy_for_readiness_while_the_worker_stays_live_and_is_healthy_again_once_started()
+    {
+        // A cluster of the test's own: the suite's shared server cannot be stopped.
+        using var cluster = OwnPostgresCluster.Start("pghealth", ["fsync=off"]);
+        var connectionString = cluster.AdminConnectionString;
+        PostgresOrderLibMigrations.Create(connectionString).MigrateUp();
+        var staleAfter = TimeSpan.FromSeconds(2);
+        await using var services = Services(
+            o => o.UsePostgres(connectionString).AddWorker(w =>
+            {
+                w.Handle("noop", (_, _) => Task.CompletedTask);
+                w.IdlePollIntervalMax = TimeSpan.FromMilliseconds(200);
+                w.NotifiedIdlePollInterval = TimeSpan.FromMilliseconds(200);
+            }),
+            h => h.WorkerStaleAfter = staleAfter);
+        var health = services.GetRequiredService<HealthCheckService>();
+        var worker = services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OrderLibWorker>().Single();
+        await worker.StartAsync(CancellationToken.None);
+        try
+        {
+            await WaitAsync(() => services.GetRequiredService<OrderLibWorkerHeartbeats>().Workers.Count == 1);
+            Assert.That(Statuses(await health.CheckHealthAsync(c => c.Tags.Contains("ready"))), Is.EqualTo(AllHealthy("orderlib-database", "orderlib-schema")), "server running");
+
+            cluster.StopImmediate();
+            await Task.Delay(staleAfter * 2); // the worker's claims fail all this time; its loop must go on beating
+            var ready = await health.CheckHealthAsync(c => c.Tags.Contains("ready"));
+            var live = await health.CheckHealthAsync(c => c.Tags.Contains("live"));
+            var database = ready.Entries["orderlib-database"];
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(ready.Status, Is.EqualTo(HealthStatus.Unhealthy), "server stopped");
+                Assert.That(database.Status, Is.EqualTo(HealthStatus.Unhealthy));
+                Assert.That(database.Description, Is.EqualTo("The OrderLib database cannot be reached."));
+                Assert.That(database.Exception, Is.InstanceOf<OrderLibDatabaseUnavailableException>()
+                    .With.Property(nameof(OrderLibDatabaseUnavailableException.Provider)).EqualTo("Postgres")
+                    .And.Message.Contains("Failed to connect to 127.0.0.1"));
+                Assert.That(ready.Entries["orderlib-schema"].Status, Is.EqualTo(HealthStatus.Unhealthy));
+                Assert.That(Statuses(live), Is.EqualTo(AllHealthy("orderlib-worker")), $"liveness does not depend on the database: {live.Entries["orderlib-worker"].Description}");
+            }
+
+            cluster.StartAgain();
+            Assert.That(Statuses(await health.CheckHealthAsync(c => c.Tags.Contains("ready"))), Is.EqualTo(AllHealthy("orderlib-database", "orderlib-schema")), "server started again");
+        }
+        finally
+        {
+            await worker.StopAsync(CancellationToken.None);
         }
     }
 
@@ -115,6 +165,12 @@ public sealed class HealthAndGaugeTests
             Assert.That(gauges.ReadAt, Is.EqualTo(readAt), "scrapes within the interval read the cache, not the store");
         }
     }
+
+    private static Dictionary<string, HealthStatus> Statuses(HealthReport report) =>
+        report.Entries.ToDictionary(e => e.Key, e => e.Value.Status);
+
+    private static Dictionary<string, HealthStatus> AllHealthy(params string[] checks) =>
+        checks.ToDictionary(check => check, _ => HealthStatus.Healthy);
 
     private static ServiceProvider Services(Action<OrderLibBuilder> orderLib, Action<HealthChecks.OrderLibHealthCheckOptions> health)
     {

@@ -7,11 +7,29 @@ using OrderLib.Tests.Hosting;
 
 namespace OrderLib.Tests.Observability;
 
-/// <summary>The hosted worker's spans and metrics for a pipeline triggered inside a caller's activity.</summary>
+/// <summary>
+/// The hosted worker's spans and metrics for runs enqueued or triggered inside a caller's activity, on every store: the
+/// caller's trace context is stored with the runs (on the databases in <c>job_runs.trace_parent</c> and
+/// <c>trace_state</c>) and comes back with their claim, so each run's execution span is the triggering span's child.
+/// </summary>
+[TestFixture(StoreKind.InMemory)]
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
 [NonParallelizable]
-public sealed class WorkerTelemetryTests
+public sealed class WorkerTelemetryTests(StoreKind storeKind)
 {
     private static readonly ActivitySource Web = new(TelemetryCapture.TestSourceName);
+
+    // A database store under a busy machine may take longer than the harness's default wait.
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly FixtureStore _store = new(storeKind);
+
+    [OneTimeSetUp]
+    public Task CreateStore() => _store.CreateAsync("telemetry");
+
+    [OneTimeTearDown]
+    public Task DropStore() => _store.DropAsync();
 
     [Test]
     public async Task A_triggered_pipeline_runs_in_the_callers_trace_links_to_its_claims_and_records_its_failure_and_metrics()
@@ -19,9 +37,11 @@ public sealed class WorkerTelemetryTests
         using var capture = new TelemetryCapture();
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var (extract, load) = ($"extract-{suffix}", $"load-{suffix}");
-        await using var harness = WorkerHarness.Create(worker => worker
-            .Handle(extract, (_, _) => Task.CompletedTask)
-            .Handle(load, (_, _) => throw new InvalidOperationException("load broke")));
+        await using var harness = WorkerHarness.Create(
+            worker => worker
+                .Handle(extract, (_, _) => Task.CompletedTask)
+                .Handle(load, (_, _) => throw new InvalidOperationException("load broke")),
+            store: _store.Use);
         var a = await harness.CreateJobAsync(extract);
         var b = await harness.CreateJobAsync(load);
         await harness.OrderLib.Dependencies.AddAsync(b.Id, a.Id);
@@ -29,17 +49,20 @@ public sealed class WorkerTelemetryTests
 
         TriggeredPipeline triggered;
         ActivityContext request;
+        var traceState = $"orderlib-test={suffix}";
         using (var web = Web.StartActivity("GET /trigger", ActivityKind.Server))
         {
             Assert.That(web, Is.Not.Null);
-            request = web!.Context;
+            web!.TraceStateString = traceState;
+            request = web.Context;
             triggered = await harness.OrderLib.Runs.TriggerAsync(a.Id);
         }
 
-        await harness.Eventually(async () => await harness.LatestStatusAsync(b) == RunStatus.Failed, "the load run to fail");
+        await harness.Eventually(async () => await harness.LatestStatusAsync(b) == RunStatus.Failed, "the load run to fail", Patience);
         await harness.Eventually(
             () => Task.FromResult(capture.Stopped.Count(s => s.OperationName == OrderLibTelemetry.Spans.Complete && s.Links.Any()) >= 2 && RunSpans(capture, suffix).Count == 2),
-            "the run and completion spans to end");
+            "the run and completion spans to end",
+            Patience);
 
         var trigger = capture.Stopped.Single(s => s.OperationName == OrderLibTelemetry.Spans.Trigger && s.TraceId == request.TraceId);
         var runs = RunSpans(capture, suffix).ToDictionary(s => (string)s.GetTagItem(OrderLibTelemetry.Attributes.JobName)!);
@@ -55,6 +78,7 @@ public sealed class WorkerTelemetryTests
             {
                 Assert.That(run.TraceId, Is.EqualTo(request.TraceId), $"{name}: in the request's trace");
                 Assert.That(run.ParentSpanId, Is.EqualTo(trigger.SpanId), $"{name}: the trigger span is its parent");
+                Assert.That(run.TraceStateString, Is.EqualTo(traceState), $"{name}: the request's tracestate came along");
                 Assert.That(run.Kind, Is.EqualTo(ActivityKind.Consumer));
                 Assert.That(run.Links.Select(l => l.Context.SpanId).Where(claims.ContainsKey), Is.Not.Empty, $"{name}: links to the claim span");
                 Assert.That(run.GetTagItem(OrderLibTelemetry.Attributes.RunAttempt), Is.EqualTo(1));
@@ -77,6 +101,13 @@ public sealed class WorkerTelemetryTests
             var completes = capture.Stopped.Where(s => s.OperationName == OrderLibTelemetry.Spans.Complete && s.Links.Any(l => runSpanIds.Contains(l.Context.SpanId))).ToList();
             Assert.That(completes.Sum(c => (int)c.GetTagItem(OrderLibTelemetry.Attributes.OutcomesCount)!), Is.EqualTo(2), "completion spans count the outcomes and link to the runs");
             Assert.That(completes.Sum(c => (int)c.GetTagItem(OrderLibTelemetry.Attributes.OutcomesLost)!), Is.Zero);
+            if (storeKind != StoreKind.InMemory)
+            {
+                Assert.That(
+                    await StoredTraceContextsAsync(triggered.Runs.Select(r => r.Run.Id)),
+                    Is.EqualTo(new[] { (trigger.Id, traceState), (trigger.Id, traceState) }),
+                    "job_runs.trace_parent and trace_state hold the trigger span's context");
+            }
         }
 
         // Metrics: completions by outcome and job, durations, claims.
@@ -105,7 +136,7 @@ public sealed class WorkerTelemetryTests
             .AddInMemoryExporter(exported)
             .Build();
         var name = $"single-{Guid.NewGuid():N}";
-        await using var harness = WorkerHarness.Create(worker => worker.Handle(name, (_, _) => Task.CompletedTask));
+        await using var harness = WorkerHarness.Create(worker => worker.Handle(name, (_, _) => Task.CompletedTask), store: _store.Use);
         var job = await harness.CreateJobAsync(name);
         await harness.StartAsync();
 
@@ -116,7 +147,7 @@ public sealed class WorkerTelemetryTests
             await harness.OrderLib.Runs.EnqueueAsync(job.Id);
         }
 
-        await harness.Eventually(async () => await harness.LatestStatusAsync(job) == RunStatus.Succeeded, "the run to succeed");
+        await harness.Eventually(async () => await harness.LatestStatusAsync(job) == RunStatus.Succeeded, "the run to succeed", Patience);
         await harness.StopAsync();
         tracing.ForceFlush();
 
@@ -127,6 +158,13 @@ public sealed class WorkerTelemetryTests
             Assert.That((run.TraceId, run.ParentSpanId), Is.EqualTo((traceId, enqueue.SpanId)));
         }
     }
+
+    /// <summary>The stored <c>(trace_parent, trace_state)</c> of the runs, read from the database behind the store's back.</summary>
+    private async Task<List<(string? TraceParent, string? TraceState)>> StoredTraceContextsAsync(IEnumerable<RunId> runs) =>
+        await DbQuery.ListAsync(
+            _store.CreateConnection(),
+            $"SELECT trace_parent, trace_state FROM job_runs WHERE id IN ({string.Join(", ", runs.Select(r => r.Value))}) ORDER BY id",
+            row => (row.IsDBNull(0) ? null : row.GetString(0), row.IsDBNull(1) ? null : row.GetString(1)));
 
     private static List<Activity> RunSpans(TelemetryCapture capture, string suffix) =>
         capture.Stopped.Where(s => s.OperationName == OrderLibTelemetry.Spans.Run && ((string?)s.GetTagItem(OrderLibTelemetry.Attributes.JobName))?.EndsWith(suffix, StringComparison.Ordinal) == true).ToList();

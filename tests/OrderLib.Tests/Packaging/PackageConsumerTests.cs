@@ -13,6 +13,7 @@ namespace OrderLib.Tests.Packaging;
 /// symbols, README and XML docs, all at one version), and tests/consumer/OrderLib.Consumer — a host app outside the
 /// solution that references the packages by id only — restores from that feed, builds, applies the migrations and runs a
 /// pipeline with the hosted worker on SQLite and on PostgreSQL. A SQLite-only build of it brings no PostgreSQL driver.
+/// The OrderLib.Cli package installs from the feed as a local dotnet tool, and its <c>orderlib</c> command works on SQLite.
 /// <para>
 /// Nothing is written inside the repository: the pack uses <c>--artifacts-path</c> (its own bin and obj) in a temporary
 /// folder, the consumer is copied to that folder with a NuGet.config of its own, and its restore uses a private
@@ -184,6 +185,43 @@ public sealed class PackageConsumerTests
         }
     }
 
+    [Test]
+    [CancelAfter(600_000)]
+    public async Task The_cli_installs_from_the_feed_as_a_local_dotnet_tool_whose_orderlib_command_migrates_and_manages_jobs(CancellationToken cancellationToken)
+    {
+        // As docs/cli.md installs it: a fresh folder with no NuGet.config of its own, the feed given by --add-source beside
+        // the machine's configured sources. A private global packages folder (NUGET_PACKAGES, for the install and every
+        // run) so an OrderLib.Cli of an earlier run, cached at the same version, can never be used; a private CLI home.
+        var folder = Directory.CreateDirectory(Path.Combine(_work, "tool-user")).FullName;
+        var packages = Path.Combine(_work, "tool-packages");
+        var environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = packages, ["DOTNET_CLI_HOME"] = PrivateCliHome() };
+        Task<string> Dotnet(params string[] arguments) => DotnetAsync(folder, environment, cancellationToken, arguments);
+
+        await Dotnet("new", "tool-manifest");
+        await Dotnet("tool", "install", "--local", "OrderLib.Cli", "--version", _version, "--add-source", _feed);
+        // The package as NuGet keeps it (orderlib.cli/<version>/orderlib.cli.<version>.nupkg, lower case), beside the tool's own files.
+        var installed = Directory.GetFiles(
+            Path.Combine(packages, "orderlib.cli"),
+            $"orderlib.cli.{_version}.nupkg",
+            new EnumerationOptions { RecurseSubdirectories = true, MatchCasing = MatchCasing.CaseInsensitive }).Single();
+        Assert.That(await File.ReadAllBytesAsync(installed, cancellationToken), Is.EqualTo(await File.ReadAllBytesAsync(Path.Combine(_feed, $"OrderLib.Cli.{_version}.nupkg"), cancellationToken)), "the package installed is the one just packed");
+        Assert.That(await Dotnet("tool", "list", "--local"), Does.Contain("orderlib.cli").And.Contain(_version).And.Contain("orderlib"));
+
+        // `dotnet tool run orderlib --help` would show dotnet tool run's own help: `--` hands --help to the tool.
+        var help = await Dotnet("tool", "run", "orderlib", "--", "--help");
+        Assert.That(help, Does.Contain("orderlib [command] [options]").And.Contain("migrate").And.Contain("jobs").And.Contain("--database-url"));
+
+        string[] database = ["--database-url", "sqlite:///" + Path.Combine(folder, "orderlib.db")]; // sqlite:////absolute/path
+        Assert.That(await Dotnet(["orderlib", "migrate", "up", .. database]), Does.StartWith("Applied "));
+        Assert.That((await Dotnet(["orderlib", "migrate", "current", .. database])).Trim(), Does.EndWith("(head)"));
+        await Dotnet(["orderlib", "jobs", "create", "extract", "--description", "installed as a tool", .. database]);
+        using var listed = JsonDocument.Parse(await Dotnet(["orderlib", "jobs", "list", "--json", .. database]));
+        Assert.That(
+            listed.RootElement.GetProperty("items").EnumerateArray().Select(job => (job.GetProperty("name").GetString(), job.GetProperty("description").GetString())),
+            Is.EqualTo(new[] { ("extract", "installed as a tool") }),
+            "jobs list --json: the job created, and nothing else on standard output or error");
+    }
+
     /// <summary>
     /// Copies the consumer to a folder of its own beside the feed, with a NuGet.config naming the feed, and builds it
     /// in Release against the packages of the family version; returns its output folder.
@@ -247,14 +285,35 @@ public sealed class PackageConsumerTests
         return new XDocument(new XElement("configuration", sources, mapping)).ToString();
     }
 
+    /// <summary>
+    /// A CLI home of the test's own (for <c>DOTNET_CLI_HOME</c>): the local tool resolver cache, which maps a tool's id and
+    /// version to its files, is kept there, not in the user's <c>~/.dotnet</c>, where an entry of an earlier run would
+    /// point at that run's deleted packages folder (and <c>dotnet tool run</c> would refuse the tool). NuGet reads its
+    /// user configuration from that home too, so the user's (<c>.nuget/NuGet/</c>) is copied there: the machine's
+    /// configured sources stay in use.
+    /// </summary>
+    private string PrivateCliHome()
+    {
+        var home = Path.Combine(_work, "cli-home");
+        var userHome = Environment.GetEnvironmentVariable("DOTNET_CLI_HOME") is { Length: > 0 } configured
+            ? configured
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var userConfiguration = Path.Combine(userHome, ".nuget", "NuGet");
+        var configuration = Directory.CreateDirectory(Path.Combine(home, ".nuget", "NuGet")).FullName;
+        foreach (var file in Directory.Exists(userConfiguration) ? Directory.GetFiles(userConfiguration) : [])
+        {
+            File.Copy(file, Path.Combine(configuration, Path.GetFileName(file)));
+        }
+
+        return home;
+    }
+
     /// <summary>Runs the built consumer in an empty working folder; returns its output after asserting it exited 0.</summary>
     private async Task<string> RunConsumerAsync(string output, string? databaseUrl, CancellationToken cancellationToken)
     {
         var workingDirectory = Directory.CreateDirectory(Path.Combine(_work, "run-" + Guid.NewGuid().ToString("N")[..8]));
         var environment = new Dictionary<string, string?> { ["DATABASE_URL"] = databaseUrl };
-        var (exitCode, log) = await StartAsync(workingDirectory.FullName, environment, cancellationToken, Path.Combine(output, "OrderLib.Consumer.dll"));
-        Assert.That(exitCode, Is.Zero, log);
-        return log;
+        return await DotnetAsync(workingDirectory.FullName, environment, cancellationToken, Path.Combine(output, "OrderLib.Consumer.dll"));
     }
 
     private static string DatabaseUrl(string connectionString)
@@ -304,12 +363,20 @@ public sealed class PackageConsumerTests
         return reader.ReadToEnd();
     }
 
-    /// <summary>Runs dotnet with the arguments and fails with its output when it does not exit 0.</summary>
+    /// <summary>Runs dotnet with the arguments, within <see cref="CommandTimeout"/>, and fails with its output when it does not exit 0.</summary>
     private static async Task DotnetAsync(string workingDirectory, params string[] arguments)
     {
         using var timeout = new CancellationTokenSource(CommandTimeout);
-        var (exitCode, log) = await StartAsync(workingDirectory, new Dictionary<string, string?>(), timeout.Token, arguments);
+        await DotnetAsync(workingDirectory, new Dictionary<string, string?>(), timeout.Token, arguments);
+    }
+
+    /// <summary>Runs dotnet with the arguments and the environment variables; returns its output (standard output and error) after asserting it exited 0.</summary>
+    private static async Task<string> DotnetAsync(
+        string workingDirectory, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken, params string[] arguments)
+    {
+        var (exitCode, log) = await StartAsync(workingDirectory, environment, cancellationToken, arguments);
         Assert.That(exitCode, Is.Zero, $"dotnet {string.Join(' ', arguments)}\n{log}");
+        return log;
     }
 
     /// <summary>

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace OrderLib.Benchmarks;
+
+/// <summary>
+/// The <c>dashboard</c> scenario on a copy of the history template: a web app serving the dashboard (as a host would
+/// mount it) on loopback Kestrel; every page requested over HTTP, alternating call by call with a hand-written reference
+/// page in the same app (the newest 50 runs with their job names by one plain SQL statement, written as an HTML table),
+/// <c>--query-calls</c> timed calls of each per round after two warm-up calls. The time is the server's: from the request
+/// reaching the app's first middleware to the response written.
+/// </summary>
+internal sealed class DashboardPages(BenchSettings settings, Report report, Action<string> log)
+{
+    private const string DashboardDb = "dashboard";
+    private const string ReferencePath = "/reference/newest-runs";
+    private const int WarmUpCalls = 2;
+
+    /// <summary>Measures every page on a copy of <paramref name="historyTemplate"/>.</summary>
+    public async Task RunAsync(BenchDatabase engine, string historyTemplate, int history, CancellationToken cancellationToken)
+    {
+        await engine.CopyAsync(historyTemplate, DashboardDb, cancellationToken);
+        var serverTimes = new ConcurrentDictionary<string, List<double>>();
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddOrderLib(o => engine.UseStore(o, DashboardDb))
+            .Configure(o => o.DefaultClientId = BenchDatabase.Client)
+            .AddDashboard();
+        await using var app = builder.Build();
+        app.Use(async (http, next) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            await next(http);
+            serverTimes.GetOrAdd(http.Request.Path + http.Request.QueryString, _ => []).Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        });
+        app.MapOrderLibDashboard("/orderlib");
+        app.MapGet(ReferencePath, async (HttpContext http) => await WriteReferencePageAsync(engine, http));
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            using var client = new HttpClient { BaseAddress = new Uri(address) };
+            var pages = await PagesAsync(app.Services, cancellationToken);
+            for (var round = 1; round <= settings.Repeat; round++)
+            {
+                foreach (var (name, path) in pages)
+                {
+                    serverTimes.Clear();
+                    for (var call = 0; call < WarmUpCalls + settings.QueryCalls; call++)
+                    {
+                        await GetAsync(client, path, cancellationToken);
+                        await GetAsync(client, ReferencePath, cancellationToken);
+                    }
+
+                    var page = serverTimes[path].Skip(WarmUpCalls).ToList();
+                    var reference = serverTimes[ReferencePath].Skip(WarmUpCalls).ToList();
+                    var ratio = Percentiles.Of(page, 0.95) / Percentiles.Of(reference, 0.95);
+                    log(string.Create(CultureInfo.InvariantCulture,
+                        $"{engine.Name} dashboard round {round} {name}: p50 {Percentiles.Of(page, 0.5):0.0} ms, p95 {Percentiles.Of(page, 0.95):0.0} ms; reference p95 {Percentiles.Of(reference, 0.95):0.0} ms; ratio {ratio:0.00}"));
+                    var shape = string.Create(CultureInfo.InvariantCulture, $"GET {path} on the {history:N0}-run history; {settings.QueryCalls} calls, round {round}");
+                    report.Figures.Add(new FigureResult(engine.Name, $"dashboard: {name}", "ms", page, shape));
+                    report.Figures.Add(new FigureResult(engine.Name, $"dashboard: {name} / reference page (p95)", "×", [ratio], "the same round's reference: newest 50 runs by one plain statement, as HTML"));
+                }
+            }
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+        }
+
+        await engine.DropAsync(DashboardDb, cancellationToken);
+    }
+
+    /// <summary>Every page, with ids from the copy: the busiest job, the newest run, a failed run, and a pipeline run triggered now.</summary>
+    private static async Task<IReadOnlyList<(string Name, string Path)>> PagesAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var lib = services.GetRequiredService<IOrderLib>();
+        var newest = (await lib.History.SearchRunsAsync(new RunSearch { Limit = 1 }, cancellationToken)).Items.Single().Run;
+        var failed = (await lib.History.SearchRunsAsync(new RunSearch { Filter = new RunFilter { Statuses = new HashSet<RunStatus> { RunStatus.Failed } }, Limit = 1 }, cancellationToken)).Items.Single().Run;
+        var triggered = await lib.Runs.TriggerAsync(newest.JobId, new TriggerOptions { Label = "dashboard benchmark" }, cancellationToken);
+        var job = newest.JobId.Value;
+        return
+        [
+            ("overview (last hour)", "/orderlib/"),
+            ("overview (last day)", "/orderlib/?window=day"),
+            ("jobs", "/orderlib/jobs"),
+            ("jobs, failing", "/orderlib/jobs?latestStatuses=failed"),
+            ("job detail", $"/orderlib/jobs/{job}"),
+            ("runs", "/orderlib/runs"),
+            ("runs, failed", "/orderlib/runs?statuses=failed"),
+            ("runs, job prefix + succeeded + finished order", "/orderlib/runs?statuses=succeeded&jobNamePrefix=history-1&orderBy=finished"),
+            ("runs, error contains", "/orderlib/runs?errorContains=exit%20code"),
+            ("run detail (failed)", $"/orderlib/runs/{failed.Id.Value}"),
+            ("pipeline runs", "/orderlib/pipelines"),
+            ("pipeline run", $"/orderlib/pipelines/{triggered.Id.Value}"),
+            ("graph", "/orderlib/graph"),
+        ];
+    }
+
+    private static async Task GetAsync(HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(path, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"GET {path} answered {(int)response.StatusCode}: {body[..Math.Min(body.Length, 400)]}");
+        }
+    }
+
+    /// <summary>The hand-written reference: the newest 50 runs of the client with their job names, one statement, an encoded HTML table.</summary>
+    private static async Task WriteReferencePageAsync(BenchDatabase engine, HttpContext http)
+    {
+        await using var connection = await engine.OpenAsync(DashboardDb, http.RequestAborted);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT r.id, j.name, r.status, r.attempt, r.enqueued_at, r.finished_at, r.error FROM job_runs r JOIN jobs j ON j.id = r.job_id " +
+            "WHERE r.client_id = @client ORDER BY r.enqueued_at DESC, r.id DESC LIMIT 50";
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "client";
+        parameter.Value = BenchDatabase.Client;
+        command.Parameters.Add(parameter);
+        var html = new StringBuilder("<!DOCTYPE html><html><head><title>runs</title></head><body><table>");
+        await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
+        {
+            while (await reader.ReadAsync(http.RequestAborted))
+            {
+                html.Append("<tr>");
+                for (var column = 0; column < reader.FieldCount; column++)
+                {
+                    html.Append("<td>").Append(WebUtility.HtmlEncode(Convert.ToString(reader.GetValue(column), CultureInfo.InvariantCulture))).Append("</td>");
+                }
+
+                html.Append("</tr>");
+            }
+        }
+
+        html.Append("</table></body></html>");
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync(html.ToString(), http.RequestAborted);
+    }
+}
