@@ -71,7 +71,7 @@ internal static class PipelineRunsPage
             Html.Of($"<p class=\"actions\"><a class=\"button danger\" href=\"{dashboard.Url(PathOf(id) + "/cancel")}\">Cancel pipeline run</a></p>"));
         var content = Html.Of($"""
             {cancel}
-            <dl class="summary">
+            <dl class="facts">
             <dt>State</dt><dd>{Format.State(summary.State)}</dd>
             <dt>Label</dt><dd>{summary.Label ?? "–"}</dd>
             <dt>Trigger</dt><dd>{summary.TriggerKind}</dd>
