@@ -1,4 +1,5 @@
 using System.Net;
+using OrderLib.Dashboard.Pages;
 
 namespace OrderLib.Dashboard.Tests;
 
@@ -47,6 +48,27 @@ public sealed class GraphTests
         var invalid = await (await local.GetAsync("/orderlib/graph?job=abc")).BodyAsync(HttpStatusCode.BadRequest);
         Assert.That(invalid, Does.Contain("job must be a job id"));
         await (await local.GetAsync("/orderlib/graph?job=999999")).BodyAsync(HttpStatusCode.NotFound);
+    }
+
+    [Test]
+    public async Task A_graph_too_large_to_draw_is_listed_each_job_linking_to_its_neighbourhood_which_is_drawn()
+    {
+        using var app = new DashboardApp();
+        using var local = app.Local();
+        _ = await local.GetAsync("/orderlib/");
+        var names = Enumerable.Range(0, GraphPage.MaxDrawnJobs + 1).Select(i => $"job-{i:D4}").ToList();
+        var defined = await app.OrderLib.Jobs.DefineGraphAsync(new GraphDefinition(
+            names.Select(name => new JobDefinition(name)),
+            [new GraphDependency(names[1], dependsOnName: names[0])]));
+        var first = defined.Jobs.Single(job => job.Job.Name == names[0]).Job;
+
+        var page = await (await local.GetAsync("/orderlib/graph")).BodyAsync(HttpStatusCode.OK);
+        Assert.That(page, Does.Contain($"{GraphPage.MaxDrawnJobs + 1} jobs are too many to draw at once"));
+        Assert.That(page, Does.Not.Contain("<figure class=\"dag\">"));
+        Assert.That(page, Does.Contain($"href=\"/orderlib/graph?job={first.Id.Value}\""));
+
+        var around = await (await local.GetAsync($"/orderlib/graph?job={first.Id.Value}")).BodyAsync(HttpStatusCode.OK);
+        Assert.That(around, Does.Contain("<figure class=\"dag\">").And.Contain("data-name=\"job-0001\"").And.Not.Contain("data-name=\"job-0002\""));
     }
 
     [Test]

@@ -26,7 +26,7 @@ internal static class DagPicture
         var nodes = layout.Boxes.Select(box => Node(box, look(box.Node)));
         return Html.Of($"""
             <figure class="dag">
-            <svg xmlns="http://www.w3.org/2000/svg" width="{Number(layout.Width)}" height="{Number(layout.Height)}" viewBox="0 0 {Number(layout.Width)} {Number(layout.Height)}" role="img" aria-label="{caption}">
+            <svg xmlns="http://www.w3.org/2000/svg" width="{Number(layout.Width)}" height="{Number(layout.Height)}" viewBox="0 0 {Number(layout.Width)} {Number(layout.Height)}" role="group" aria-label="{caption}">
             <defs><marker id="{ArrowId}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path class="arrow" d="M0,0 L10,5 L0,10 z"></path></marker></defs>
             <g class="edges">{Html.Join(edges)}</g>
             <g class="nodes">{Html.Join(nodes)}</g>
