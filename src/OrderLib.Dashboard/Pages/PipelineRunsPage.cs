@@ -59,6 +59,8 @@ internal static class PipelineRunsPage
         var id = new PipelineRunId(dashboard.RouteId());
         var orderLib = dashboard.OrderLib;
         var detail = await orderLib.Pipelines.GetAsync(id, dashboard.Aborted).ConfigureAwait(false);
+
+        // The picture Pipelines.GetGraphAsync makes, from the pipeline run already read (two reads instead of three).
         var now = await orderLib.Dependencies.GetGraphAsync(GraphSelection.Of(detail.Jobs.Select(job => job.Job.Id).ToArray()), dashboard.Aborted).ConfigureAwait(false);
         var graph = JobGraph.OfPipelineRun(detail, now);
         var joined = detail.Jobs.Where(job => job.Joined).Select(job => job.Job.Id).ToHashSet();

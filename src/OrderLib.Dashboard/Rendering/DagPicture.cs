@@ -36,8 +36,8 @@ internal static class DagPicture
             """);
     }
 
-    /// <summary>The class that colours a node: <c>status-failed</c>, or <c>status-none</c> without a run.</summary>
-    public static string StatusClass(RunStatus? status) => status is { } value ? "status-" + value.ToString().ToLowerInvariant() : "status-none";
+    // The class that colours a node: status-failed, or status-none without a run.
+    private static string StatusClass(RunStatus? status) => status is { } value ? "status-" + value.ToString().ToLowerInvariant() : "status-none";
 
     private static Html Node(DagBox box, DagNodeLook look)
     {
