@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 
 namespace OrderLib.Dashboard.Rendering;
 
@@ -41,4 +43,11 @@ internal static class Format
 
     /// <summary>A count with thousands separators (<c>1,234,567</c>).</summary>
     public static string Count(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>A JSON payload pretty-printed in a <c>pre</c> block (non-ASCII kept as written; the page encodes it), or a dash for none.</summary>
+    public static Html Payload(RunPayload? payload) => payload is null
+        ? Html.Of($"<span class=\"none\">–</span>")
+        : Html.Of($"<pre class=\"payload\">{JsonSerializer.Serialize(payload.ToElement(), IndentedJson)}</pre>");
+
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }

@@ -52,7 +52,7 @@ public sealed record JobSearch : PagedSearch
         fields.Bool("hasSchedule", Filter.HasSchedule);
         fields.Time("nextDueFrom", Filter.NextDueFrom);
         fields.Time("nextDueTo", Filter.NextDueTo);
-        fields.Statuses("latestStatuses", Filter.LatestStatuses);
+        fields.EnumSet("latestStatuses", Filter.LatestStatuses);
         fields.Bool("hasRuns", Filter.HasRuns);
         fields.Bool("hasDependencies", Filter.HasDependencies);
         fields.Bool("hasDependents", Filter.HasDependents);

@@ -63,7 +63,7 @@ public sealed record RunSearch : PagedSearch
     public IReadOnlyList<KeyValuePair<string, string>> ToFields()
     {
         var fields = new SearchFieldWriter();
-        fields.Statuses("statuses", Filter.Statuses);
+        fields.EnumSet("statuses", Filter.Statuses);
         fields.JobIds("jobIds", Filter.JobIds);
         fields.Text("jobName", Filter.JobName);
         fields.Text("jobNamePrefix", Filter.JobNamePrefix);

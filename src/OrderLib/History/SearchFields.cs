@@ -85,11 +85,21 @@ internal sealed class SearchFields
 
     public PageCursor? Cursor(string key) => _values.TryGetValue(key, out var text) ? PageCursor.Parse(text.Trim()) : null;
 
-    public IReadOnlySet<RunStatus>? Statuses(string key) =>
-        List(key, ParseEnum<RunStatus>, "run statuses (pending, running, succeeded, failed, cancelled)")?.ToHashSet();
+    public IReadOnlySet<RunStatus>? Statuses(string key) => EnumSet<RunStatus>(key, "run statuses");
+
+    // A comma-separated set of enum members by name, any case; "what" names them in the refusal (the members follow).
+    public IReadOnlySet<T>? EnumSet<T>(string key, string what)
+        where T : struct, System.Enum =>
+        List(key, ParseEnum<T>, $"{what} ({string.Join(", ", System.Enum.GetNames<T>().Select(name => name.ToLowerInvariant()))})")?.ToHashSet();
+
+    public JobId? Job(string key) =>
+        Read(key, text => ParseJobId(text.Trim()), "a job id (a whole number)");
 
     public IReadOnlyList<JobId>? JobIds(string key) =>
-        List(key, item => long.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? new JobId(id) : (JobId?)null, "job ids (whole numbers)");
+        List(key, ParseJobId, "job ids (whole numbers)");
+
+    private static JobId? ParseJobId(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? new JobId(id) : null;
 
     private List<T>? List<T>(string key, Func<string, T?> parse, string what)
         where T : struct
@@ -151,8 +161,12 @@ internal sealed class SearchFieldWriter
 
     public void Duration(string key, TimeSpan? value) => Text(key, value?.TotalSeconds.ToString("R", CultureInfo.InvariantCulture));
 
-    public void Statuses(string key, IReadOnlySet<RunStatus>? value) =>
-        Text(key, value is { Count: > 0 } ? string.Join(",", value.Order().Select(status => status.ToString().ToLowerInvariant())) : null);
+    // Enum members in their declared order, lower case, comma-separated.
+    public void EnumSet<T>(string key, IReadOnlySet<T>? value)
+        where T : struct, System.Enum =>
+        Text(key, value is { Count: > 0 } ? string.Join(",", value.Order().Select(member => member.ToString().ToLowerInvariant())) : null);
+
+    public void Job(string key, JobId? value) => Text(key, value?.ToString());
 
     public void JobIds(string key, IReadOnlyList<JobId>? value) =>
         Text(key, value is { Count: > 0 } ? string.Join(",", value.Select(id => id.ToString())) : null);
