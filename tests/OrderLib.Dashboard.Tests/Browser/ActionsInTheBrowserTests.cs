@@ -35,7 +35,7 @@ public sealed class ActionsInTheBrowserTests : BrowserTest
 
         WaitForAddress("the run's page", address => address.AbsolutePath.EndsWith($"/orderlib/runs/{runId}", StringComparison.Ordinal) && address.Query.Contains("notice=cancelled", StringComparison.Ordinal));
         Assert.That(WaitFor(By.CssSelector(".notice.done[role='status']")).Text, Is.EqualTo("Cancelled."));
-        Assert.That(Browser.FindElement(By.TagName("main")).Text, Does.Contain("Cancelled"));
+        Assert.That(Browser.FindElement(By.XPath("//main//dt[normalize-space()='Status']/following-sibling::dd[1]")).Text, Is.EqualTo("Cancelled"), "the run's status on its page");
         Assert.That((await OrderLib.Runs.GetAsync(new RunId(runId))).Status, Is.EqualTo(RunStatus.Cancelled), "a pending run is cancelled at once");
     }
 }
