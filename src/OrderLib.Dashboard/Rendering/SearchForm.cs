@@ -94,7 +94,7 @@ internal static class SearchForm
 
     /// <summary>The refusal of an invalid search, naming the field, in the library's words.</summary>
     public static Html Refusal(OrderLibValidationException exception) =>
-        Html.Of($"<div class=\"notice error\" role=\"alert\"><strong>Invalid search field '{exception.ParamName}'.</strong> {exception.Message}</div>");
+        Html.Of($"<div class=\"notice error\" role=\"alert\"><strong>Invalid search field <code>{exception.ParamName}</code>.</strong> {exception.Message}</div>");
 
     /// <summary>
     /// The pager: "First page" when this page came from a cursor, "Next page" (<c>rel="next"</c>) when there is more, both
