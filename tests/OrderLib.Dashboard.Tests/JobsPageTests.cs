@@ -9,8 +9,7 @@ public sealed partial class JobsPageTests
     public async Task The_job_list_binds_its_filters_from_the_url_and_pages_with_them_kept()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var extract = (await RunsPageTests.FailedRunAsync(orderLib, "extract", "boom")).JobId;
         var export = (await RunsPageTests.FailedRunAsync(orderLib, "export", "boom")).JobId;
@@ -45,8 +44,7 @@ public sealed partial class JobsPageTests
     public async Task A_job_page_shows_its_definition_neighbours_last_day_durations_and_its_own_run_history_with_filters()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var upstream = await orderLib.Jobs.CreateAsync(new JobDefinition("up<b>stream</b>"));
         var job = await orderLib.Jobs.CreateAsync(new JobDefinition("<script>alert(1)</script>") { Description = "loads <i>everything</i>", MaxAttempts = 2, Priority = 7 });
@@ -90,8 +88,7 @@ public sealed partial class JobsPageTests
     public async Task Another_clients_job_is_not_found_and_never_listed()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:Clients"] = "acme,globex" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var globex = await app.OrderLib.ForClient(new ClientId("globex")).Jobs.CreateAsync(new JobDefinition("globex-secret"));
         var acme = await app.OrderLib.ForClient(new ClientId("acme")).Jobs.CreateAsync(new JobDefinition("acme-job"));
 

@@ -10,8 +10,7 @@ public sealed class RunAndJobActionTests
     public async Task Cancelling_a_pending_run_redirects_to_it_with_the_cancelled_notice_and_a_running_one_with_cancel_requested()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var pending = (await orderLib.Runs.EnqueueAsync((await orderLib.Jobs.CreateAsync(new JobDefinition("waits"))).Id)).Run;
         var running = await orderLib.Runs.StartAsync((await orderLib.Runs.EnqueueAsync((await orderLib.Jobs.CreateAsync(new JobDefinition("works"))).Id)).Run.Id, Worker);
@@ -36,8 +35,7 @@ public sealed class RunAndJobActionTests
     public async Task Cancelling_a_finished_run_is_refused_with_409_in_the_librarys_words_and_changes_nothing()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var failed = await RunsPageTests.FailedRunAsync(app.OrderLib, "done", "boom");
 
         var refused = await local.ConfirmAsync($"/orderlib/runs/{failed.Id.Value}/cancel");
@@ -51,8 +49,7 @@ public sealed class RunAndJobActionTests
     public async Task Retrying_a_failed_run_enqueues_a_new_run_and_retrying_a_succeeded_one_is_refused_with_409()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var failed = await RunsPageTests.FailedRunAsync(orderLib, "flaky", "boom");
 
@@ -73,8 +70,7 @@ public sealed class RunAndJobActionTests
     public async Task Triggering_a_job_with_input_and_label_redirects_to_its_pipeline_run_and_invalid_input_is_refused_with_400()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var job = await orderLib.Jobs.CreateAsync(new JobDefinition("report"));
         var url = $"/orderlib/jobs/{job.Id.Value}/trigger";
@@ -102,8 +98,7 @@ public sealed class RunAndJobActionTests
     public async Task Pausing_and_resuming_a_job_redirect_to_it_with_their_notices_and_switch_its_button()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var job = await app.OrderLib.Jobs.CreateAsync(new JobDefinition("switch"));
 
         var pause = await local.ConfirmAsync($"/orderlib/jobs/{job.Id.Value}/pause");
@@ -121,8 +116,7 @@ public sealed class RunAndJobActionTests
     public async Task A_post_without_the_antiforgery_token_is_refused_with_400_and_nothing_is_done()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var job = await app.OrderLib.Jobs.CreateAsync(new JobDefinition("guarded"));
         var pending = (await app.OrderLib.Runs.EnqueueAsync(job.Id)).Run;
 
@@ -141,8 +135,7 @@ public sealed class RunAndJobActionTests
     public async Task A_read_only_dashboard_shows_no_action_buttons_and_refuses_every_action_with_403()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:ReadOnly"] = "true" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var failed = await RunsPageTests.FailedRunAsync(app.OrderLib, "locked", "boom");
         var pending = (await app.OrderLib.Runs.EnqueueAsync((await app.OrderLib.Jobs.CreateAsync(new JobDefinition("queued"))).Id)).Run;
 
@@ -181,8 +174,7 @@ public sealed class RunAndJobActionTests
     public async Task Actions_on_another_clients_run_or_job_are_not_found_and_change_nothing()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:Clients"] = "acme,globex" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var globex = app.OrderLib.ForClient(new ClientId("globex"));
         var theirs = (await globex.Runs.EnqueueAsync((await globex.Jobs.CreateAsync(new JobDefinition("globex-secret"))).Id)).Run;
         var mine = await app.OrderLib.ForClient(new ClientId("acme")).Jobs.CreateAsync(new JobDefinition("acme-job"));

@@ -11,8 +11,7 @@ public sealed partial class RunsPageTests
     public async Task The_search_binds_every_filter_from_the_url_fills_the_form_back_and_pages_with_the_filters_kept()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var extract = await FailedRunAsync(orderLib, "extract", "disk full");
         var export = await FailedRunAsync(orderLib, "export", "timeout");
@@ -35,6 +34,9 @@ public sealed partial class RunsPageTests
         Assert.That(second, Does.Not.Contain("rel=\"next\""), "the last page");
         Assert.That(second, Does.Contain("First page"));
 
+        var counted = await (await local.GetAsync("/orderlib/runs?statuses=failed&limit=1&includeTotal=true")).BodyAsync(HttpStatusCode.OK);
+        Assert.That(counted, Does.Contain("<p class=\"total\">3 matching runs</p>"));
+        Assert.That(NextLink(counted), Does.Contain("includeTotal=true"));
         var checkboxes = await (await local.GetAsync("/orderlib/runs?statuses=pending&statuses=failed&errorContains=DISK")).BodyAsync(HttpStatusCode.OK);
         Assert.That(RunIds(checkboxes), Is.EquivalentTo(new[] { loadFailed.Id.Value, extract.Id.Value }), "checked statuses together; error text ignoring case");
         var oldest = await (await local.GetAsync("/orderlib/runs?direction=oldest&orderBy=enqueued&maxAttempt=1")).BodyAsync(HttpStatusCode.OK);
@@ -70,8 +72,7 @@ public sealed partial class RunsPageTests
     public async Task Hostile_job_names_and_error_texts_are_encoded_in_the_search_and_on_the_run_page()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var run = await FailedRunAsync(app.OrderLib, "<script>alert(1)</script>", "<img src=x onerror=alert(2)>");
 
         foreach (var url in new[] { "/orderlib/runs", $"/orderlib/runs/{run.Id.Value}", "/orderlib/runs?errorContains=%3Cimg" })
@@ -89,8 +90,7 @@ public sealed partial class RunsPageTests
     public async Task A_run_page_shows_its_facts_payloads_explanation_and_every_attempt_of_its_retry_chain()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["OrderLib:RetryBaseDelay"] = "00:00:00", ["OrderLib:RetryMaxDelay"] = "00:00:00", ["OrderLib:RetryJitter"] = "0" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var job = await orderLib.Jobs.CreateAsync(new JobDefinition("flaky") { MaxAttempts = 3 });
         var before = await orderLib.Runs.CancelAsync((await orderLib.Runs.EnqueueAsync(job.Id)).Run.Id, "an older run");
@@ -127,8 +127,7 @@ public sealed partial class RunsPageTests
     public async Task A_waiting_run_names_the_upstream_job_and_a_running_run_its_worker_and_lease()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var upstream = await orderLib.Jobs.CreateAsync(new JobDefinition("upstream"));
         var downstream = await orderLib.Jobs.CreateAsync(new JobDefinition("downstream"));
@@ -150,8 +149,7 @@ public sealed partial class RunsPageTests
     public async Task Another_clients_run_is_not_found_and_never_listed()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:Clients"] = "acme,globex" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var globexRun = await FailedRunAsync(app.OrderLib.ForClient(new ClientId("globex")), "globex-secret", "globex error");
         var acmeRun = await FailedRunAsync(app.OrderLib.ForClient(new ClientId("acme")), "acme-job", "acme error");
 

@@ -35,7 +35,7 @@ internal static class JobsPage
         new("hasDependents", "Has dependents", SearchInput.Choice, null, SearchField.YesNo),
         new("minPriority", "Priority from", SearchInput.Number),
         new("maxPriority", "Priority to", SearchInput.Number),
-        new("limit", "Page size", SearchInput.Number, "100"),
+        .. SearchField.Paging,
     ];
 
     private static readonly ChartSeries[] DurationSeries =

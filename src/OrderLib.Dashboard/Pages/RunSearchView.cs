@@ -34,7 +34,7 @@ internal static class RunSearchView
         new("errorContains", "Error contains", SearchInput.Text),
         new("orderBy", "Order by", SearchInput.Choice, null, [new("", "enqueued"), new("started", "started"), new("finished", "finished")]),
         new("direction", "Direction", SearchInput.Choice, null, [new("", "newest first"), new("oldest", "oldest first")]),
-        new("limit", "Page size", SearchInput.Number, "100"),
+        .. SearchField.Paging,
     ];
 
     private static readonly string[] JobFields = ["jobName", "jobNamePrefix", JobIdsKey];

@@ -29,6 +29,13 @@ internal sealed record SearchField(string Key, string Label, SearchInput Input, 
 {
     /// <summary>The choices of a yes/no filter: any, yes (<c>true</c>), no (<c>false</c>).</summary>
     public static readonly IReadOnlyList<KeyValuePair<string, string>> YesNo = [new("", "any"), new("true", "yes"), new("false", "no")];
+
+    /// <summary>The paging fields every search form ends with: the page size, and whether to count every match (one more query).</summary>
+    public static readonly IReadOnlyList<SearchField> Paging =
+    [
+        new("limit", "Page size", SearchInput.Number, "100"),
+        new("includeTotal", "Count matches", SearchInput.Choice, null, [new("", "no"), new("true", "yes")]),
+    ];
 }
 
 /// <summary>

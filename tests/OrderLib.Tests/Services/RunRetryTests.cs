@@ -147,23 +147,21 @@ public sealed class InMemoryRunRetryTests : RunRetryTests
     protected override void UseStore(OrderLibBuilder builder) => builder.UseInMemory();
 }
 
-/// <summary>The retry tests on SQLite: one migrated database file for the fixture.</summary>
+/// <summary>The retry tests on SQLite: one migrated database file for the fixture, made by its first test.</summary>
 [TestFixture]
 public sealed class SqliteRunRetryTests : RunRetryTests
 {
-    private MigratedSqliteFile? _database;
-
-    [OneTimeSetUp]
-    public void CreateDatabase() => _database = new MigratedSqliteFile("retry");
+    private readonly Lazy<MigratedSqliteFile> _database = new(() => new MigratedSqliteFile("retry"));
 
     [OneTimeTearDown]
     public void DeleteDatabase()
     {
-        _database?.Dispose();
-        _database = null;
+        if (_database.IsValueCreated)
+        {
+            _database.Value.Dispose();
+        }
     }
 
     /// <inheritdoc />
-    protected override void UseStore(OrderLibBuilder builder) =>
-        builder.UseSqlite(_database?.ConnectionString ?? throw new InvalidOperationException("No database."));
+    protected override void UseStore(OrderLibBuilder builder) => builder.UseSqlite(_database.Value.ConnectionString);
 }
