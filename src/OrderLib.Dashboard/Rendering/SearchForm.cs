@@ -6,7 +6,7 @@ internal enum SearchInput
     /// <summary>Free text, taken as given.</summary>
     Text,
 
-    /// <summary>A whole number.</summary>
+    /// <summary>A whole number (a text input with a numeric keyboard, so a refused value stays visible to correct).</summary>
     Number,
 
     /// <summary>A time in ISO 8601 (UTC when it has no offset).</summary>
@@ -123,7 +123,7 @@ internal static class SearchForm
         {
             SearchInput.Statuses => Statuses(field, value, flag),
             SearchInput.Choice => Html.Of($"""<label>{field.Label}<select name="{field.Key}"{flag}>{Html.Join((field.Choices ?? []).Select(choice => Option(choice, value)))}</select></label>"""),
-            SearchInput.Number => Html.Of($"""<label>{field.Label}<input type="number" name="{field.Key}" value="{value}" placeholder="{field.Placeholder}"{flag}></label>"""),
+            SearchInput.Number => Html.Of($"""<label>{field.Label}<input type="text" inputmode="numeric" name="{field.Key}" value="{value}" placeholder="{field.Placeholder}"{flag}></label>"""),
             _ => Html.Of($"""<label>{field.Label}<input type="text" name="{field.Key}" value="{value}" placeholder="{field.Placeholder}"{flag}></label>"""),
         };
     }
