@@ -61,7 +61,7 @@ public sealed partial class JobsPageTests
         Assert.That(page, Does.Not.Contain("<script>alert(1)</script>").And.Not.Contain("<i>everything</i>").And.Not.Contain("up<b>"));
         Assert.That(page, Does.Contain("<h1>Job &lt;script&gt;alert(1)&lt;/script&gt;</h1>"));
         Assert.That(page, Does.Contain("loads &lt;i&gt;everything&lt;/i&gt;"));
-        Assert.That(page, Does.Contain("<dt>Max attempts</dt><dd>2 (1 retries)</dd>").And.Contain("<dt>Priority</dt><dd>7</dd>"));
+        Assert.That(page, Does.Contain("<dt>Max attempts</dt><dd>2 (retries: 1)</dd>").And.Contain("<dt>Priority</dt><dd>7</dd>"));
         Assert.That(page, Does.Contain($"<a href=\"/orderlib/jobs/{upstream.Id.Value}\">up&lt;b&gt;stream&lt;/b&gt;</a>"));
         Assert.That(page, Does.Contain($"<a href=\"/orderlib/jobs/{downstream.Id.Value}\">downstream</a>"));
         Assert.That(page, Does.Match("<dt>Succeeded</dt><dd>1</dd>"), "the last day's statistics");

@@ -64,6 +64,11 @@ public sealed class RunAndJobActionTests
         var refused = await (await local.ConfirmAsync($"/orderlib/runs/{latest.Id.Value}/retry")).BodyAsync(HttpStatusCode.Conflict);
         Assert.That(refused, Does.Contain($"Run {latest.Id.Value} cannot be retried: it is Succeeded"));
         Assert.That((await orderLib.Runs.ListForJobAsync(failed.JobId)).Items, Has.Count.EqualTo(2), "nothing enqueued");
+
+        var stillFailed = await RunsPageTests.FailedRunAsync(orderLib, "busy", "boom");
+        var active = (await orderLib.Runs.EnqueueAsync(stillFailed.JobId)).Run;
+        var blocked = await (await local.ConfirmAsync($"/orderlib/runs/{stillFailed.Id.Value}/retry")).BodyAsync(HttpStatusCode.Conflict);
+        Assert.That(blocked, Does.Contain($"Run {stillFailed.Id.Value} cannot be retried: its job already has run {active.Id.Value}, which is Pending."));
     }
 
     [Test]
@@ -99,7 +104,9 @@ public sealed class RunAndJobActionTests
     {
         using var app = new DashboardApp();
         using var local = await app.StartedLocalAsync();
-        var job = await app.OrderLib.Jobs.CreateAsync(new JobDefinition("switch"));
+        var job = await app.OrderLib.Jobs.CreateAsync(new JobDefinition("<i>switch</i>"));
+        var confirmation = await (await local.GetAsync($"/orderlib/jobs/{job.Id.Value}/pause")).BodyAsync(HttpStatusCode.OK);
+        Assert.That(confirmation, Does.Contain("<h1>Pause &lt;i&gt;switch&lt;/i&gt;?</h1>").And.Not.Contain("<i>switch</i>"));
 
         var pause = await local.ConfirmAsync($"/orderlib/jobs/{job.Id.Value}/pause");
         Assert.That(pause.Location(), Is.EqualTo($"/orderlib/jobs/{job.Id.Value}?notice=paused"));

@@ -159,7 +159,7 @@ internal static class JobsPage
         <dt>Description</dt><dd>{job.Description ?? "–"}</dd>
         <dt>Schedule</dt><dd>{job.Schedule ?? "none"}</dd>
         <dt>Next due</dt><dd>{Format.Time(job.NextDueAt)}</dd>
-        <dt>Max attempts</dt><dd>{job.MaxAttempts} ({job.MaxAttempts - 1} retries)</dd>
+        <dt>Max attempts</dt><dd>{job.MaxAttempts} (retries: {job.MaxAttempts - 1})</dd>
         <dt>Priority</dt><dd>{job.Priority}</dd>
         <dt>Paused since</dt><dd>{(job.PausedAt is null ? Html.Of($"not paused") : Format.Time(job.PausedAt))}</dd>
         <dt>Created</dt><dd>{Format.Time(job.CreatedAt)}</dd>
