@@ -80,6 +80,7 @@ public sealed partial class RunsPageTests
             var page = await (await local.GetAsync(url)).BodyAsync(HttpStatusCode.OK);
             Assert.That(page, Does.Not.Contain("<script>alert(1)</script>").And.Not.Contain("<img src=x"), url);
             Assert.That(page, Does.Contain("&lt;script&gt;alert(1)&lt;/script&gt;").And.Contain("&lt;img src=x onerror=alert(2)&gt;"), url);
+            Assert.That(page, Does.Not.Contain(" style=").And.Not.Contain(" onclick=").And.Not.Contain("<script>"), "nothing the CSP would block");
         }
 
         var hostileQuery = await (await local.GetAsync("/orderlib/runs?jobName=%22%3E%3Cscript%3Ex()%3C/script%3E")).BodyAsync(HttpStatusCode.OK);
