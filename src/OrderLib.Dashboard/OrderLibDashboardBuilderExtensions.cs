@@ -29,7 +29,7 @@ public static class OrderLibDashboardBuilderExtensions
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddAntiforgery();
-        builder.Services.AddAuthorizationCore();
+        builder.Services.AddAuthorization();
         return builder;
     }
 }
