@@ -83,6 +83,9 @@ internal sealed class DashboardContext
             .Where(pair => pair.Key != ClientParameter && pair.Key != DashboardNotices.Parameter && !alsoExcept.Contains(pair.Key))
             .SelectMany(pair => pair.Value.Select(value => new KeyValuePair<string, string?>(pair.Key, value)));
 
+    /// <summary>The value a posted form gave <paramref name="key"/> (to fill a refused action's form back), or empty for a GET.</summary>
+    public string PostedValue(string key) => Http.Request.HasFormContentType ? Http.Request.Form[key].ToString() : "";
+
     private string ClientInUrl(string url, ClientId client) =>
         VisibleClients.Count > 1 ? QueryHelpers.AddQueryString(url, ClientParameter, client.Value) : url;
 }

@@ -29,7 +29,7 @@ public static class OrderLibDashboardBuilderExtensions
         options.Validate();
         builder.Services.AddSingleton(options);
         builder.Services.AddAntiforgery();
-        builder.Services.AddAuthorization(); // not AddAuthorizationCore: WebApplication then adds UseAuthorization, which needs the policy services too
+        builder.Services.AddAuthorization();
         return builder;
     }
 }

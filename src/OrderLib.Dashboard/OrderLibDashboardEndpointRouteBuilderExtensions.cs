@@ -53,6 +53,8 @@ public static class OrderLibDashboardEndpointRouteBuilderExtensions
 
         group.MapGet("/assets/{file}", DashboardAssets.Serve);
         OverviewPage.Map(group);
+        JobsPage.Map(group);
+        RunsPage.Map(group);
         PipelineRunsPage.Map(group);
         GraphPage.Map(group);
         return group;

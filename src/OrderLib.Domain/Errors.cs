@@ -305,6 +305,39 @@ public sealed class IllegalRunTransitionException : OrderLibException
     public RunStatus To { get; }
 }
 
+/// <summary>
+/// A run cannot be retried: only a Failed or Cancelled run can, and only while its job has no active (Pending or Running)
+/// run. Nothing was written.
+/// </summary>
+public sealed class RunNotRetryableException : OrderLibException
+{
+    /// <summary>Creates the error for a run whose status does not allow a retry.</summary>
+    public RunNotRetryableException(RunId runId, RunStatus status)
+        : base($"Run {runId} cannot be retried: it is {status}; only a Failed or Cancelled run can be retried.")
+    {
+        RunId = runId;
+        Status = status;
+    }
+
+    /// <summary>Creates the error for a run whose job already has an active run.</summary>
+    public RunNotRetryableException(RunId runId, RunStatus status, RunId activeRunId, RunStatus activeStatus)
+        : base($"Run {runId} cannot be retried: its job already has run {activeRunId}, which is {activeStatus}.")
+    {
+        RunId = runId;
+        Status = status;
+        ActiveRunId = activeRunId;
+    }
+
+    /// <summary>The run that was to be retried.</summary>
+    public RunId RunId { get; }
+
+    /// <summary>Its status.</summary>
+    public RunStatus Status { get; }
+
+    /// <summary>The job's active run that stands in the way, or null when the run's own status refused the retry.</summary>
+    public RunId? ActiveRunId { get; }
+}
+
 /// <summary>A run cannot start because some job it depends on has no successful latest run.</summary>
 public sealed class DependenciesNotSatisfiedException : OrderLibException
 {

@@ -43,6 +43,14 @@ internal sealed class DashboardApp : WebApplicationFactory<Program>
     /// <summary>A client whose requests come from 127.0.0.1, not following redirects, with optional test-user headers.</summary>
     public HttpClient Local(string? user = null, string? roles = null, string? clients = null) => Client("127.0.0.1", user, roles, clients);
 
+    /// <summary>A <see cref="Local"/> client after a first request, so the host has started and migrated its database.</summary>
+    public async Task<HttpClient> StartedLocalAsync()
+    {
+        var client = Local();
+        _ = await client.GetAsync("/orderlib/");
+        return client;
+    }
+
     /// <summary>A client whose requests come from another machine (203.0.113.9), with optional test-user headers.</summary>
     public HttpClient Remote(string? user = null, string? roles = null, string? clients = null) => Client("203.0.113.9", user, roles, clients);
 

@@ -69,7 +69,8 @@ internal static class OverviewPage
             """);
     }
 
-    private static Html FinishedCards(RunStatistics overall) => Html.Of($"""
+    /// <summary>The finished runs of a window as cards: counts by status, success rate, duration p50 and p95.</summary>
+    internal static Html FinishedCards(RunStatistics overall) => Html.Of($"""
         <dl class="cards">
         {Card("Succeeded", Format.Count(overall.Succeeded), null)}
         {Card("Failed", Format.Count(overall.Failed), null)}

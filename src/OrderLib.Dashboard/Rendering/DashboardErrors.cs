@@ -8,11 +8,11 @@ internal static class DashboardErrors
     /// <summary>A plain-text refusal, for requests refused before any page is drawn (access, unknown client).</summary>
     public static IResult Plain(int statusCode, string message) => Results.Text(message, "text/plain; charset=utf-8", statusCode: statusCode);
 
-    /// <summary>The status code for an exception the library threw: 404 not found, 400 invalid input, 409 refused.</summary>
+    /// <summary>The status code for an exception the library threw: 404 not found, 400 invalid input (a value breaking a rule, a payload too large), 409 refused.</summary>
     public static int StatusCodeOf(OrderLibException exception) => exception switch
     {
         JobNotFoundException or RunNotFoundException or PipelineRunNotFoundException => StatusCodes.Status404NotFound,
-        OrderLibValidationException => StatusCodes.Status400BadRequest,
+        OrderLibValidationException or RunPayloadTooLargeException => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status409Conflict,
     };
 

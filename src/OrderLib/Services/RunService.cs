@@ -210,6 +210,29 @@ public sealed class RunService
         return _context.RunStore.CancelRunAsync(_context.Client, runId, stored, _context.Now(), cancellationToken);
     }
 
+    /// <summary>
+    /// Retries a run by hand: enqueues a new run (attempt 1) of its job with the same input, when the run is Failed or
+    /// Cancelled and its job has no active run. A run enqueued meanwhile is not joined: the retry is refused naming it.
+    /// </summary>
+    /// <returns>The new pending run.</returns>
+    /// <exception cref="RunNotFoundException">The client has no such run.</exception>
+    /// <exception cref="RunNotRetryableException">The run is not Failed or Cancelled, or its job already has a Pending or Running run (named in the error); nothing was written.</exception>
+    /// <exception cref="JobNotFoundException">The job was deleted between the reads.</exception>
+    public async Task<JobRun> RetryAsync(RunId runId, CancellationToken cancellationToken = default)
+    {
+        var run = await GetAsync(runId, cancellationToken).ConfigureAwait(false);
+        if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled))
+        {
+            throw new RunNotRetryableException(run.Id, run.Status);
+        }
+
+        var payloads = await GetPayloadsAsync(runId, cancellationToken).ConfigureAwait(false);
+        var enqueue = await EnqueueAsync(run.JobId, payloads.Input, cancellationToken).ConfigureAwait(false);
+        return enqueue.Created
+            ? enqueue.Run
+            : throw new RunNotRetryableException(run.Id, run.Status, enqueue.Run.Id, enqueue.Run.Status);
+    }
+
     /// <summary>Returns the run.</summary>
     /// <exception cref="RunNotFoundException">The client has no such run.</exception>
     public async Task<JobRun> GetAsync(RunId runId, CancellationToken cancellationToken = default) =>
