@@ -53,7 +53,7 @@ internal static class Charts
         return Html.Of($"""
             <figure class="chart">
             <figcaption>{caption}</figcaption>
-            <svg viewBox="0 0 {Width} {Height + 4}" role="img" aria-label="{caption}" preserveAspectRatio="none">
+            <svg viewBox="0 0 {Width} {Height + 4}" role="img" aria-label="{caption}">
             <line class="axis" x1="{AxisWidth}" y1="{Height}" x2="{Width}" y2="{Height}"></line>
             <text class="axis-label" x="{AxisWidth - 6}" y="12" text-anchor="end">{formatValue(max)}</text>
             <text class="axis-label" x="{AxisWidth - 6}" y="{Height}" text-anchor="end">0</text>
