@@ -68,6 +68,34 @@ public sealed class ThrowawayPostgresCluster : IDisposable
     private string DataDirectory => Path.Combine(_root, "data");
 
     /// <summary>
+    /// Starts a cluster of one test fixture's own (for tests that stop the server, or a test project without the suite's
+    /// shared server) in a temporary directory named after <paramref name="purpose"/>; null, with the reason in
+    /// <paramref name="problem"/>, when no server binaries are found or the cluster does not start. The caller decides
+    /// whether that skips or fails the test (it must fail when <c>CI</c> is <c>true</c>).
+    /// </summary>
+    public static ThrowawayPostgresCluster? TryStartOwn(string purpose, IReadOnlyList<string> settings, Action<string> log, out string problem)
+    {
+        var binaries = FindBinaries();
+        if (binaries is null)
+        {
+            problem = "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin.";
+            return null;
+        }
+
+        try
+        {
+            var root = Path.Combine(Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath(), $"orderlib-{purpose}-" + Guid.NewGuid().ToString("N")[..12]);
+            problem = "";
+            return Start(binaries, root, settings, commandTimeout: 30, log);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception or NpgsqlException)
+        {
+            problem = $"starting a throwaway cluster with {binaries} failed: {ex.Message}";
+            return null;
+        }
+    }
+
+    /// <summary>
     /// The directory holding both <c>initdb</c> and <c>pg_ctl</c>: the first such directory on <c>PATH</c>, else the
     /// highest version's <c>bin</c> under <c>/usr/lib/postgresql</c>; null when there is none.
     /// </summary>

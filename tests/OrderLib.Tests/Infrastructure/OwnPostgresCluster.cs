@@ -1,4 +1,3 @@
-using Npgsql;
 using OrderLib.TestSupport;
 
 namespace OrderLib.Tests.Infrastructure;
@@ -13,23 +12,10 @@ internal static class OwnPostgresCluster
     /// <summary>Starts a cluster with <paramref name="settings"/> in a temporary directory named after <paramref name="purpose"/>.</summary>
     public static ThrowawayPostgresCluster Start(string purpose, IReadOnlyList<string> settings)
     {
-        var binaries = ThrowawayPostgresCluster.FindBinaries();
-        string problem;
-        if (binaries is null)
+        var cluster = ThrowawayPostgresCluster.TryStartOwn(purpose, settings, message => TestContext.Progress.WriteLine(message), out var problem);
+        if (cluster is not null)
         {
-            problem = "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin.";
-        }
-        else
-        {
-            try
-            {
-                var root = Path.Combine(Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath(), $"orderlib-{purpose}-" + Guid.NewGuid().ToString("N")[..12]);
-                return ThrowawayPostgresCluster.Start(binaries, root, settings, commandTimeout: 30, message => TestContext.Progress.WriteLine(message));
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception or NpgsqlException)
-            {
-                problem = $"starting a throwaway cluster with {binaries} failed: {ex.Message}";
-            }
+            return cluster;
         }
 
         // The suite's policy (see PostgresServer): in CI a PostgreSQL test never skips silently.
