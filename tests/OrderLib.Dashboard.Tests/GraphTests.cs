@@ -10,8 +10,7 @@ public sealed class GraphTests
     public async Task The_graph_draws_every_job_coloured_by_its_latest_run_linked_to_its_page_with_paused_ones_marked()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var (a, b, paused) = await GraphAsync(orderLib);
 
@@ -35,8 +34,7 @@ public sealed class GraphTests
     public async Task A_jobs_neighbourhood_shows_only_what_is_upstream_and_downstream_of_it()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var (a, b, paused) = await GraphAsync(app.OrderLib);
 
         var page = await (await local.GetAsync($"/orderlib/graph?job={a.Id.Value}")).BodyAsync(HttpStatusCode.OK);
@@ -54,8 +52,7 @@ public sealed class GraphTests
     public async Task A_graph_too_large_to_draw_is_listed_each_job_linking_to_its_neighbourhood_which_is_drawn()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var names = Enumerable.Range(0, GraphPage.MaxDrawnJobs + 1).Select(i => $"job-{i:D4}").ToList();
         var defined = await app.OrderLib.Jobs.DefineGraphAsync(new GraphDefinition(
             names.Select(name => new JobDefinition(name)),
@@ -75,8 +72,7 @@ public sealed class GraphTests
     public async Task The_graph_downloads_as_mermaid_and_dot_text()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var (a, _, _) = await GraphAsync(orderLib);
         var whole = await orderLib.Dependencies.GetGraphAsync(GraphSelection.All);
@@ -98,8 +94,7 @@ public sealed class GraphTests
     public async Task Another_clients_job_is_not_found_and_its_graph_never_shown()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:Clients"] = "acme,globex" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var secret = await app.OrderLib.ForClient(new ClientId("globex")).Jobs.CreateAsync(new JobDefinition("globex-secret"));
 
         await (await local.GetAsync($"/orderlib/graph?job={secret.Id.Value}&client=acme")).BodyAsync(HttpStatusCode.NotFound);

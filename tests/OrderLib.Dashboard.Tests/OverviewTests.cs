@@ -8,8 +8,7 @@ public sealed class OverviewTests
     public async Task The_overview_counts_the_queue_lists_failing_jobs_and_recent_pipeline_runs_and_encodes_every_name()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/"); // starts the host (migrations)
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var hostile = await orderLib.Jobs.CreateAsync(new JobDefinition("<script>alert(1)</script>"));
         var calm = await orderLib.Jobs.CreateAsync(new JobDefinition("calm"));

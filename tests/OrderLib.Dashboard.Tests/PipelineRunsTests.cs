@@ -12,8 +12,7 @@ public sealed partial class PipelineRunsTests
     public async Task A_pipeline_run_page_draws_its_jobs_coloured_by_their_latest_attempt_linked_to_it_and_encodes_every_name()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var (chain, pipeline) = await FailedChainAsync(orderLib);
         var runs = await RunsByJobAsync(orderLib, pipeline);
@@ -44,8 +43,7 @@ public sealed partial class PipelineRunsTests
     public async Task The_list_is_filtered_by_the_url_pages_with_a_cursor_and_refuses_an_unknown_or_unreadable_field_naming_it()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var (_, failed) = await FailedChainAsync(orderLib);
         var lone = await orderLib.Jobs.CreateAsync(new JobDefinition("lone"));
@@ -81,8 +79,7 @@ public sealed partial class PipelineRunsTests
     public async Task Another_clients_pipeline_run_is_not_found_and_never_shown()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:Clients"] = "acme,globex" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var globex = app.OrderLib.ForClient(new ClientId("globex"));
         var secret = await globex.Jobs.CreateAsync(new JobDefinition("globex-secret"));
         var pipeline = (await globex.Runs.TriggerAsync(secret.Id)).Id;
@@ -102,8 +99,7 @@ public sealed partial class PipelineRunsTests
     public async Task Cancelling_a_pipeline_run_cancels_its_own_active_runs_leaves_joined_ones_alone_and_shows_the_notice()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var chain = await ChainAsync(orderLib, "b");
         var other = await orderLib.Jobs.CreateAsync(new JobDefinition("other"));
@@ -144,8 +140,7 @@ public sealed partial class PipelineRunsTests
     public async Task Cancelling_without_the_antiforgery_token_is_refused_and_cancelling_a_finished_pipeline_run_is_a_conflict()
     {
         using var app = new DashboardApp();
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var chain = await ChainAsync(orderLib, "b");
         var pipeline = (await orderLib.Runs.TriggerAsync(chain.A.Id)).Id;
@@ -167,8 +162,7 @@ public sealed partial class PipelineRunsTests
     public async Task A_read_only_dashboard_shows_no_cancel_button_and_refuses_to_cancel()
     {
         using var app = new DashboardApp(new Dictionary<string, string?> { ["Dashboard:ReadOnly"] = "true" });
-        using var local = app.Local();
-        _ = await local.GetAsync("/orderlib/");
+        using var local = await app.StartedLocalAsync();
         var orderLib = app.OrderLib;
         var chain = await ChainAsync(orderLib, "b");
         var pipeline = (await orderLib.Runs.TriggerAsync(chain.A.Id)).Id;
