@@ -156,10 +156,17 @@ internal sealed class HistoryQueries(BenchSettings settings, Report report, Acti
         shapes.Add(Runs("combination", "status Failed + finished in one day, finished order", new RunSearch { Filter = finishedDay with { Statuses = failed }, OrderBy = RunTimestamp.Finished }, target));
         shapes.Add(Runs("combination", "job id + status Failed", new RunSearch { Filter = new RunFilter { JobIds = [job], Statuses = failed } }, target));
         shapes.Add(Runs("combination", "job name prefix + finished in one day, finished order", new RunSearch { Filter = finishedDay with { JobNamePrefix = "history-0012" }, OrderBy = RunTimestamp.Finished }, target));
+        // A prefix matching many jobs (the names are zero-padded: history-001 is history-00100..00199), and the dashboard
+        // benchmark's prefix history-1, which no job of this template starts with (history-1000 is history-01000).
+        var succeeded = new HashSet<RunStatus> { RunStatus.Succeeded };
+        var manyJobs = new RunSearch { Filter = new RunFilter { JobNamePrefix = "history-001", Statuses = succeeded }, OrderBy = RunTimestamp.Finished };
+        shapes.Add(Runs("combination", "job name prefix (100 jobs) + status Succeeded, finished order", manyJobs, target));
+        shapes.Add(Runs("combination", "job name prefix history-1 (no job) + status Succeeded, finished order", manyJobs with { Filter = manyJobs.Filter with { JobNamePrefix = "history-1" } }, target));
         shapes.Add(Runs("combination", "worker + status Failed", new RunSearch { Filter = new RunFilter { WorkerId = "worker-3", Statuses = failed } }, target));
         shapes.Add(SecondPage("no filter, enqueued newest first", new RunSearch(), target));
         shapes.Add(SecondPage("status Failed", new RunSearch { Filter = new RunFilter { Statuses = failed } }, target));
         shapes.Add(SecondPage("finished in one day, finished order", new RunSearch { Filter = finishedDay, OrderBy = RunTimestamp.Finished }, target));
+        shapes.Add(SecondPage("job name prefix (100 jobs) + status Succeeded, finished order", manyJobs, target));
         shapes.Add(Runs("total", "no filter + IncludeTotal", new RunSearch { IncludeTotal = true }, null));
         shapes.Add(Runs("total", "status Failed + IncludeTotal", new RunSearch { Filter = new RunFilter { Statuses = failed }, IncludeTotal = true }, null));
         shapes.Add(Runs("total", "finished in one day + IncludeTotal, finished order", new RunSearch { Filter = finishedDay, OrderBy = RunTimestamp.Finished, IncludeTotal = true }, null));

@@ -12,28 +12,35 @@ public abstract partial class RelationalOrderLibStore
     /// <remarks>
     /// Reads the client's runs through the index on (client id, ordering timestamp, run id), as a range bounded by the
     /// page's position and the filter's range of that timestamp; failed and cancelled runs only (a status filter within
-    /// them, an error text) through the partial index of those runs.
+    /// them, an error text) through the partial index of those runs. A job name prefix costs one more round trip: the
+    /// ids of the client's jobs it matches are read first (<see cref="ResolvePrefixAsync"/>), then searched as a list of
+    /// job ids — job by job when they are few, along the ordering's index otherwise; no job matching, no run is read.
     /// </remarks>
     public async Task<IReadOnlyList<RunWithJobName>> SearchRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, SortDirection direction, RunPosition? after, int limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var param = RunSearchParameters(client, filter, after, limit);
         var rows = await ConnectAsync(
             async connection =>
             {
-                if (filter.ErrorContains is not null)
+                if (await ResolvePrefixAsync(connection, client, filter, cancellationToken) is not { } resolved)
+                {
+                    return Enumerable.Empty<RunWithJobName>();
+                }
+
+                var param = RunSearchParameters(client, resolved, after, limit);
+                if (resolved.ErrorContains is not null)
                 {
                     // A text many runs carry is met soon in the search's order: a full page from a bounded walk is the page.
-                    var walked = (await QueryPageAsync(connection, _searchSql.WalkForText(filter, orderBy, direction, after is not null), param, cancellationToken)).ToArray();
+                    var walked = (await QueryPageAsync(connection, _searchSql.WalkForText(resolved, orderBy, direction, after is not null), param, cancellationToken)).ToArray();
                     if (walked.Length == limit)
                     {
                         return walked;
                     }
                 }
 
-                var driver = await NarrowRangeAsync(connection, filter, orderBy, param, cancellationToken);
-                return await QueryPageAsync(connection, _searchSql.SearchRuns(filter, orderBy, direction, after is not null, driver), param, cancellationToken);
+                var driver = await NarrowRangeAsync(connection, resolved, orderBy, param, cancellationToken);
+                return await QueryPageAsync(connection, _searchSql.SearchRuns(resolved, orderBy, direction, after is not null, driver), param, cancellationToken);
             },
             cancellationToken);
         return rows.ToArray();
@@ -62,14 +69,61 @@ public abstract partial class RelationalOrderLibStore
     }
 
     /// <inheritdoc />
+    /// <remarks>A job name prefix is resolved to its jobs' ids first, as in <see cref="SearchRunsAsync"/> (two round trips).</remarks>
     public async Task<long> CountRunsAsync(ClientId client, RunFilter filter, RunTimestamp orderBy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var sql = _searchSql.CountRuns(filter, orderBy);
-        var param = RunSearchParameters(client, filter, null, 0);
         return await ConnectAsync(
-            connection => connection.ExecuteScalarAsync<long>(Command(sql, param, null, cancellationToken)),
+            async connection =>
+            {
+                if (await ResolvePrefixAsync(connection, client, filter, cancellationToken) is not { } resolved)
+                {
+                    return 0L;
+                }
+
+                var param = RunSearchParameters(client, resolved, null, 0);
+                return await connection.ExecuteScalarAsync<long>(Command(_searchSql.CountRuns(resolved, orderBy), param, null, cancellationToken));
+            },
             cancellationToken);
+    }
+
+    // The filter with its job name prefix replaced by the ids of the client's jobs whose name starts with it (within the
+    // filter's job ids, when it names some), read in one statement through ux_jobs_client_name; null when no job matches
+    // (the search is then empty without reading any run). A list of ids is something both planners can size — PostgreSQL
+    // from job_id's statistics, SQLite by its count (SearchSql.FewJobs) — so that the runs of a few jobs are read job by job
+    // and those of many along the ordering's index, where a subquery on the names gave PostgreSQL a fixed guess of a few
+    // jobs (it then read and sorted the ~112,000 runs of 112 jobs) and SQLite no way to tell. More than MaxPrefixJobs jobs
+    // keep the subquery: the list would be long and the walk is what the planners choose for it anyway. The ids are read
+    // in a statement of their own, before the search's: a job created between the two is not searched (as one created
+    // just after the search).
+    private async Task<RunFilter?> ResolvePrefixAsync(System.Data.Common.DbConnection connection, ClientId client, RunFilter filter, CancellationToken cancellationToken)
+    {
+        if (filter.JobNamePrefix is not { } prefix)
+        {
+            return filter;
+        }
+
+        var param = new { client = client.Value, jobNamePrefix = prefix, jobNamePrefixLength = CodePoints(prefix), limit = SearchSql.MaxPrefixJobs + 1 };
+        var ids = (await connection.QueryAsync<long>(Command(SearchSql.PrefixJobs, param, null, cancellationToken))).ToList();
+        if (filter.JobIds is { Count: > 0 } named)
+        {
+            var matching = ids.Count > SearchSql.MaxPrefixJobs ? null : ids.ToHashSet();
+            // Every named job can be checked against a complete list; past MaxPrefixJobs the prefix stays in the statement.
+            if (matching is null)
+            {
+                return filter;
+            }
+
+            var within = named.Where(id => matching.Contains(id.Value)).Distinct().ToArray();
+            return within.Length == 0 ? null : filter with { JobIds = within, JobNamePrefix = null };
+        }
+
+        return ids.Count switch
+        {
+            0 => null,
+            > SearchSql.MaxPrefixJobs => filter,
+            _ => filter with { JobIds = ids.Select(id => new JobId(id)).ToArray(), JobNamePrefix = null },
+        };
     }
 
     /// <inheritdoc />
@@ -168,6 +222,15 @@ public abstract partial class RelationalOrderLibStore
 
         // How many job ids a run search reads job by job (through ix_job_runs_job) rather than in the order of a timestamp.
         private const int FewJobsCount = 4;
+
+        /// <summary>The most jobs a job name prefix is resolved to (ResolvePrefixAsync): the filter's own limit on job ids.</summary>
+        public const int MaxPrefixJobs = RunFilter.MaxJobIds;
+
+        /// <summary>
+        /// The ids of the client's jobs whose name starts with @jobNamePrefix, at most @limit of them, read through
+        /// ux_jobs_client_name (its client_id range; the names compared as the search compares them).
+        /// </summary>
+        public static string PrefixJobs => $"SELECT p.id FROM jobs p WHERE p.client_id = @client AND {StartsWith("p.name", "jobNamePrefix")} LIMIT @limit;";
 
         // The client's runs matching the filter in the order asked, after the position @afterAt, @afterId when there is
         // one. Each part of the runs' life the filter can match (LifeParts: the finished runs, which the history indexes
@@ -421,8 +484,9 @@ public abstract partial class RelationalOrderLibStore
 
             if (filter.JobNamePrefix is not null)
             {
-                // The jobs first (the client's, through ux_jobs_client_name): a set the planner hashes while walking the
-                // runs in order, or reads job by job when it is small, rather than a job look-up per run walked.
+                // Only when the prefix matches more than MaxPrefixJobs jobs (ResolvePrefixAsync turns fewer into JobIds):
+                // the jobs first (the client's, through ux_jobs_client_name), a set the planner hashes while walking the
+                // runs in order, rather than a job look-up per run walked.
                 where.Add($"r.job_id IN (SELECT p.id FROM jobs p WHERE p.client_id = @client AND {StartsWith("p.name", "jobNamePrefix")})");
             }
 

@@ -23,7 +23,12 @@ public sealed record RunFilter
     /// <summary>Runs of the job with exactly this name (ordinal); null for any.</summary>
     public string? JobName { get; init; }
 
-    /// <summary>Runs of jobs whose name starts with this text (ordinal); null for any.</summary>
+    /// <summary>
+    /// Runs of jobs whose name starts with this text (ordinal); null for any. The relational stores read the matching jobs'
+    /// ids first, in a statement of their own (two round trips per page instead of one), and then search their runs as a
+    /// list of job ids: job by job when they are a few, along the ordering's index when they are many, none when no job
+    /// matches.
+    /// </summary>
     public string? JobNamePrefix { get; init; }
 
     /// <summary>Runs started by this worker; null for any (runs never started match only null).</summary>
