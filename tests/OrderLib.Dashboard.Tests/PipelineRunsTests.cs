@@ -55,7 +55,7 @@ public sealed partial class PipelineRunsTests
 
         var onlyFailed = await (await local.GetAsync("/orderlib/pipelines?states=failed")).BodyAsync(HttpStatusCode.OK);
         Assert.That(onlyFailed, Does.Contain(Link(failed)).And.Not.Contain(Link(running)));
-        Assert.That(onlyFailed, Does.Contain("<option value=\"failed\" selected>"), "the form shows the filter the URL holds");
+        Assert.That(onlyFailed, Does.Contain("<input type=\"checkbox\" name=\"states\" value=\"failed\" checked>"), "the form shows the filter the URL holds");
 
         var byLabel = await (await local.GetAsync("/orderlib/pipelines?label=second&triggerKind=manual")).BodyAsync(HttpStatusCode.OK);
         Assert.That(byLabel, Does.Contain(Link(running)).And.Not.Contain(Link(failed)));
@@ -72,7 +72,8 @@ public sealed partial class PipelineRunsTests
         var unknown = await (await local.GetAsync("/orderlib/pipelines?colour=red")).BodyAsync(HttpStatusCode.BadRequest);
         Assert.That(unknown, Does.Contain("&#x27;colour&#x27; is not a search field"));
         var unreadable = await (await local.GetAsync("/orderlib/pipelines?states=done")).BodyAsync(HttpStatusCode.BadRequest);
-        Assert.That(unreadable, Does.Contain("states"));
+        Assert.That(unreadable, Does.Contain("Invalid search field <code>states</code>"));
+        Assert.That(unreadable, Does.Contain("<fieldset class=\"statuses\" aria-invalid=\"true\">"), "the form stays, the refused field marked");
     }
 
     [Test]

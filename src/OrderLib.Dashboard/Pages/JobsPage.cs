@@ -25,7 +25,7 @@ internal static class JobsPage
         new("nameContains", "Name contains", SearchInput.Text),
         new("namePrefix", "Name starts with", SearchInput.Text),
         new("nameEquals", "Name is", SearchInput.Text),
-        new("latestStatuses", "Latest run", SearchInput.Statuses),
+        new("latestStatuses", "Latest run", SearchInput.Checkboxes, null, SearchField.Names<RunStatus>()),
         new("hasRuns", "Has runs", SearchInput.Choice, null, SearchField.YesNo),
         new("hasSchedule", "Has a schedule", SearchInput.Choice, null, SearchField.YesNo),
         new("nextDueFrom", "Next due from", SearchInput.Time, "2026-12-06T10:00:00Z"),

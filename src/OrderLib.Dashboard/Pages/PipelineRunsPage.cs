@@ -24,11 +24,36 @@ internal static class PipelineRunsPage
     /// <summary>The path of a pipeline run's page.</summary>
     public static string PathOf(PipelineRunId id) => $"pipelines/{id.Value}";
 
+    private static readonly SearchField[] Fields =
+    [
+        new("states", "State", SearchInput.Checkboxes, null, SearchField.Names<PipelineRunState>()),
+        new("rootJobId", "Root job id", SearchInput.Number),
+        new("triggerKind", "Trigger", SearchInput.Choice, null, [new("", "any"), .. SearchField.Names<PipelineTriggerKind>()]),
+        new("label", "Label", SearchInput.Text),
+        new("createdFrom", "Created from", SearchInput.Time, "2026-12-07T00:00:00Z"),
+        new("createdTo", "Created before", SearchInput.Time, "2026-12-08T00:00:00Z"),
+        new("limit", "Page size", SearchInput.Number, "100"),
+    ];
+
+    // The listing the query asks for, with the filter form filled back and the pager; an invalid field is refused with
+    // 400 and the library's message above the form as it was filled.
     private static async Task<IResult> ListAsync(DashboardContext dashboard)
     {
-        var search = PipelineRunSearch.FromFields(dashboard.PageQuery());
+        const string path = "pipelines";
+        var fields = SearchForm.Fields(dashboard, "states");
+        PipelineRunSearch search;
+        Page<PipelineRunSummary> page;
+        try
+        {
+            search = PipelineRunSearch.FromFields(fields);
+            page = await dashboard.OrderLib.Pipelines.ListAsync(search, dashboard.Aborted).ConfigureAwait(false);
+        }
+        catch (OrderLibValidationException exception)
+        {
+            var refused = Html.Of($"{SearchForm.Refusal(exception)}{SearchForm.Render(dashboard, path, Fields, SearchForm.Values(fields), exception.ParamName)}");
+            return new DashboardPage(dashboard, "Pipeline runs", DashboardSection.Pipelines, refused) { StatusCode = StatusCodes.Status400BadRequest };
+        }
 
-        var page = await dashboard.OrderLib.Pipelines.ListAsync(search, dashboard.Aborted).ConfigureAwait(false);
         var rows = page.Items.Select(run => Html.Of($"""
             <tr>
             <td><a href="{dashboard.Url(PathOf(run.Id))}">#{run.Id.Value}</a></td>
@@ -48,10 +73,13 @@ internal static class PipelineRunsPage
                 <table class="pipeline-runs"><thead><tr><th>Pipeline run</th><th>Label</th><th>Roots</th><th>Trigger</th><th>State</th><th>Runs</th><th>Created</th><th>Finished</th><th>Duration</th></tr></thead>
                 <tbody>{Html.Join(rows)}</tbody></table>
                 """);
-        var next = page.Next is { } cursor
-            ? Html.Of($"<p class=\"pager\"><a rel=\"next\" href=\"{dashboard.Url("pipelines", (search with { Cursor = cursor }).ToFields())}\">Next page</a></p>")
-            : Html.Empty;
-        return new DashboardPage(dashboard, "Pipeline runs", DashboardSection.Pipelines, Html.Of($"{Filters(dashboard, search)}{table}{next}"));
+        var linkFields = (search with { Cursor = null }).ToFields();
+        var content = Html.Of($"""
+            {SearchForm.Render(dashboard, path, Fields, SearchForm.Values(linkFields), null)}
+            {table}
+            {SearchForm.Pager(dashboard, path, linkFields, search.Cursor, page.Next)}
+            """);
+        return new DashboardPage(dashboard, "Pipeline runs", DashboardSection.Pipelines, content);
     }
 
     private static async Task<IResult> DetailAsync(DashboardContext dashboard)
@@ -124,34 +152,4 @@ internal static class PipelineRunsPage
         return Html.Join(all.Where(entry => entry.Count > 0).Select(entry =>
             Html.Of($"<span class=\"status status-{entry.Status.ToString().ToLowerInvariant()}\" title=\"{entry.Status}\">{entry.Count} {entry.Status.ToString().ToLowerInvariant()}</span> ")));
     }
-
-    // A GET form over the listing's fields; blank fields are not given. Several states (a comma-separated list in the URL) stay selectable as one option.
-    private static Html Filters(DashboardContext dashboard, PipelineRunSearch search)
-    {
-        var fields = search.ToFields().Where(field => field.Key != "cursor").ToDictionary(field => field.Key, field => field.Value);
-        var states = fields.GetValueOrDefault("states") ?? "";
-        var stateChoices = StateChoices.Append(states).Distinct();
-        var kind = fields.GetValueOrDefault("triggerKind") ?? "";
-        return Html.Of($"""
-            <form method="get" class="filters" action="{dashboard.Url("pipelines")}">
-            {Html.If(dashboard.VisibleClients.Count > 1, Html.Of($"<input type=\"hidden\" name=\"{DashboardContext.ClientParameter}\" value=\"{dashboard.Client.Value}\">"))}
-            <label>State <select name="states">{Options(stateChoices, states)}</select></label>
-            <label>Root job id <input name="rootJobId" inputmode="numeric" value="{fields.GetValueOrDefault("rootJobId")}"></label>
-            <label>Trigger <select name="triggerKind">{Options(KindChoices, kind)}</select></label>
-            <label>Label <input name="label" value="{fields.GetValueOrDefault("label")}"></label>
-            <label>Created from <input name="createdFrom" placeholder="2026-12-07T00:00Z" value="{fields.GetValueOrDefault("createdFrom")}"></label>
-            <label>Created before <input name="createdTo" placeholder="2026-12-08T00:00Z" value="{fields.GetValueOrDefault("createdTo")}"></label>
-            {Html.If(fields.ContainsKey("limit"), Html.Of($"<input type=\"hidden\" name=\"limit\" value=\"{fields.GetValueOrDefault("limit")}\">"))}
-            <button type="submit">Filter</button> <a href="{dashboard.Url("pipelines")}">Clear</a>
-            </form>
-            """);
-    }
-
-    private static readonly string[] StateChoices = ["", .. Enum.GetNames<PipelineRunState>().Select(name => name.ToLowerInvariant())];
-
-    private static readonly string[] KindChoices = ["", .. Enum.GetNames<PipelineTriggerKind>().Select(name => name.ToLowerInvariant())];
-
-    private static Html Options(IEnumerable<string> values, string selected) => Html.Join(values.Select(value => value == selected
-        ? Html.Of($"<option value=\"{value}\" selected>{(value.Length == 0 ? "any" : value)}</option>")
-        : Html.Of($"<option value=\"{value}\">{(value.Length == 0 ? "any" : value)}</option>")));
 }

@@ -16,7 +16,7 @@ internal static class RunSearchView
 
     private static readonly SearchField[] Fields =
     [
-        new("statuses", "Statuses", SearchInput.Statuses),
+        new("statuses", "Statuses", SearchInput.Checkboxes, null, SearchField.Names<RunStatus>()),
         new("jobName", "Job name", SearchInput.Text, "exactly"),
         new("jobNamePrefix", "Job name starts with", SearchInput.Text),
         new(JobIdsKey, "Job ids", SearchInput.Text, "3,14"),

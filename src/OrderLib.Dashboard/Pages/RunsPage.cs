@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,8 +14,6 @@ internal static class RunsPage
 {
     /// <summary>The most attempts of a retry chain shown on either side of the run.</summary>
     private const int AttemptsShown = 25;
-
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Maps the pages and the actions.</summary>
     public static void Map(RouteGroupBuilder group)
@@ -52,8 +48,8 @@ internal static class RunsPage
             </section>
             {Html.If(run.Error is not null, Html.Of($"<section aria-labelledby=\"error\"><h2 id=\"error\">Error</h2><pre class=\"error-text\">{run.Error}</pre></section>"))}
             <div class="columns">
-            <section aria-labelledby="input"><h2 id="input">Input</h2>{Payload(payloads.Input)}</section>
-            <section aria-labelledby="output"><h2 id="output">Output</h2>{Payload(payloads.Output)}</section>
+            <section aria-labelledby="input"><h2 id="input">Input</h2>{Format.Payload(payloads.Input)}</section>
+            <section aria-labelledby="output"><h2 id="output">Output</h2>{Format.Payload(payloads.Output)}</section>
             </div>
             <section aria-labelledby="attempts"><h2 id="attempts">Attempts</h2>{RunSearchView.Table(dashboard, attempts, run.Id)}</section>
             """);
@@ -144,10 +140,6 @@ internal static class RunsPage
         EndedReason ended => Html.Of($"Ended {Format.Status(ended.Status)} at {Format.Time(ended.FinishedAt)}."),
         _ => Html.Of($"{reason}"),
     };
-
-    private static Html Payload(RunPayload? payload) => payload is null
-        ? Html.Of($"<p class=\"empty\">None.</p>")
-        : Html.Of($"<pre class=\"json\">{JsonSerializer.Serialize(payload.ToElement(), IndentedJson)}</pre>");
 
     private static async Task<ActionConfirmation> DescribeCancelAsync(DashboardContext dashboard)
     {

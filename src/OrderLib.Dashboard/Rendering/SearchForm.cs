@@ -12,8 +12,8 @@ internal enum SearchInput
     /// <summary>A time in ISO 8601 (UTC when it has no offset).</summary>
     Time,
 
-    /// <summary>One checkbox per run status; the checked ones are joined with commas.</summary>
-    Statuses,
+    /// <summary>One checkbox per choice (<see cref="SearchField.Choices"/>); the checked ones are joined with commas.</summary>
+    Checkboxes,
 
     /// <summary>One of a few values (<see cref="SearchField.Choices"/>).</summary>
     Choice,
@@ -24,11 +24,16 @@ internal enum SearchInput
 /// <param name="Label">What the form calls it.</param>
 /// <param name="Input">How it is entered.</param>
 /// <param name="Placeholder">An example value, or null.</param>
-/// <param name="Choices">For <see cref="SearchInput.Choice"/>: the values and their labels, the first usually the default (empty value).</param>
+/// <param name="Choices">For <see cref="SearchInput.Choice"/> and <see cref="SearchInput.Checkboxes"/>: the values and their labels (a choice's first usually the default, an empty value).</param>
 internal sealed record SearchField(string Key, string Label, SearchInput Input, string? Placeholder = null, IReadOnlyList<KeyValuePair<string, string>>? Choices = null)
 {
     /// <summary>The choices of a yes/no filter: any, yes (<c>true</c>), no (<c>false</c>).</summary>
     public static readonly IReadOnlyList<KeyValuePair<string, string>> YesNo = [new("", "any"), new("true", "yes"), new("false", "no")];
+
+    /// <summary>The values of an enum as the search fields write them (lower-case names), each labelled by itself.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Names<TEnum>()
+        where TEnum : struct, Enum =>
+        [.. Enum.GetNames<TEnum>().Select(name => name.ToLowerInvariant()).Select(name => KeyValuePair.Create(name, name))];
 
     /// <summary>The paging fields every search form ends with: the page size, and whether to count every match (one more query).</summary>
     public static readonly IReadOnlyList<SearchField> Paging =
@@ -121,7 +126,7 @@ internal static class SearchForm
         var flag = invalid ? Html.Of($" aria-invalid=\"true\"") : Html.Empty;
         return field.Input switch
         {
-            SearchInput.Statuses => Statuses(field, value, flag),
+            SearchInput.Checkboxes => Checkboxes(field, value, flag),
             SearchInput.Choice => Html.Of($"""<label>{field.Label}<select name="{field.Key}"{flag}>{Html.Join((field.Choices ?? []).Select(choice => Option(choice, value)))}</select></label>"""),
             SearchInput.Number => Html.Of($"""<label>{field.Label}<input type="text" inputmode="numeric" name="{field.Key}" value="{value}" placeholder="{field.Placeholder}"{flag}></label>"""),
             _ => Html.Of($"""<label>{field.Label}<input type="text" name="{field.Key}" value="{value}" placeholder="{field.Placeholder}"{flag}></label>"""),
@@ -132,16 +137,12 @@ internal static class SearchForm
         ? Html.Of($"<option value=\"{choice.Key}\" selected>{choice.Value}</option>")
         : Html.Of($"<option value=\"{choice.Key}\">{choice.Value}</option>");
 
-    private static Html Statuses(SearchField field, string value, Html flag)
+    private static Html Checkboxes(SearchField field, string value, Html flag)
     {
         var chosen = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var boxes = Enum.GetValues<RunStatus>().Select(status =>
-        {
-            var name = status.ToString().ToLowerInvariant();
-            return chosen.Contains(name, StringComparer.OrdinalIgnoreCase)
-                ? Html.Of($"<label class=\"check\"><input type=\"checkbox\" name=\"{field.Key}\" value=\"{name}\" checked>{name}</label>")
-                : Html.Of($"<label class=\"check\"><input type=\"checkbox\" name=\"{field.Key}\" value=\"{name}\">{name}</label>");
-        });
+        var boxes = (field.Choices ?? []).Select(choice => chosen.Contains(choice.Key, StringComparer.OrdinalIgnoreCase)
+            ? Html.Of($"<label class=\"check\"><input type=\"checkbox\" name=\"{field.Key}\" value=\"{choice.Key}\" checked>{choice.Value}</label>")
+            : Html.Of($"<label class=\"check\"><input type=\"checkbox\" name=\"{field.Key}\" value=\"{choice.Key}\">{choice.Value}</label>"));
         return Html.Of($"<fieldset class=\"statuses\"{flag}><legend>{field.Label}</legend>{Html.Join(boxes)}</fieldset>");
     }
 }
