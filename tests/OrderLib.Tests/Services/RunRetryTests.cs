@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using NUnit.Framework;
+using OrderLib.Tests.Infrastructure;
 
 namespace OrderLib.Tests.Services;
 
@@ -7,24 +8,31 @@ namespace OrderLib.Tests.Services;
 /// <see cref="RunService.RetryAsync"/> through the public services, on every adapter: a Failed or Cancelled run gets a
 /// new run of its job with the same input; any other run, or a job that already has an active run, is refused with a
 /// <see cref="RunNotRetryableException"/> naming the run (and the active one) and nothing is written; another client's
-/// run is not found. A subclass only says which store to use; each test runs as a fresh client.
+/// run is not found. One fixture per store; each test runs as a fresh client.
 /// </summary>
-public abstract class RunRetryTests
+[TestFixture(StoreKind.InMemory)]
+[TestFixture(StoreKind.Sqlite)]
+[TestFixture(StoreKind.Postgres)]
+public sealed class RunRetryTests(StoreKind storeKind)
 {
     private static readonly WorkerId Worker = new("w1");
+    private readonly FixtureStore _store = new(storeKind);
     private ServiceProvider? _services;
     private IOrderLib? _orderLib;
 
     private IOrderLib OrderLib => _orderLib ?? throw new InvalidOperationException("No services yet.");
 
-    /// <summary>Chooses the store under test on the builder <c>AddOrderLib</c> returns.</summary>
-    protected abstract void UseStore(OrderLibBuilder builder);
+    [OneTimeSetUp]
+    public Task CreateStore() => _store.CreateAsync("retry");
+
+    [OneTimeTearDown]
+    public Task DropStore() => _store.DropAsync();
 
     [SetUp]
     public void CreateServices()
     {
         var services = new ServiceCollection();
-        services.AddOrderLib(UseStore);
+        services.AddOrderLib(_store.Use);
         _services = services.BuildServiceProvider();
         _orderLib = _services.GetRequiredService<IOrderLib>().ForClient(new ClientId("retry-" + Guid.NewGuid().ToString("N")));
     }
@@ -137,31 +145,4 @@ public abstract class RunRetryTests
         await OrderLib.Runs.MarkFailedAsync(run.Id, "boom");
         return await OrderLib.Runs.GetAsync(run.Id);
     }
-}
-
-/// <summary>The retry tests on the in-memory store (a new store per test).</summary>
-[TestFixture]
-public sealed class InMemoryRunRetryTests : RunRetryTests
-{
-    /// <inheritdoc />
-    protected override void UseStore(OrderLibBuilder builder) => builder.UseInMemory();
-}
-
-/// <summary>The retry tests on SQLite: one migrated database file for the fixture, made by its first test.</summary>
-[TestFixture]
-public sealed class SqliteRunRetryTests : RunRetryTests
-{
-    private readonly Lazy<MigratedSqliteFile> _database = new(() => new MigratedSqliteFile("retry"));
-
-    [OneTimeTearDown]
-    public void DeleteDatabase()
-    {
-        if (_database.IsValueCreated)
-        {
-            _database.Value.Dispose();
-        }
-    }
-
-    /// <inheritdoc />
-    protected override void UseStore(OrderLibBuilder builder) => builder.UseSqlite(_database.Value.ConnectionString);
 }
